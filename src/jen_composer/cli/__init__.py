@@ -1,0 +1,1 @@
+"""The `jen-composer` command line: one module per subcommand group, registered in main.py."""

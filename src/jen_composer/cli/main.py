@@ -1,0 +1,40 @@
+"""Entry point of `jen-composer`. Each subcommand module exposes ``register(subparsers)``."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from jen_composer import __version__
+from jen_composer.cli import config_cmd
+from jen_composer.cli.common import USAGE_EXIT_CODE, Parser
+from jen_composer.errors import JenComposerError
+
+# Explicit list (no string factories): a command appears here only once it works.
+COMMANDS = [config_cmd]
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="jen-composer", description="JEN-1 Composer: multi-track music diffusion.")
+    parser.add_argument("--version", action="version", version=f"jen-composer {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    sub.required = True
+    for module in COMMANDS:
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except JenComposerError as exc:
+        sys.stderr.write(f"jen-composer {args.command}: error: {exc}\n")
+        return USAGE_EXIT_CODE
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

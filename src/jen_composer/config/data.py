@@ -1,0 +1,51 @@
+"""Data config group (`configs/data/`): dataset location, tracks, snippet slicing, loaders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+def _paper_tracks() -> list[str]:
+    return ["bass", "drums", "instrument", "melody"]
+
+
+@dataclass
+class PromptConfig:
+    """How prompts are built from a song's tags and caption."""
+
+    tag_dropout: float = 0.1  # drop each tag with this probability (training only)
+    shuffle_tags: bool = True  # shuffle tag order (training only)
+    caption_probability: float = 0.5  # use the free-text caption instead of tags
+
+
+@dataclass
+class SynthConfig:
+    """The rendered benchmark (`jen-composer data synth`)."""
+
+    songs: int = 24
+    seconds: float = 12.0
+    seed: int = 0
+    soundfont: str = "/usr/share/sounds/sf2/TimGM6mb.sf2"
+
+
+@dataclass
+class DataConfig:
+    root: str = "data/synth"  # dataset folder in the canonical layout (one folder per song)
+    tracks: list[str] = field(default_factory=_paper_tracks)
+    sample_rate: int = 16000
+    channels: int = 1
+    snippet_seconds: float = 2.048
+    source: str = "audio"  # audio | latents
+    latent_cache: str = ""  # folder written by `jen-composer data encode` (source=latents)
+    split_seed: int = 0
+    test_fraction: float = 0.2  # songs split 4:1 (train:test) as in the paper
+    val_fraction: float = 0.1  # carved out of the training songs
+    silence_threshold_db: float = -50.0  # skip windows whose generated tracks are all below this
+    batch_size: int = 8
+    num_workers: int = 0
+    pin_memory: bool = False
+    persistent_workers: bool = False
+    on_bad_input: str = "error"  # error | skip
+    length_tolerance_seconds: float = 0.05  # stems of one song may differ by at most this
+    prompt: PromptConfig = field(default_factory=PromptConfig)
+    synth: SynthConfig = field(default_factory=SynthConfig)

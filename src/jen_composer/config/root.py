@@ -1,0 +1,31 @@
+"""The root of every resolved config. Each group's defaults live once, in its own module."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from jen_composer.config.autoencoder import AutoencoderConfig
+from jen_composer.config.composer import ComposerConfig
+from jen_composer.config.data import DataConfig
+from jen_composer.config.evaluation import EvaluationConfig
+from jen_composer.config.training import CurriculumConfig, LoggerConfig, TrainerConfig
+
+# Keys that change what a run logs or is called, not what it computes: excluded from the run id.
+LOGGING_ONLY_KEYS: frozenset[str] = frozenset({"name", "tags", "notes", "logger", "output_root"})
+
+
+@dataclass
+class RunConfig:
+    name: str = "unnamed"
+    task: str = "composer"  # what `fit` trains: autoencoder | composer
+    tags: list[str] = field(default_factory=list)
+    notes: str = ""
+    seed: int = 0
+    output_root: str = "runs"
+    data: DataConfig = field(default_factory=DataConfig)
+    autoencoder: AutoencoderConfig = field(default_factory=AutoencoderConfig)
+    composer: ComposerConfig = field(default_factory=ComposerConfig)
+    curriculum: CurriculumConfig = field(default_factory=CurriculumConfig)
+    trainer: TrainerConfig = field(default_factory=TrainerConfig)
+    logger: LoggerConfig = field(default_factory=LoggerConfig)
+    evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)

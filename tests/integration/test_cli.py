@@ -1,0 +1,41 @@
+"""The CLI front door: help lists commands, usage errors are one line with exit code 2."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from jen_composer.cli.main import COMMANDS, build_parser, main
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "jen_composer.cli.main", *args], capture_output=True, text=True)
+
+
+def test_help_lists_registered_commands() -> None:
+    out = build_parser().format_help()
+    names = [name for name in build_parser()._subparsers._group_actions[0].choices]  # type: ignore[union-attr]
+    assert len(names) >= len(COMMANDS)
+    for name in names:
+        assert name in out
+
+
+def test_usage_error_is_one_line_exit_2() -> None:
+    res = _run("no-such-command")
+    assert res.returncode == 2
+    assert len(res.stderr.strip().splitlines()) == 1 and "invalid choice" in res.stderr
+
+
+def test_config_error_is_one_line_exit_2(repo_root: Path) -> None:
+    res = _run("config", str(repo_root / "experiments/composer/tiny.yaml"), "trainer.max_step=3")
+    assert res.returncode == 2
+    assert res.stderr.strip().splitlines() == [
+        "jen-composer config: error: command line: unknown key 'trainer.max_step'; did you mean 'trainer.max_steps'?"
+    ]
+
+
+def test_config_command_prints_resolved(repo_root: Path, capsys) -> None:
+    assert main(["config", str(repo_root / "experiments/composer/tiny.yaml"), "seed=5"]) == 0
+    out = capsys.readouterr().out
+    assert "seed: 5" in out and "run folder: runs/composer-tiny/" in out
