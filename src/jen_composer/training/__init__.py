@@ -1,1 +1,1 @@
-"""training layer."""
+"""Training layer: thin LightningModules around the plain models, callbacks, loggers and `fit`."""

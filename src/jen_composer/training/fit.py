@@ -1,0 +1,113 @@
+"""`fit(cfg)`: build the module `cfg.task` names, the data module and a Trainer, then train.
+
+Everything a run writes lands in its run folder (`runs/<name>/<run id>/`): config.yaml, run.json,
+checkpoints/ (best + last, atomic, config embedded) and the logger's files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import lightning.pytorch as pl
+from lightning.pytorch.callbacks import Callback, ModelCheckpoint, RichProgressBar, TQDMProgressBar
+from omegaconf import DictConfig
+
+from jen_composer.config import run_dir, write_run_files
+from jen_composer.errors import ConfigError
+from jen_composer.training.checkpoint_io import AtomicCheckpointIO, EmbedRunInfo
+from jen_composer.training.loggers import build_logger
+from jen_composer.utils.seed import seed_everything
+
+TASKS = ("autoencoder", "composer")
+
+
+@dataclass
+class FitResult:
+    run_dir: Path
+    last_checkpoint: Path | None
+    best_checkpoint: Path | None
+    trainer: pl.Trainer
+    module: pl.LightningModule
+
+
+def build_module(cfg: DictConfig) -> tuple[pl.LightningModule, list[Callback]]:
+    """The LightningModule for `cfg.task` and the task's own callbacks."""
+    if cfg.task == "autoencoder":
+        from jen_composer.training.autoencoder_module import build_autoencoder_task
+
+        return build_autoencoder_task(cfg), []
+    if cfg.task == "composer":
+        from jen_composer.training.composer_module import build_composer_task
+
+        return build_composer_task(cfg)
+    raise ConfigError(f"task: unknown task '{cfg.task}'; choose one of {', '.join(TASKS)}")
+
+
+def build_datamodule(cfg: DictConfig) -> pl.LightningDataModule:
+    from jen_composer.data import MultiTrackDataModule
+
+    return MultiTrackDataModule(cfg.data, seed=int(cfg.seed))
+
+
+def resolve_resume(cfg: DictConfig, folder: Path) -> str | None:
+    """`trainer.resume`: "" (fresh), "last" (this run folder's last.ckpt if any) or a path."""
+    resume = str(cfg.trainer.resume)
+    if not resume:
+        return None
+    if resume == "last":
+        last = folder / "checkpoints" / "last.ckpt"
+        return str(last) if last.is_file() else None
+    if not Path(resume).is_file():
+        raise ConfigError(f"trainer.resume: checkpoint '{resume}' not found")
+    return resume
+
+
+def build_trainer(cfg: DictConfig, folder: Path, callbacks: list[Callback], manual_optimisation: bool) -> pl.Trainer:
+    t = cfg.trainer
+    checkpoints = ModelCheckpoint(
+        dirpath=str(folder / "checkpoints"),
+        filename="step{step:07d}",
+        auto_insert_metric_name=False,
+        every_n_train_steps=int(t.checkpoint_every_n_steps),
+        save_last=True,
+        save_top_k=1,
+        monitor="val/loss",
+        mode="min",
+    )
+    bar: Callback = RichProgressBar() if t.progress_bar else TQDMProgressBar(refresh_rate=0)
+    return pl.Trainer(
+        default_root_dir=str(folder),
+        max_steps=int(t.max_steps),
+        accelerator=t.accelerator,
+        devices=int(t.devices),
+        num_nodes=int(t.num_nodes),
+        strategy=t.strategy,
+        precision=t.precision,
+        gradient_clip_val=None if manual_optimisation else float(t.gradient_clip_val) or None,
+        accumulate_grad_batches=int(t.accumulate_grad_batches),
+        val_check_interval=max(1, min(int(t.val_check_interval), int(t.max_steps))),
+        check_val_every_n_epoch=None,
+        log_every_n_steps=int(t.log_every_n_steps),
+        fast_dev_run=bool(t.fast_dev_run),
+        logger=build_logger(cfg, folder),
+        callbacks=[checkpoints, EmbedRunInfo(cfg), bar, *callbacks],
+        enable_progress_bar=bool(t.progress_bar),
+        plugins=[AtomicCheckpointIO()],
+        num_sanity_val_steps=0,
+    )
+
+
+def fit(cfg: DictConfig) -> FitResult:
+    """Train what `cfg` describes; returns where the run and its checkpoints are."""
+    seed_everything(int(cfg.seed))
+    folder = run_dir(cfg)
+    write_run_files(cfg, folder)
+    module, callbacks = build_module(cfg)
+    datamodule = build_datamodule(cfg)
+    trainer = build_trainer(cfg, folder, callbacks, manual_optimisation=not module.automatic_optimization)
+    trainer.fit(module, datamodule=datamodule, ckpt_path=resolve_resume(cfg, folder))
+    ckpt_cb = trainer.checkpoint_callback
+    last = Path(ckpt_cb.last_model_path) if ckpt_cb and ckpt_cb.last_model_path else None
+    best = Path(ckpt_cb.best_model_path) if ckpt_cb and ckpt_cb.best_model_path else None
+    return FitResult(folder, last, best, trainer, module)
