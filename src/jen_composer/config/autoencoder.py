@@ -1,4 +1,8 @@
-"""Autoencoder config group (`configs/autoencoder/`): the waveform VAE and its training losses."""
+"""Autoencoder config group (`configs/autoencoder/`): the waveform VAE and its training losses.
+
+Optimiser, scheduler, gradient clipping and EMA of the autoencoder come from the shared
+`trainer` group (`trainer.optimizer.*`, `trainer.ema_decay`), so they are not repeated here.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,22 @@ from dataclasses import dataclass, field
 
 def _tiny_strides() -> list[int]:
     return [4, 4, 4]
+
+
+def _tiny_mults() -> list[int]:
+    return [2, 4, 8]
+
+
+def _dilations() -> list[int]:
+    return [1, 3, 9]
+
+
+def _stft_fft_sizes() -> list[int]:
+    return [2048, 1024, 512, 256, 128]
+
+
+def _disc_fft_sizes() -> list[int]:
+    return [2048, 1024, 512]
 
 
 @dataclass
@@ -18,15 +38,23 @@ class AutoencoderConfig:
     latent_dim: int = 16
     base_channels: int = 32
     strides: list[int] = field(default_factory=_tiny_strides)  # product = hop
+    channel_mults: list[int] = field(default_factory=_tiny_mults)  # width after each stride, x base
+    dilations: list[int] = field(default_factory=_dilations)  # residual units per block
+    kernel_size: int = 7
     bottleneck: str = "vae"  # vae | plain | tanh
     kl_weight: float = 1e-4
     l1_weight: float = 0.1
     stft_weight: float = 1.0
     mel_weight: float = 1.0
+    stft_fft_sizes: list[int] = field(default_factory=_stft_fft_sizes)  # hop = fft/4, win = fft
+    mel_bins: int = 64  # mel loss and mel L1 metric
+    train_crop_seconds: float = 0.0  # random crop of each training snippet (0 = whole snippet)
     adversarial: bool = False
     adversarial_start_step: int = 2000
     adversarial_weight: float = 0.1
     feature_matching_weight: float = 2.0
-    lr: float = 3e-4
-    ema_decay: float = 0.0  # 0 disables EMA
+    disc_fft_sizes: list[int] = field(default_factory=_disc_fft_sizes)
+    disc_channels: int = 32
     chunk_seconds: float = 10.0  # chunked encode/decode of long audio
+    chunk_overlap_seconds: float = 0.5  # context on each side of a chunk (>= receptive field: no seams)
+    latent_stats_batches: int = 16  # training batches used by compute_latent_stats after fit
