@@ -6,12 +6,12 @@ import sys
 from collections.abc import Sequence
 
 from jen_composer import __version__
-from jen_composer.cli import bench_cmd, config_cmd, fit_cmd
+from jen_composer.cli import bench_cmd, compose_cmd, config_cmd, data_cmd, eval_cmd, fit_cmd, studio_cmd
 from jen_composer.cli.common import USAGE_EXIT_CODE, Parser
 from jen_composer.errors import JenComposerError
 
 # Explicit list (no string factories): a command appears here only once it works.
-COMMANDS = [config_cmd, fit_cmd, bench_cmd]
+COMMANDS = [config_cmd, fit_cmd, bench_cmd, compose_cmd, studio_cmd, data_cmd, eval_cmd]
 
 
 def build_parser() -> Parser:

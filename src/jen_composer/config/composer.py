@@ -21,6 +21,7 @@ class UNetConfig:
     attention_levels: list[int] = field(default_factory=_attn_levels)  # indices into channel_mults
     attention_heads: int = 4
     cross_attention_dim: int = 128  # paper: 1024
+    norm_groups: int = 8  # GroupNorm groups (must divide every level's width)
     dropout: float = 0.0
     gradient_checkpointing: bool = False
 
@@ -63,4 +64,5 @@ class ComposerConfig:
     task_tokens: bool = True  # prefix prompts with "[bass & drums generation]"
     text_dropout: float = 0.1  # CFG: probability of the null text in training
     task_mode: str = "paper"  # paper | independent | joint_only (see diffusion.tasks)
+    condition_probability: float = 0.5  # a non-generated track is a clean condition (t=0), else absent (t=T)
     autoencoder: str = ""  # exported autoencoder artefact dir used to decode (and encode audio)

@@ -125,8 +125,10 @@ def parse_overrides(overrides: Sequence[str]) -> dict[str, Any]:
     for item in overrides:
         if "=" not in item or item.startswith("="):
             raise ConfigError(f"command line: override '{item}' must look like key=value")
+    # `key=` means the empty string (OmegaConf would read it as null, which str fields reject).
+    items = [f"{item}''" if item.endswith("=") else item for item in overrides]
     try:
-        return OmegaConf.to_container(OmegaConf.from_dotlist(list(overrides)))  # type: ignore[return-value]
+        return OmegaConf.to_container(OmegaConf.from_dotlist(items))  # type: ignore[return-value]
     except OmegaConfBaseException as exc:
         raise ConfigError(f"command line: {str(exc).splitlines()[0]}") from None
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from jen_composer.config.autoencoder import AutoencoderConfig
 from jen_composer.config.composer import ComposerConfig
+from jen_composer.config.composition import CompositionConfig
 from jen_composer.config.data import DataConfig
 from jen_composer.config.evaluation import EvaluationConfig
 from jen_composer.config.training import CurriculumConfig, LoggerConfig, TrainerConfig
@@ -29,3 +30,4 @@ class RunConfig:
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
     logger: LoggerConfig = field(default_factory=LoggerConfig)
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
+    composition: CompositionConfig = field(default_factory=CompositionConfig)

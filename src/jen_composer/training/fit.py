@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import lightning.pytorch as pl
-from lightning.pytorch.callbacks import Callback, ModelCheckpoint, RichProgressBar, TQDMProgressBar
+from lightning.pytorch.callbacks import Callback, ModelCheckpoint, RichProgressBar
 from omegaconf import DictConfig
 
 from jen_composer.config import run_dir, write_run_files
@@ -75,7 +75,7 @@ def build_trainer(cfg: DictConfig, folder: Path, callbacks: list[Callback], manu
         monitor="val/loss",
         mode="min",
     )
-    bar: Callback = RichProgressBar() if t.progress_bar else TQDMProgressBar(refresh_rate=0)
+    bars: list[Callback] = [RichProgressBar()] if t.progress_bar else []
     return pl.Trainer(
         default_root_dir=str(folder),
         max_steps=int(t.max_steps),
@@ -91,7 +91,7 @@ def build_trainer(cfg: DictConfig, folder: Path, callbacks: list[Callback], manu
         log_every_n_steps=int(t.log_every_n_steps),
         fast_dev_run=bool(t.fast_dev_run),
         logger=build_logger(cfg, folder),
-        callbacks=[checkpoints, EmbedRunInfo(cfg), bar, *callbacks],
+        callbacks=[checkpoints, EmbedRunInfo(cfg), *bars, *callbacks],
         enable_progress_bar=bool(t.progress_bar),
         plugins=[AtomicCheckpointIO()],
         num_sanity_val_steps=0,

@@ -1,0 +1,107 @@
+"""`jen-composer compose`: the co-composition loop in the terminal, or scripted with flags.
+
+Scripted flags run in this order: --generate, --keep/--unkeep, --import, --rounds, --undo, --export.
+The interactive prompt starts only with --interactive, or when stdin is a terminal and no
+scripted flag was given (so pipes and CI never block on input()).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+
+from jen_composer.config.composition import CompositionConfig
+
+_ACTIONS = ("generate", "keep", "unkeep", "imports", "rounds", "undo", "export")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    d = CompositionConfig()
+    p = sub.add_parser("compose", help="co-compose multi-track music: generate, keep, regenerate, export")
+    p.add_argument("--ckpt", required=True, help="composer checkpoint, or 'fake' for the test engine")
+    p.add_argument("--prompt", help="text prompt (required for a new session)")
+    p.add_argument("--session", metavar="DIR", help=f"session folder to create or reopen (default: {d.sessions_root}/<time>)")
+    p.add_argument("--generate", choices=["all", "unkept"], help="first round: all tracks, or the unkept ones")
+    p.add_argument("--keep", metavar="T,T", help="tracks to keep, e.g. drums,bass")
+    p.add_argument("--unkeep", metavar="T,T", help="tracks to stop keeping")
+    p.add_argument("--import", dest="imports", action="append", default=[], metavar="TRACK=FILE",
+                   help="use an audio file as a kept track (repeatable)")
+    p.add_argument("--rounds", type=int, default=0, metavar="N", help="then regenerate the unkept tracks N times")
+    p.add_argument("--undo", metavar="ROUND", help="then go back to ROUND (a number, or 'last' for one step)")
+    p.add_argument("--export", metavar="DIR", help="finally export stems + mix + session.json")
+    p.add_argument("--seed", type=int, help=f"base seed of a new session (default {d.seed})")
+    p.add_argument("--seconds", type=float, help=f"take length of a new session (default {d.seconds})")
+    p.add_argument("--steps", type=int, help="sampler steps (default: the composer config's)")
+    p.add_argument("--sampler", choices=["ddpm", "ddim", "dpmpp2m"], help="sampler (default: the composer config's)")
+    p.add_argument("--cfg", type=float, dest="text_guidance", help="text guidance scale")
+    p.add_argument("--stem-cfg", type=float, dest="stem_guidance", help="guidance towards the kept stems")
+    p.add_argument("--interactive", action="store_true", help="read commands from stdin even if it is not a TTY")
+    p.set_defaults(func=run)
+
+
+def _open_or_create(args: argparse.Namespace, engine, cfg: CompositionConfig):  # type: ignore[no-untyped-def]
+    from jen_composer.composition.rounds import Settings
+    from jen_composer.composition.session import STATE_FILE, Session
+    from jen_composer.errors import JenComposerError
+
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    root = Path(args.session or Path(cfg.sessions_root) / stamp)
+    if (root / STATE_FILE).exists():
+        session = Session.open(root, engine, cfg)
+        if args.prompt and args.prompt != session.prompt:
+            session.set_prompt(args.prompt)
+    else:
+        if not args.prompt:
+            raise JenComposerError(f"{root}: no session there yet; --prompt is needed to start one")
+        settings = Settings().validate()
+        session = Session.create(root, engine, args.prompt, seconds=args.seconds, seed=args.seed,
+                                 settings=settings, cfg=cfg)
+    session.set_settings(steps=args.steps, sampler=args.sampler, text_guidance=args.text_guidance,
+                         stem_guidance=args.stem_guidance)
+    return session
+
+
+def run(args: argparse.Namespace) -> int:
+    from jen_composer.cli.compose_loop import interactive, run_command
+    from jen_composer.composition.engine import load_engine
+    from jen_composer.errors import JenComposerError
+
+    cfg = CompositionConfig()
+    engine = load_engine(args.ckpt)
+    session = _open_or_create(args, engine, cfg)
+    print(f"session: {session.root}")
+
+    def step(line: str) -> None:
+        """Scripted steps stop at the first error (exit 2) instead of carrying on."""
+        errors: list[str] = []
+        run_command(session, line, say=lambda m: errors.append(m) if m.startswith("error:") else print(m))
+        if errors:
+            raise JenComposerError(f"{line}: {errors[0].removeprefix('error: ')}")
+
+    if args.generate:
+        step("all" if args.generate == "all" else "regen")
+    if args.unkeep:
+        step(f"unkeep {args.unkeep}")
+    if args.keep:
+        step(f"keep {args.keep}")
+    for item in args.imports:
+        track, sep, path = item.partition("=")
+        if not sep or not path:
+            raise JenComposerError(f"--import {item}: expected TRACK=FILE")
+        session.import_track(track, path)
+        print(f"imported {path} as kept '{track}'")
+    for _ in range(max(0, args.rounds)):
+        step("regen")
+    if args.undo:
+        step("undo" if args.undo == "last" else f"undo {args.undo}")
+    if args.export:
+        step(f"export {args.export}")
+    scripted = any(getattr(args, a) for a in _ACTIONS)
+    if args.interactive or (not scripted and sys.stdin.isatty()):
+        interactive(session)
+    elif not scripted:
+        print(session.summary())
+        print("nothing to do: stdin is not a terminal (use --generate/--rounds/... or --interactive)")
+    return 0

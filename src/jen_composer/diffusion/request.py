@@ -1,0 +1,121 @@
+"""``GenerationRequest``: everything one call to ``generate`` needs, checked once, turned into a plan.
+
+Per sample and track a role: ``generate`` (T-1 -> 0 with the other generated tracks), ``keep``
+(the clean latent in ``known`` at t=0) or ``absent`` (t=T, pure noise, returned as zeros).
+Two refinements of ``keep`` (beyond the paper):
+
+- ``reimagine[b, i] = s`` in (0, 1]: SDEdit. The kept track starts at t_s = round(s*T) (clipped to
+  1..T-1) from its forward-noised latent, waits there while the generation clock is above t_s, then
+  is denoised together with the generated tracks. s = 1 regenerates it from scratch.
+- ``known_mask[b, i, l]`` False: frame l of kept track i is regenerated (replacement inpainting):
+  the track is denoised like a generated one and after every step its known frames are overwritten
+  by the known latent noised to the current level (fixed noise, so deterministic samplers stay so).
+
+Generated, re-imagined and inpainted tracks are "active": they are the task tokens' tracks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+
+from jen_composer.errors import ConfigError
+
+ROLES = ("generate", "keep", "absent")
+GENERATE, KEEP, ABSENT = 0, 1, 2
+SAMPLERS = ("ddpm", "ddim", "dpmpp2m")
+
+
+@dataclass
+class GenerationRequest:
+    prompts: list[str]
+    roles: Sequence[str] | Sequence[Sequence[str]]  # k roles for every sample, or B x k
+    sampler: str  # ddpm (all T-1 steps, ancestral) | ddim | dpmpp2m
+    steps: int  # ignored by ddpm
+    text_guidance: float  # 1 = no text CFG
+    stem_guidance: float  # 1 = no extra pull towards the kept stems
+    eta: float  # DDIM stochasticity (0 = deterministic)
+    seed: int
+    known: torch.Tensor | None = None  # [B, k, d, L] latents of kept tracks (other tracks ignored)
+    reimagine: torch.Tensor | None = None  # [B, k] strengths in [0, 1]; 0 = keep as is
+    known_mask: torch.Tensor | None = None  # [B, k, L] bool; False = regenerate (kept tracks only)
+    length: int | None = None  # L when nothing is kept
+
+    @classmethod
+    def from_config(cls, sampler_cfg: object, prompts: list[str], roles: Sequence[str] | Sequence[Sequence[str]],
+                    seed: int, **kwargs: object) -> GenerationRequest:
+        """Sampler name, steps, guidance scales and eta from ``cfg.composer.sampler``."""
+        c = sampler_cfg
+        base = {"sampler": c.name, "steps": c.steps, "text_guidance": c.text_guidance,  # type: ignore[attr-defined]
+                "stem_guidance": c.stem_guidance, "eta": c.eta}  # type: ignore[attr-defined]
+        base.update(kwargs)
+        return cls(prompts=list(prompts), roles=roles, seed=seed, **base)  # type: ignore[arg-type]
+
+
+@dataclass
+class TrackPlan:
+    """The request as tensors: where each track starts and whether it moves."""
+
+    roles: torch.Tensor  # [B, k] long codes
+    t_start: torch.Tensor  # [B, k]: T-1 generate, t_s re-imagine, 0 keep, T absent
+    active: torch.Tensor  # [B, k] bool: denoised by the sampler
+    conditions: torch.Tensor  # [B, k] bool: clean kept tracks (the stem-free CFG branch drops them)
+    replace: torch.Tensor | None  # [B, k, 1, L] bool: known frames to overwrite after each step
+    known: torch.Tensor  # [B, k, d, L] (zeros where nothing is known)
+
+
+def role_codes(roles: Sequence[str] | Sequence[Sequence[str]], batch: int, k: int) -> torch.Tensor:
+    rows = [list(roles)] * batch if roles and isinstance(roles[0], str) else [list(r) for r in roles]
+    if len(rows) != batch or any(len(r) != k for r in rows):
+        raise ConfigError(f"request.roles: expected {k} roles per sample for {batch} samples, got {roles}")
+    bad = sorted({r for row in rows for r in row if r not in ROLES})
+    if bad:
+        raise ConfigError(f"request.roles: unknown role(s) {bad}; use one of {ROLES}")
+    return torch.tensor([[ROLES.index(r) for r in row] for row in rows], dtype=torch.long)
+
+
+def make_plan(req: GenerationRequest, k: int, d: int, T: int, device: torch.device | str) -> TrackPlan:
+    """Check the request against the model's k tracks of d channels and build the plan."""
+    b = len(req.prompts)
+    if b == 0:
+        raise ConfigError("request.prompts: at least one prompt is needed")
+    if req.sampler not in SAMPLERS:
+        raise ConfigError(f"request.sampler: '{req.sampler}' is not one of {SAMPLERS}")
+    if req.sampler != "ddpm" and not 1 <= req.steps <= T - 1:
+        raise ConfigError(f"request.steps: {req.steps} is outside 1..{T - 1}")
+    roles = role_codes(req.roles, b, k).to(device)
+    keep = roles == KEEP
+    if req.known is not None:
+        if req.known.dim() != 4 or tuple(req.known.shape[:3]) != (b, k, d):
+            raise ConfigError(f"request.known: expected [{b}, {k}, {d}, L], got {tuple(req.known.shape)}")
+        known = req.known.to(device)
+    elif bool(keep.any()):
+        raise ConfigError("request.known: kept tracks need their latents")
+    else:
+        if req.length is None or req.length < 1:
+            raise ConfigError("request.length: give the number of latent frames when nothing is kept")
+        known = torch.zeros(b, k, d, req.length, device=device)
+    length = known.shape[-1]
+    t_start = torch.where(roles == GENERATE, T - 1, torch.where(keep, 0, T)).long()
+    active = roles == GENERATE
+    if req.reimagine is not None:
+        s = req.reimagine.to(device).float()
+        if tuple(s.shape) != (b, k) or bool(((s < 0) | (s > 1)).any()):
+            raise ConfigError(f"request.reimagine: expected [{b}, {k}] strengths in [0, 1], got {tuple(s.shape)}")
+        re = keep & (s > 0)
+        t_s = (s * T).round().long().clamp(1, T - 1)
+        t_start = torch.where(re, t_s, t_start)
+        active = active | re
+    replace = None
+    if req.known_mask is not None:
+        m = req.known_mask.to(device).bool()
+        if tuple(m.shape) != (b, k, length):
+            raise ConfigError(f"request.known_mask: expected [{b}, {k}, {length}], got {tuple(m.shape)}")
+        inpaint = keep & ~m.all(dim=-1)
+        t_start = torch.where(inpaint & ~active, T - 1, t_start)
+        active = active | inpaint
+        replace = (m & inpaint[..., None])[:, :, None, :]
+    conditions = keep & ~active
+    return TrackPlan(roles, t_start, active, conditions, replace, known)

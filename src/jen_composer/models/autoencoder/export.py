@@ -1,0 +1,179 @@
+"""Standalone autoencoder artefacts: ``model.safetensors`` + ``config.json``, loadable without Lightning.
+
+``config.json`` = ``{"kind": "waveform_vae" | "encodec" | "dac", "format_version": 1, "checksum",
+"config" (vae) | "pretrained" (codec)}``. Codec artefacts store only the latent statistics and point
+at the codec's own weights. Loading never unpickles code (safetensors; .ckpt via weights_only).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from jen_composer.errors import CheckpointError, ConfigError
+from jen_composer.models.autoencoder.base import NormalisedAutoencoder
+from jen_composer.models.autoencoder.codecs import DACAdapter, EncodecAdapter
+from jen_composer.models.autoencoder.model import WaveformVAE
+from jen_composer.utils.io import atomic_path, atomic_write_json
+
+FORMAT_VERSION = 1
+WEIGHTS = "model.safetensors"
+CONFIG = "config.json"
+MODULE_PREFIX = "model."  # the LightningModule keeps the VAE as `self.model`
+EMA_PREFIX = "ema.shadow."  # ... and its EMA copy as `self.ema.shadow`
+
+
+def export_autoencoder(model: NormalisedAutoencoder, out_dir: str | Path) -> Path:
+    """Write the artefact into ``out_dir`` (atomically, weights first); return the folder."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    desc = model.describe()
+    if desc["kind"] == "waveform_vae":
+        tensors = model.state_dict()
+    else:  # codecs: only our latent statistics; weights stay with the codec
+        tensors = {"latent_mean": model.latent_mean, "latent_std": model.latent_std}
+    tensors = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
+    with atomic_path(out / WEIGHTS) as tmp:
+        save_file(tensors, str(tmp))
+    atomic_write_json(out / CONFIG, {**desc, "format_version": FORMAT_VERSION, "checksum": model.checksum()})
+    return out
+
+
+def _read_config(folder: Path) -> dict[str, Any]:
+    path = folder / CONFIG
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise CheckpointError(f"{path}: missing (not an exported autoencoder folder)") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CheckpointError(f"{path}: corrupt JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise CheckpointError(f"{path}: expected a JSON object")
+    return data
+
+
+def _read_weights(folder: Path) -> dict[str, torch.Tensor]:
+    path = folder / WEIGHTS
+    if not path.is_file():
+        raise CheckpointError(f"{path}: missing weights file")
+    try:
+        return load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise CheckpointError(f"{path}: corrupt safetensors file ({str(exc).splitlines()[0]})") from None
+
+
+def _load_state(model: torch.nn.Module, state: dict[str, torch.Tensor], source: Path) -> None:
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        raise CheckpointError(f"{source}: weights do not match the config ({str(exc).splitlines()[0]})") from None
+
+
+def _load_exported(folder: Path) -> NormalisedAutoencoder:
+    data = _read_config(folder)
+    kind = data.get("kind")
+    model: NormalisedAutoencoder
+    if kind == "waveform_vae":
+        if "config" not in data:
+            raise CheckpointError(f"{folder / CONFIG}: no 'config' for kind waveform_vae")
+        try:
+            model = WaveformVAE(data["config"])
+        except ConfigError as exc:
+            raise CheckpointError(f"{folder / CONFIG}: {exc}") from None
+        _load_state(model, _read_weights(folder), folder / WEIGHTS)
+    elif kind in ("encodec", "dac"):
+        model = load_codec(kind, str(data.get("pretrained", "")))
+        _load_state(model, {**model.state_dict(), **_read_weights(folder)}, folder / WEIGHTS)
+    else:
+        raise CheckpointError(f"{folder / CONFIG}: unknown kind {kind!r} (expected waveform_vae, encodec or dac)")
+    recorded = data.get("checksum")
+    if recorded and kind == "waveform_vae" and recorded != model.checksum():
+        raise CheckpointError(f"{folder}: weights checksum {model.checksum()} differs from recorded {recorded}")
+    return model.eval()
+
+
+def load_codec(kind: str, name_or_path: str) -> NormalisedAutoencoder:
+    if kind == "encodec":
+        return EncodecAdapter.from_pretrained(name_or_path)
+    if kind == "dac":
+        return DACAdapter.from_pretrained(name_or_path)
+    raise ConfigError(f"autoencoder.kind: unknown codec '{kind}' (expected encodec or dac)")
+
+
+def _codec_kind(name: str) -> str | None:
+    lowered = name.lower()
+    if "encodec" in lowered:
+        return "encodec"
+    if lowered.startswith("dac_") or "descript" in lowered or lowered.endswith(".pth"):
+        return "dac"
+    return None
+
+
+def load_autoencoder(path_or_name: str | Path) -> NormalisedAutoencoder:
+    """An exported folder, a Lightning .ckpt, a local codec folder/file, or a codec hub name."""
+    path = Path(path_or_name)
+    if path.is_file() and path.suffix == ".ckpt":
+        return model_from_checkpoint(path)
+    if path.is_dir():
+        data = _read_config(path)
+        if data.get("model_type") == "encodec":  # a transformers save_pretrained folder
+            return EncodecAdapter.from_pretrained(str(path))
+        return _load_exported(path)
+    kind = _codec_kind(str(path_or_name))
+    if kind is not None:
+        return load_codec(kind, str(path_or_name))
+    raise CheckpointError(
+        f"{path_or_name}: not found (expected an exported autoencoder folder, a .ckpt, or a codec name "
+        "like facebook/encodec_24khz or dac_44khz)"
+    )
+
+
+def _read_checkpoint(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise CheckpointError(f"{path}: checkpoint not found")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types for truncated or foreign files
+        raise CheckpointError(f"{path}: unreadable checkpoint ({str(exc).splitlines()[0]})") from None
+    if not isinstance(ckpt, dict) or "state_dict" not in ckpt:
+        raise CheckpointError(f"{path}: not a Lightning checkpoint (no 'state_dict')")
+    return ckpt
+
+
+def model_from_checkpoint(path: str | Path, use_ema: bool = True) -> WaveformVAE:
+    """Rebuild the VAE from an autoencoder-task .ckpt (its embedded config + weights, EMA if any)."""
+    path = Path(path)
+    ckpt = _read_checkpoint(path)
+    try:
+        cfg = ckpt["jen_composer"]["config"]["autoencoder"]
+    except (KeyError, TypeError):
+        raise CheckpointError(f"{path}: no embedded config (checkpoint['jen_composer']['config'])") from None
+    prefix = EMA_PREFIX if use_ema and any(k.startswith(EMA_PREFIX) for k in ckpt["state_dict"]) else MODULE_PREFIX
+    state = {k[len(prefix):]: v for k, v in ckpt["state_dict"].items() if k.startswith(prefix)}
+    if not state:
+        raise CheckpointError(f"{path}: no '{MODULE_PREFIX}*' weights: not an autoencoder checkpoint")
+    try:
+        model = WaveformVAE(cfg)
+    except ConfigError as exc:
+        raise CheckpointError(f"{path}: {exc}") from None
+    _load_state(model, state, path)
+    return model.eval()
+
+
+def export_from_checkpoint(ckpt_path: str | Path, out_dir: str | Path, use_ema: bool = True) -> Path:
+    """Export an autoencoder .ckpt as a standalone artefact (what `data encode` and the composer load)."""
+    return export_autoencoder(model_from_checkpoint(ckpt_path, use_ema), out_dir)
+
+
+def build_autoencoder(cfg: Any) -> NormalisedAutoencoder:
+    """From the `autoencoder` config group: a fresh VAE, or the artefact/codec named by ``pretrained``."""
+    if cfg.pretrained:
+        return load_autoencoder(cfg.pretrained)
+    if cfg.kind != "vae":
+        raise ConfigError(f"autoencoder.pretrained: kind '{cfg.kind}' needs a hub name or local path")
+    return WaveformVAE(cfg)

@@ -1,0 +1,79 @@
+"""The Jen-1-style waveform VAE: conv encoder -> continuous bottleneck -> conv decoder."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+from omegaconf import DictConfig, OmegaConf
+
+from jen_composer.config.autoencoder import AutoencoderConfig
+from jen_composer.errors import ConfigError
+from jen_composer.models.autoencoder.base import NormalisedAutoencoder
+from jen_composer.models.autoencoder.bottleneck import build_bottleneck
+from jen_composer.models.autoencoder.chunking import pad_to_multiple
+from jen_composer.models.autoencoder.layers import Decoder, Encoder
+
+
+def as_autoencoder_config(cfg: AutoencoderConfig | DictConfig | dict[str, Any]) -> DictConfig:
+    """A typed copy of the autoencoder group (accepts the dataclass, a DictConfig or a plain dict)."""
+    try:
+        return OmegaConf.merge(OmegaConf.structured(AutoencoderConfig), cfg)  # type: ignore[return-value]
+    except Exception as exc:  # omegaconf raises several types; give one clear line
+        raise ConfigError(f"autoencoder config: {str(exc).splitlines()[0]}") from None
+
+
+def config_dict(cfg: DictConfig) -> dict[str, Any]:
+    return OmegaConf.to_container(cfg, resolve=True)  # type: ignore[return-value]
+
+
+class WaveformVAE(NormalisedAutoencoder):
+    """``encode``: wave [B, C, S] -> unit-scale latents [B, d, ceil(S/hop)]; ``decode`` inverts it."""
+
+    def __init__(self, cfg: AutoencoderConfig | DictConfig | dict[str, Any]) -> None:
+        c = as_autoencoder_config(cfg)
+        if len(c.channel_mults) != len(c.strides):
+            raise ConfigError(
+                f"autoencoder.channel_mults: needs one entry per stride ({len(c.strides)}), got {len(c.channel_mults)}"
+            )
+        if not c.strides or min(c.strides) < 1 or min(c.channels, c.latent_dim, c.sample_rate) < 1:
+            raise ConfigError("autoencoder: strides, channels, latent_dim and sample_rate must be positive")
+        super().__init__(c.latent_dim, c.chunk_seconds, c.chunk_overlap_seconds)
+        self.cfg = c
+        self.bottleneck = build_bottleneck(c.bottleneck)
+        arch = (c.channels, c.base_channels, list(c.channel_mults), list(c.strides), list(c.dilations), c.kernel_size)
+        self.encoder = Encoder(*arch, c.latent_dim * self.bottleneck.feature_factor)
+        self.decoder = Decoder(*arch, c.latent_dim)
+
+    @property
+    def hop(self) -> int:  # type: ignore[override]
+        return math.prod(self.cfg.strides)
+
+    @property
+    def latent_dim(self) -> int:  # type: ignore[override]
+        return int(self.cfg.latent_dim)
+
+    @property
+    def sample_rate(self) -> int:  # type: ignore[override]
+        return int(self.cfg.sample_rate)
+
+    @property
+    def channels(self) -> int:  # type: ignore[override]
+        return int(self.cfg.channels)
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": "waveform_vae", "config": config_dict(self.cfg)}
+
+    def encode_raw(self, wave: torch.Tensor) -> torch.Tensor:
+        """Posterior mean of wave [B, C, S] (S a multiple of hop) -> [B, d, S / hop], not normalised."""
+        return self.bottleneck.mean(self.encoder(wave))
+
+    def decode_raw(self, z: torch.Tensor) -> torch.Tensor:
+        return self.decoder(z)
+
+    def forward(self, wave: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Training pass on raw latents: (reconstruction with the input's length, KL); samples z."""
+        self._check_wave(wave)
+        z, kl = self.bottleneck(self.encoder(pad_to_multiple(wave, self.hop)))
+        return self.decoder(z)[..., : wave.shape[-1]], kl

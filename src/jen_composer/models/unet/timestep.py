@@ -1,0 +1,48 @@
+"""Timestep conditioning: one embedding per track (``vector``) or one for all tracks (``shared``)."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from jen_composer.errors import ConfigError
+
+TIMESTEP_MODES = ("vector", "shared")
+
+
+def sinusoidal_embedding(t: torch.Tensor, dim: int, max_period: float = 10000.0) -> torch.Tensor:
+    """Sinusoidal features of (possibly fractional) timesteps: ``t [...]`` -> ``[..., dim]``."""
+    half = dim // 2
+    freqs = torch.exp(-math.log(max_period) * torch.arange(half, device=t.device, dtype=torch.float32) / half)
+    angles = t.float()[..., None] * freqs
+    emb = torch.cat([torch.cos(angles), torch.sin(angles)], dim=-1)
+    return nn.functional.pad(emb, (0, dim - 2 * half))
+
+
+class TimestepEmbedding(nn.Module):
+    """``t [B, k]`` -> ``[B, dim]``.
+
+    ``vector`` (paper, section 4.1.2): each track's t_i goes through sinusoid + a shared MLP; the k
+    embeddings are concatenated in track order and projected, so the net sees every track's noise
+    level and which track has it. ``shared`` (ablation baseline): one scalar per sample, the
+    largest t_i (in joint-only training all t_i are equal, so this is "the" timestep).
+    """
+
+    def __init__(self, num_tracks: int, dim: int, mode: str) -> None:
+        super().__init__()
+        if mode not in TIMESTEP_MODES:
+            raise ConfigError(f"composer.diffusion.timestep_mode: '{mode}' is not one of {TIMESTEP_MODES}")
+        self.mode, self.num_tracks, self.freq_dim = mode, num_tracks, dim
+        self.mlp = nn.Sequential(nn.Linear(dim, dim), nn.SiLU(), nn.Linear(dim, dim))
+        tracks_in = num_tracks if mode == "vector" else 1
+        self.combine = nn.Sequential(nn.SiLU(), nn.Linear(tracks_in * dim, dim))
+
+    def forward(self, t: torch.Tensor) -> torch.Tensor:
+        if t.dim() != 2 or t.shape[1] != self.num_tracks:
+            raise ValueError(f"timesteps must be [B, {self.num_tracks}], got {tuple(t.shape)}")
+        if self.mode == "shared":
+            t = t.max(dim=1, keepdim=True).values
+        per_track = self.mlp(sinusoidal_embedding(t, self.freq_dim))  # [B, k', dim]
+        return self.combine(per_track.flatten(1))

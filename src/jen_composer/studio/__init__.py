@@ -1,0 +1,1 @@
+"""studio layer: the browser front end of co-composition sessions (FastAPI + one static page)."""

@@ -1,0 +1,160 @@
+"""`ComposerModule`: the thin LightningModule around `ComposerModel` and the diffusion objective.
+
+Per step: the curriculum's stage probabilities pick how many tracks each sample generates, the
+task sampler turns that into a timestep vector (section 5.1), task tokens prefix the prompt, CFG
+drops text, and the loss covers the generated tracks only. Randomness comes from generators seeded
+by (seed, global step, rank), so a resumed run draws exactly what an uninterrupted one would.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import lightning.pytorch as pl
+import torch
+from lightning.pytorch.callbacks import Callback
+from omegaconf import DictConfig
+
+from jen_composer.diffusion.objective import diffusion_loss, sample_text_dropout
+from jen_composer.diffusion.schedule import NoiseSchedule
+from jen_composer.diffusion.tasks import generated_mask, sample_task_timesteps, task_prompts
+from jen_composer.errors import ConfigError
+from jen_composer.models.composer import ComposerModel, build_composer
+from jen_composer.training.curriculum import CurriculumCallback, sample_stages, stage_probabilities
+from jen_composer.training.ema import EMA
+from jen_composer.training.optim import build_optimizer_and_scheduler
+from jen_composer.training.rng import RngStateCallback
+from jen_composer.utils.seed import make_generator
+
+VAL_SEED_OFFSET = 10_000_019  # validation draws its own fixed tasks, independent of training
+
+
+def latent_dim_of(cfg: DictConfig) -> int:
+    """d: from the exported autoencoder the composer decodes with, else `autoencoder.latent_dim`."""
+    if cfg.composer.autoencoder:
+        from jen_composer.models.autoencoder import load_autoencoder
+
+        return int(load_autoencoder(cfg.composer.autoencoder).latent_dim)
+    return int(cfg.autoencoder.latent_dim)
+
+
+def validation_tasks(k: int) -> list[tuple[str, int, int]]:
+    """(name, tracks generated, tracks kept): marginal, conditional by number kept, joint."""
+    tasks = [("marginal", 1, 0)] if k > 1 else []
+    tasks += [(f"conditional_keep{kept}", k - kept, kept) for kept in range(1, k)]
+    tasks.append(("joint", k, 0))
+    return tasks
+
+
+def roles_timesteps(batch: int, k: int, generate: int, keep: int, T: int, generator: torch.Generator) -> torch.Tensor:
+    """`t [B, k]` for a fixed task: `generate` random tracks share t ~ U{1..T-1}, `keep` are 0, rest T."""
+    order = torch.rand(batch, k, generator=generator).argsort(dim=1)
+    t = torch.full((batch, k), T, dtype=torch.long)
+    shared = torch.randint(1, T, (batch, 1), generator=generator).expand(batch, k)
+    rank = order.argsort(dim=1)
+    t = torch.where(rank < generate, shared, t)
+    return torch.where((rank >= generate) & (rank < generate + keep), torch.zeros_like(t), t)
+
+
+class ComposerModule(pl.LightningModule):
+    def __init__(self, cfg: DictConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.tracks = list(cfg.data.tracks)
+        self.k = len(self.tracks)
+        self.d = latent_dim_of(cfg)
+        self.model: ComposerModel = build_composer(cfg.composer, self.k, self.d)
+        self.schedule = NoiseSchedule.from_config(cfg.composer.diffusion)
+        decay = float(cfg.trainer.ema_decay)
+        self.ema = EMA(self.model, decay) if decay > 0 else None
+        c = cfg.curriculum
+        self.stage_probs = stage_probabilities(c.schedule, 0, self.k, int(c.ramp_steps), float(c.min_probability))
+        self._autoencoder: list[Any] = []  # frozen, kept out of state_dict (source=audio only)
+
+    # -- helpers -------------------------------------------------------------------------------
+    def _generator(self, offset: int = 0) -> torch.Generator:
+        seed = int(self.cfg.seed) * 1_000_003 + int(self.global_step) * 7_919 + int(self.global_rank) * 104_729 + offset
+        return make_generator(seed % (2**63 - 1))
+
+    def _latents(self, batch: dict[str, Any]) -> torch.Tensor:
+        if "latents" in batch:
+            x0 = batch["latents"]
+        else:
+            if not self._autoencoder:
+                from jen_composer.models.autoencoder import load_autoencoder
+
+                if not self.cfg.composer.autoencoder:
+                    raise ConfigError("composer.autoencoder: training on audio needs an exported autoencoder")
+                ae = load_autoencoder(self.cfg.composer.autoencoder).to(self.device).eval().requires_grad_(False)
+                self._autoencoder.append(ae)
+            audio = batch["audio"]
+            b, k, c, s = audio.shape
+            with torch.no_grad():
+                x0 = self._autoencoder[0].encode(audio.reshape(b * k, c, s)).reshape(b, k, self.d, -1)
+        if x0.dim() != 4 or x0.shape[1] != self.k or x0.shape[2] != self.d:
+            raise ConfigError(
+                f"data: batches have latents of shape {tuple(x0.shape)}, the composer expects [B, {self.k}, {self.d}, L] "
+                "(check data.tracks and that the latent cache was built with composer.autoencoder)"
+            )
+        return x0.float()
+
+    def _loss(self, model: ComposerModel, x0: torch.Tensor, t: torch.Tensor, prompts: list[str],
+              drop: torch.Tensor | None, generator: torch.Generator) -> torch.Tensor:
+        prompts = task_prompts(prompts, generated_mask(t, self.schedule.T), self.tracks, bool(self.cfg.composer.task_tokens))
+        return diffusion_loss(model, self.schedule, x0, t.to(x0.device), prompts, drop, generator)
+
+    # -- Lightning hooks -----------------------------------------------------------------------
+    def training_step(self, batch: dict[str, Any], batch_idx: int) -> torch.Tensor:
+        x0 = self._latents(batch)
+        b = x0.shape[0]
+        g = self._generator()
+        stages = sample_stages(self.stage_probs, b, g)
+        t = sample_task_timesteps(b, self.k, stages, self.schedule.T, g, str(self.cfg.composer.task_mode))
+        drop = sample_text_dropout(b, float(self.cfg.composer.text_dropout), g)
+        noise_gen = make_generator(int(torch.randint(2**62, (1,), generator=g)), x0.device)
+        loss = self._loss(self.model, x0, t, list(batch["prompt"]), drop, noise_gen)
+        self.log("train/loss", loss, prog_bar=True, batch_size=b)
+        self.log("train/tracks_generated", stages.float().mean(), batch_size=b)
+        return loss
+
+    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+        if self.ema is not None:
+            self.ema.update(self.model)
+
+    def eval_model(self) -> ComposerModel:
+        """EMA weights when enabled: used for validation, previews and sampling."""
+        return self.ema.shadow if self.ema is not None else self.model
+
+    def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+        x0 = self._latents(batch)
+        b = x0.shape[0]
+        model = self.eval_model()
+        losses = []
+        for i, (name, generate, keep) in enumerate(validation_tasks(self.k)):
+            g = make_generator(VAL_SEED_OFFSET + 1_000 * batch_idx + i)
+            t = roles_timesteps(b, self.k, generate, keep, self.schedule.T, g)
+            loss = self._loss(model, x0, t, list(batch["prompt"]), None, g)
+            self.log(f"val/loss_{name}", loss, batch_size=b, sync_dist=True)
+            losses.append(loss)
+        self.log("val/loss", torch.stack(losses).mean(), prog_bar=True, batch_size=b, sync_dist=True)
+
+    def configure_optimizers(self) -> Any:
+        return build_optimizer_and_scheduler(self.model.parameters(), self.cfg.trainer)
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint.setdefault("jen_composer", {})["composer"] = {"tracks": self.tracks, "latent_dim": self.d}
+
+
+def build_composer_task(cfg: DictConfig) -> tuple[ComposerModule, list[Callback]]:
+    module = ComposerModule(cfg)
+    callbacks: list[Callback] = [CurriculumCallback(cfg.curriculum, module.k), RngStateCallback()]
+    from jen_composer.training.preview import SamplePreviewCallback
+
+    if int(cfg.logger.preview.every_n_steps) > 0:
+        callbacks.append(SamplePreviewCallback(cfg))
+    if int(cfg.evaluation.every_n_val_epochs) > 0 and cfg.evaluation.clap.backend != "none":
+        from jen_composer.training.clap_callback import ClapScoreCallback
+
+        callbacks.append(ClapScoreCallback(cfg))
+    return module, callbacks
+
