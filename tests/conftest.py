@@ -44,3 +44,64 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip)
+
+
+# -- a tiny end-to-end world, built once per test session: songs -> autoencoder -> latents ------
+
+TINY_SONGS, TINY_SECONDS = 6, 6.0
+
+
+@pytest.fixture(scope="session")
+def tiny_songs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Six rendered songs of 6 s (16 kHz mono) from the procedural benchmark."""
+    from jen_composer.config.data import SynthConfig
+    from jen_composer.data.synth import synth_dataset
+
+    root = tmp_path_factory.mktemp("songs")
+    synth_dataset(root, SynthConfig(songs=TINY_SONGS, seconds=TINY_SECONDS, seed=0), 16000, 1, progress=False)
+    return root
+
+
+@pytest.fixture(scope="session")
+def tiny_autoencoder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An exported random-weight tiny VAE (hop 16, 8 dims): enough to exercise every code path."""
+    from jen_composer.config import compose
+    from jen_composer.models.autoencoder import WaveformVAE, export_autoencoder
+
+    cfg = compose(None, ["autoencoder.strides=[4,4]", "autoencoder.channel_mults=[1,2]", "autoencoder.latent_dim=8", "autoencoder.base_channels=8"])
+    torch.manual_seed(0)
+    out = tmp_path_factory.mktemp("autoencoder")
+    export_autoencoder(WaveformVAE(cfg.autoencoder), out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_latents(tiny_songs: Path, tiny_autoencoder: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from jen_composer.config import compose
+    from jen_composer.data.latent_cache import encode_latent_cache
+    from jen_composer.models.autoencoder import load_autoencoder
+
+    out = tmp_path_factory.mktemp("latents")
+    cfg = compose(None, [f"data.root={tiny_songs}"])
+    encode_latent_cache(tiny_songs, out, load_autoencoder(tiny_autoencoder), cfg.data, progress=False)
+    return out
+
+
+def tiny_composer_overrides(songs: Path, latents: Path, autoencoder: Path, out: Path) -> list[str]:
+    """Overrides that shrink any composer experiment to a seconds-long CPU run on the tiny world."""
+    return [
+        f"data.root={songs}", f"data.latent_cache={latents}", "data.source=latents", "data.sample_rate=16000",
+        "data.channels=1", "data.snippet_seconds=1.024", "data.batch_size=4", "data.num_workers=0",
+        "data.pin_memory=false", "data.persistent_workers=false",
+        f"composer.autoencoder={autoencoder}", "composer.text.kind=byt5_small", "composer.text.dim=32",
+        "composer.text.layers=1", "composer.unet.base_channels=16", "composer.unet.channel_mults=[1,2]",
+        "composer.unet.attention_levels=[1]", "composer.unet.cross_attention_dim=32", "composer.unet.res_blocks=1",
+        "composer.unet.attention_heads=2", "composer.unet.gradient_checkpointing=false",
+        "composer.sampler.steps=3", "trainer.accelerator=cpu", "trainer.devices=1", "trainer.strategy=auto",
+        "trainer.precision=32-true", "trainer.progress_bar=false", "logger.kind=csv",
+        "logger.preview.steps=2", "logger.preview.cfg_scales=[1.0]", "evaluation.every_n_val_epochs=0",
+        f"output_root={out}",
+    ]
+
+
+import torch  # noqa: E402  (after the environment variables above)

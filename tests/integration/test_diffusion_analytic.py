@@ -41,13 +41,13 @@ def condition_value(dist: GaussianTracks) -> torch.Tensor:
 
 
 def run_tasks(dist: GaussianTracks, schedule: NoiseSchedule, sampler: str, steps: int, n: int,
-              branches=None, **extra) -> dict[str, tuple[float, float]]:  # noqa: ANN001
+              branches=None, eta: float = 0.0) -> dict[str, tuple[float, float]]:  # noqa: ANN001
     """Per task: (max |mean error| / sd, relative covariance error) of n samples."""
     c = condition_value(dist)
     roles = [r for r, _, _ in TASKS.values() for _ in range(n)]
     known = c.expand(len(roles), K, D, L).clone()
     req = GenerationRequest(prompts=[""] * len(roles), roles=roles, sampler=sampler, steps=steps,
-                            text_guidance=1.0, stem_guidance=1.0, eta=0.0, seed=11, known=known, **extra)
+                            text_guidance=1.0, stem_guidance=1.0, eta=eta, seed=11, known=known)
     plan = make_plan(req, K, D, schedule.T, "cpu")
     x = sample(branches or dist.branches(schedule), schedule, req, plan, torch.float64)
     out = {}
@@ -69,7 +69,7 @@ def assert_matches(errors: dict[str, tuple[float, float]], cov_tol: float) -> No
 
 def test_ddpm_all_steps_matches_marginal_conditional_joint(dist: GaussianTracks) -> None:
     schedule = NoiseSchedule(T, "cosine", "v")
-    assert_matches(run_tasks(dist, schedule, "ddpm", 0, n=2500), COV_TOL["ddpm"])
+    assert_matches(run_tasks(dist, schedule, "ddpm", 0, n=1500), COV_TOL["ddpm"])
 
 
 @pytest.mark.parametrize(("sampler", "steps", "kind"), [
@@ -80,8 +80,9 @@ def test_fast_samplers_match(dist: GaussianTracks, sampler: str, steps: int, kin
 
 
 def test_ddim_with_eta_one_is_stochastic_and_matches(dist: GaussianTracks) -> None:
-    errors = run_tasks(dist, NoiseSchedule(T, "cosine"), "ddim", 200, n=2500, )
-    assert_matches(errors, 0.09)
+    schedule = NoiseSchedule(T, "cosine")
+    errors = run_tasks(dist, schedule, "ddim", 100, n=2000, eta=1.0)
+    assert_matches(errors, 0.10)
 
 
 # ---- the same criteria must fail when the timestep semantics are broken ---------------------------
@@ -90,11 +91,14 @@ def test_ddim_with_eta_one_is_stochastic_and_matches(dist: GaussianTracks) -> No
 def test_detects_a_condition_that_is_noised(dist: GaussianTracks) -> None:
     schedule = NoiseSchedule(T, "cosine")
     exact = dist.branches(schedule)
+    gen = make_generator(7)
 
     def noised_condition(x_t, t, rows, use_text):  # noqa: ANN001, ANN202
-        # the condition track is shown to the denoiser as if it were at t=300, not clean
-        t = torch.where(t == 0, torch.full_like(t, 300), t)
-        return exact(x_t, t, rows, use_text)
+        # the bug: the condition track is noised along with the generated ones (same level)
+        level = t.clamp(max=T - 1).max(dim=1, keepdim=True).values.expand_as(t)
+        cond = t == 0
+        noisy = schedule.add_noise(x_t, torch.randn(x_t.shape, generator=gen, dtype=x_t.dtype), level)
+        return exact(torch.where(cond[..., None, None], noisy, x_t), torch.where(cond, level, t), rows, use_text)
 
     errors = run_tasks(dist, schedule, "ddim", 25, n=500, branches=noised_condition)
     assert errors["conditional"][0] > 3 * MEAN_TOL
@@ -186,7 +190,6 @@ def test_stem_guidance_pulls_towards_the_condition_and_scale_one_is_a_no_op(dist
     for w in (1.0, 2.0):
         req = GenerationRequest([""] * n, ["generate", "keep", "absent"], "ddim", 25, 1.0, w, 0.0, 4, known=known)
         outs[w] = sample(dist.branches(schedule), schedule, req, make_plan(req, K, D, T, "cpu"), torch.float64)
-    plain = run_tasks.__wrapped__ if hasattr(run_tasks, "__wrapped__") else None  # noqa: F841
     marg, _ = dist.conditional([0], [], None)
     cond, _ = dist.conditional([0], [1], c[1].flatten())
     shift1 = (outs[1.0][:, 0].reshape(n, -1).mean(0) - marg).norm()

@@ -97,7 +97,7 @@ class ComposerPipeline:
                          reimagine: dict[str, float] | None = None, region: tuple[str, float, float] | None = None,
                          progress: Callable[[int, int], None] | None = None) -> torch.Tensor:
         """The sampler's `[k, d, L]` latents (generated, re-imagined and region tracks are fresh)."""
-        unknown = sorted(set(kept) | set(generate) - set(self.tracks))
+        unknown = sorted((set(kept) | set(generate)) - set(self.tracks))
         if unknown:
             raise DataError(f"unknown track(s) {unknown}; this checkpoint has {self.tracks}")
         samples, frames = round(seconds * self.sample_rate), self.frames(seconds)

@@ -50,8 +50,11 @@ class GaussianTracks:
         def denoise(x_t: torch.Tensor, t: torch.Tensor, rows: torch.Tensor, use_text: torch.Tensor) -> torch.Tensor:
             out = torch.empty_like(x_t, dtype=torch.float64)
             y = x_t.double().flatten(1)
-            uniq, inverse = torch.unique(t.cpu(), dim=0, return_inverse=True)
-            for j, tv in enumerate(uniq):
+            base = (schedule.T + 1) ** torch.arange(self.k, device=t.device)
+            keys, inverse = torch.unique((t.long() * base).sum(1), return_inverse=True)  # one key per vector
+            first = torch.zeros(len(keys), dtype=torch.long, device=t.device).scatter_(
+                0, inverse, torch.arange(len(t), device=t.device))
+            for j, tv in enumerate(t[first].cpu()):
                 ab = ab_all[tv].repeat_interleave(self.m)
                 a, s2 = ab.sqrt(), 1.0 - ab
                 cov_y = a[:, None] * self.cov * a[None, :] + torch.diag(s2)
