@@ -81,7 +81,7 @@ def test_fast_samplers_match(dist: GaussianTracks, sampler: str, steps: int, kin
 
 def test_ddim_with_eta_one_is_stochastic_and_matches(dist: GaussianTracks) -> None:
     schedule = NoiseSchedule(T, "cosine")
-    errors = run_tasks(dist, schedule, "ddim", 100, n=2000, eta=1.0)
+    errors = run_tasks(dist, schedule, "ddim", 100, n=1500, eta=1.0)
     assert_matches(errors, 0.10)
 
 
@@ -161,11 +161,11 @@ def test_reimagine_full_strength_is_fresh_generation_small_strength_stays(dist: 
 def test_inpainting_keeps_known_frames_and_fills_the_gap(dist: GaussianTracks) -> None:
     schedule = NoiseSchedule(T, "cosine")
     c = condition_value(dist)
-    n = 2000
+    n = 1000
     known = c.expand(n, K, D, L).clone()
     mask = torch.ones(n, K, L, dtype=torch.bool)
     mask[:, 0, 1] = False  # regenerate frame 1 of track 0; track 1 kept whole
-    req = GenerationRequest([""] * n, ["keep", "keep", "absent"], "ddpm", 0, 1.0, 1.0, 0.0, 2,
+    req = GenerationRequest([""] * n, ["keep", "keep", "absent"], "ddim", 50, 1.0, 1.0, 0.0, 2,
                             known=known, known_mask=mask)
     x = sample(dist.branches(schedule), schedule, req, make_plan(req, K, D, T, "cpu"), torch.float64)
     assert torch.equal(x[:, 0, :, 0], known[:, 0, :, 0]) and torch.equal(x[:, 1], known[:, 1])
@@ -177,7 +177,10 @@ def test_inpainting_keeps_known_frames_and_fills_the_gap(dist: GaussianTracks) -
     mu = dist.mean[gap] + gain @ (c.flatten()[rest] - dist.mean[rest])
     sd = (sigma[gap][:, gap] - gain @ sigma[rest][:, gap]).diag().sqrt()
     filled = x[:, 0, :, 1]
-    assert ((filled.mean(0) - mu) / sd).abs().max() < 0.3  # replacement inpainting is approximate
+    # replacement inpainting is approximate: near the exact conditional, far from the frame's own prior
+    assert ((filled.mean(0) - mu) / sd).abs().max() < 0.5
+    prior_sd = sigma[gap][:, gap].diag().sqrt()
+    assert ((filled.mean(0) - dist.mean[gap]) / prior_sd).abs().min() > 2.0
     assert filled.std(0).min() > 0.3 * sd.min()  # and stays stochastic
 
 

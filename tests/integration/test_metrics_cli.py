@@ -9,11 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+import torch
 
 from jen_composer.cli.main import main
-from jen_composer.config.evaluation import ClapConfig, EvaluationConfig
-from jen_composer.metrics.clap import build_clap_scorer
+from jen_composer.config.evaluation import EvaluationConfig
+from jen_composer.metrics.clap import ClapScorer
 from jen_composer.metrics.evaluate_audio import evaluate_audio_folder
+from jen_composer.metrics.fad import mel_embedder
 from jen_composer.metrics.synthetic import synth_song
 
 TRACKS = ["bass", "drums", "instrument", "melody"]
@@ -22,8 +24,22 @@ TINY_CLAP = ["evaluation.clap.amodel=HTSAT-tiny", "evaluation.clap.random_text_l
 SONGS = [(120, [0, 9, 5, 7]), (96, [2, 11, 7, 4]), (108, [5, 2, 10, 0])]
 
 
-def _write_songs(root: Path, swap_bass: bool = False) -> dict[str, dict]:
-    songs = [synth_song(t, r, 4.0, sr=SR, seed=i) for i, (t, r) in enumerate(SONGS)]
+class CheapScorer:
+    """A weight-free ClapScorer (log-mel statistics) for tests about everything but CLAP."""
+
+    def __init__(self) -> None:
+        self.mel = mel_embedder(n_mels=8)
+
+    def embed_audio(self, wave: torch.Tensor, sample_rate: int) -> torch.Tensor:
+        return torch.nn.functional.normalize(self.mel(torch.as_tensor(wave), sample_rate), dim=-1)
+
+    def embed_text(self, texts: list[str]) -> torch.Tensor:
+        rows = [torch.randn(16, generator=torch.Generator().manual_seed(len(t))) for t in texts]
+        return torch.nn.functional.normalize(torch.stack(rows), dim=-1)
+
+
+def _write_songs(root: Path, swap_bass: bool = False, count: int = 3) -> dict[str, dict]:
+    songs = [synth_song(t, r, 4.0, sr=SR, seed=i) for i, (t, r) in enumerate(SONGS[:count])]
     prompts = {}
     for i, song in enumerate(songs):
         folder = root / f"song{i}"
@@ -40,33 +56,47 @@ def song_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("eval")
     prompts = _write_songs(root / "matched")
     _write_songs(root / "swapped", swap_bass=True)
+    _write_songs(root / "two", count=2)  # the random-CLAP run: HTSAT costs ~0.3 s per embedding
     (root / "prompts.json").write_text(json.dumps(prompts))
-    return {"root": root, "matched": root / "matched", "swapped": root / "swapped",
+    return {"root": root, "matched": root / "matched", "swapped": root / "swapped", "two": root / "two",
             "prompts": root / "prompts.json"}
 
 
-def test_evaluate_audio_writes_table_json_and_plots(song_dirs, capsys) -> None:
-    out = song_dirs["root"] / "report"
-    cache = song_dirs["root"] / "fadcache"
-    args = ["evaluate-audio", "--dir", str(song_dirs["matched"]), "--prompts", str(song_dirs["prompts"]),
-            "--reference", str(song_dirs["matched"]), "--out", str(out), "--name", "ours",
+@pytest.mark.slow  # random HTSAT CLAP: ~10 s idle, ~50 s on a loaded 2-core machine
+def test_evaluate_audio_with_random_clap(song_dirs, capsys) -> None:
+    _check_evaluate_audio(song_dirs, capsys, "random")
+
+
+def test_evaluate_audio_writes_table_json_and_plots(song_dirs, capsys, monkeypatch) -> None:
+    import jen_composer.metrics.evaluate_audio as ev
+
+    monkeypatch.setattr(ev, "build_clap_scorer", lambda cfg: CheapScorer())
+    _check_evaluate_audio(song_dirs, capsys, "cheap")
+
+
+def _check_evaluate_audio(song_dirs, capsys, tag: str) -> None:
+    out = song_dirs["root"] / f"report_{tag}"
+    cache = song_dirs["root"] / f"fadcache_{tag}"
+    args = ["evaluate-audio", "--dir", str(song_dirs["two"]), "--prompts", str(song_dirs["prompts"]),
+            "--reference", str(song_dirs["two"]), "--out", str(out), "--name", "ours",
             *TINY_CLAP, "evaluation.fad.embedding=mel", f"evaluation.fad.reference_cache={cache}"]
     assert main(args) == 0
     printed = capsys.readouterr().out
     assert "| ours |" in printed and "CLAP Mixed" in printed
     result = json.loads((out / "results.json").read_text())["results"][0]
-    assert result["clips"] == 3 and set(result["clap"]) == {*TRACKS, "mix"}
+    assert result["clips"] == 2 and set(result["clap"]) == {*TRACKS, "mix"}
     assert all(-1.0 <= v <= 1.0 for v in result["clap"].values())
     assert result["fad"]["mix"]["fad"] == pytest.approx(0.0, abs=1e-3)  # generated set == reference
-    assert result["fad"]["bass"]["clips"] == 3
-    assert result["coherence"]["tempo_accuracy"] >= 2 / 3
+    assert result["fad"]["bass"]["clips"] == 2
+    assert result["coherence"]["tempo_accuracy"] >= 1 / 2
     assert result["coherence"]["bass_chord_agreement"] > 0.8
     assert len(list(out.glob("clap_*.png"))) == 5 and len(list(cache.glob("*.npz"))) == 5
 
 
 def test_swapped_bass_scores_worse(song_dirs) -> None:
-    cfg = EvaluationConfig(clap=ClapConfig(amodel="HTSAT-tiny", random_text_layers=1))
-    scorer = build_clap_scorer(cfg.clap)
+    cfg = EvaluationConfig()
+    scorer = CheapScorer()
+    assert isinstance(scorer, ClapScorer)
     kw = dict(cfg=cfg, tracks=TRACKS, scorer=scorer, progress=False)
     good = evaluate_audio_folder(song_dirs["matched"], song_dirs["prompts"], **kw)
     bad = evaluate_audio_folder(song_dirs["swapped"], song_dirs["prompts"], **kw)
