@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+import torch
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -87,21 +88,3 @@ def tiny_latents(tiny_songs: Path, tiny_autoencoder: Path, tmp_path_factory: pyt
     return out
 
 
-def tiny_composer_overrides(songs: Path, latents: Path, autoencoder: Path, out: Path) -> list[str]:
-    """Overrides that shrink any composer experiment to a seconds-long CPU run on the tiny world."""
-    return [
-        f"data.root={songs}", f"data.latent_cache={latents}", "data.source=latents", "data.sample_rate=16000",
-        "data.channels=1", "data.snippet_seconds=1.024", "data.batch_size=4", "data.num_workers=0",
-        "data.pin_memory=false", "data.persistent_workers=false",
-        f"composer.autoencoder={autoencoder}", "composer.text.kind=byt5_small", "composer.text.dim=32",
-        "composer.text.layers=1", "composer.unet.base_channels=16", "composer.unet.channel_mults=[1,2]",
-        "composer.unet.attention_levels=[1]", "composer.unet.cross_attention_dim=32", "composer.unet.res_blocks=1",
-        "composer.unet.attention_heads=2", "composer.unet.gradient_checkpointing=false",
-        "composer.sampler.steps=3", "trainer.accelerator=cpu", "trainer.devices=1", "trainer.strategy=auto",
-        "trainer.precision=32-true", "trainer.progress_bar=false", "logger.kind=csv",
-        "logger.preview.steps=2", "logger.preview.cfg_scales=[1.0]", "evaluation.every_n_val_epochs=0",
-        f"output_root={out}",
-    ]
-
-
-import torch  # noqa: E402  (after the environment variables above)

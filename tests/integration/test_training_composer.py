@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from tests.helpers import tiny_composer_overrides
 
 from jen_composer.composition.pipeline import ComposerPipeline, read_composer_checkpoint
 from jen_composer.config import compose
 from jen_composer.errors import CheckpointError
 from jen_composer.training.fit import fit
-from tests.conftest import tiny_composer_overrides
 
 
 @pytest.fixture(scope="module")

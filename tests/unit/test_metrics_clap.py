@@ -132,7 +132,8 @@ def test_offline_roberta_tokenizer_is_refused(tmp_path: Path) -> None:
 
 
 def test_transformers_backend_tiny_random_model() -> None:
-    from transformers import ByT5Tokenizer, ClapConfig as HFClapConfig, ClapFeatureExtractor, ClapModel
+    from transformers import ByT5Tokenizer, ClapFeatureExtractor, ClapModel
+    from transformers import ClapConfig as HFClapConfig
 
     torch.manual_seed(0)
     text = dict(vocab_size=400, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
@@ -148,3 +149,17 @@ def test_transformers_backend_tiny_random_model() -> None:
     a, t = scorer.embed_audio(wave, 16000), scorer.embed_text(TEXTS)
     assert a.shape == (2, 16) and t.shape == (2, 16)
     assert metric.compute().item() == pytest.approx(float((a * t).sum(-1).mean()), abs=1e-5)
+
+
+def test_empty_offline_tokenizer_is_refused(monkeypatch) -> None:
+    import transformers
+
+    from jen_composer.metrics.clap import _laion_tokenizer
+
+    class Empty:  # what transformers 5 returns offline for a hub name: 5 tokens, no error
+        def __len__(self) -> int:
+            return 5
+
+    monkeypatch.setattr(transformers.RobertaTokenizer, "from_pretrained", classmethod(lambda cls, name: Empty()))
+    with pytest.raises(CheckpointError, match="5 tokens"):
+        _laion_tokenizer("roberta-base")

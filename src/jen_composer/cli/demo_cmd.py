@@ -18,7 +18,8 @@ def run(args: argparse.Namespace) -> int:
 
     result = run_demo(overrides=args.overrides, ae_overrides=args.ae)
     total = sum(result.seconds.values())
-    print("\n== demo finished in %.0f s (%s)" % (total, ", ".join(f"{k} {v:.0f} s" for k, v in result.seconds.items())))
+    stages = ", ".join(f"{k} {v:.0f} s" for k, v in result.seconds.items())
+    print(f"\n== demo finished in {total:.0f} s ({stages})")
     print(f"   data:              {result.data_root}")
     print(f"   autoencoder:       {result.autoencoder}")
     print(f"   composer:          {result.composer_checkpoint}")

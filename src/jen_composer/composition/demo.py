@@ -19,8 +19,8 @@ import soundfile as sf
 from jen_composer.composition.pipeline import ComposerPipeline
 from jen_composer.composition.stems_io import write_stems
 from jen_composer.config import compose
-from jen_composer.data.latent_cache import CACHE_FILE, LatentCache, encode_latent_cache
 from jen_composer.data.index import list_song_dirs
+from jen_composer.data.latent_cache import CACHE_FILE, LatentCache, encode_latent_cache
 from jen_composer.data.splits import resolve_splits
 from jen_composer.data.synth import synth_dataset
 from jen_composer.models.autoencoder import export_from_checkpoint, load_autoencoder

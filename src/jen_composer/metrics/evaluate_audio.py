@@ -29,7 +29,14 @@ from jen_composer.metrics.audio_folder import (
 )
 from jen_composer.metrics.clap import ClapScorer, build_clap_scorer
 from jen_composer.metrics.clap_score import MIX, MultiTrackClapScore
-from jen_composer.metrics.fad import EmbedFn, clap_embedder, embed_all, fad_result, mel_embedder, reference_stats
+from jen_composer.metrics.fad import (
+    EmbedFn,
+    clap_embedder,
+    embed_all,
+    fad_result,
+    mel_embedder,
+    reference_stats,
+)
 from jen_composer.metrics.report import SystemResult
 
 HARMONIC_SKIP = ("drums",)  # tracks without pitch content are left out of chroma/key agreement
