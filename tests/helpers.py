@@ -20,3 +20,18 @@ def tiny_composer_overrides(songs: Path, latents: Path, autoencoder: Path, out: 
         "logger.preview.steps=2", "logger.preview.cfg_scales=[1.0]", "evaluation.every_n_val_epochs=0",
         f"output_root={out}",
     ]
+
+
+def tiny_autoencoder_overrides(songs: Path, out: Path) -> list[str]:
+    """Overrides that shrink any autoencoder experiment to a seconds-long CPU run (adversarial path on)."""
+    return [
+        f"data.root={songs}", "data.sample_rate=16000", "data.channels=1", "data.snippet_seconds=1.024",
+        "data.batch_size=2", "data.num_workers=0", "data.pin_memory=false", "data.persistent_workers=false",
+        "autoencoder.sample_rate=16000", "autoencoder.channels=1", "autoencoder.strides=[4,4]",
+        "autoencoder.channel_mults=[1,2]", "autoencoder.base_channels=8", "autoencoder.latent_dim=8",
+        "autoencoder.train_crop_seconds=0.25", "autoencoder.adversarial_start_step=0",
+        "autoencoder.stft_fft_sizes=[256,128,64]", "autoencoder.disc_fft_sizes=[256,128]",
+        "autoencoder.disc_channels=8", "autoencoder.mel_bins=32",
+        "trainer.accelerator=cpu", "trainer.devices=1", "trainer.strategy=auto", "trainer.precision=32-true",
+        "trainer.progress_bar=false", "logger.kind=csv", f"output_root={out}",
+    ]

@@ -21,6 +21,15 @@ from jen_composer.utils.seed import make_generator
 TRACKS = ["bass", "drums", "melody"]
 
 
+@pytest.fixture(autouse=True)
+def one_thread():  # noqa: ANN201
+    """Tiny ops on 2 shared cores: one intra-op thread is several times faster than two."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def small_model(seed: int = 0, *overrides: str) -> ComposerModel:
     torch.manual_seed(seed)
     cfg = compose(None, ["composer.unet.base_channels=16", "composer.unet.channel_mults=[1,2]",
@@ -88,7 +97,9 @@ def gaussian_sequences(n: int, length: int, rho: float, generator: torch.Generat
 
 
 def test_trained_tiny_unet_moves_towards_the_conditional_mean() -> None:
-    """About 25 s on 2 CPU cores: the conditional samples of track 0 given track 1 = c approach rho*c."""
+    """~12 s (300 steps, one thread): the conditional samples of track 0 given track 1 = c approach
+    the analytic conditional mean rho*c and leave the marginal mean 0 (measured: squared distance
+    0.08 vs 0.57, regression slope 0.73 where rho = 0.9)."""
     model = small_model(1, "composer.text_dropout=0.1")
     schedule = NoiseSchedule(1000, "cosine", "v")
     rho, length = 0.9, 16
@@ -96,7 +107,7 @@ def test_trained_tiny_unet_moves_towards_the_conditional_mean() -> None:
     g = make_generator(0)
     start = time.perf_counter()
     step = 0
-    while time.perf_counter() - start < 20.0 and step < 400:
+    while time.perf_counter() - start < 30.0 and step < 300:
         x0 = gaussian_sequences(32, length, rho, g)
         stage = torch.randint(1, 4, (32,), generator=g)
         t = sample_task_timesteps(32, 3, stage, schedule.T, g, "paper", 0.5)
@@ -106,7 +117,7 @@ def test_trained_tiny_unet_moves_towards_the_conditional_mean() -> None:
         loss.backward()
         opt.step()
         step += 1
-    c = gaussian_sequences(1, length, rho, make_generator(99))[0, 1] * 1.5  # a strong condition
+    c = gaussian_sequences(1, length, rho, make_generator(99))[0, 1]  # a typical condition
     known = torch.zeros(48, 3, 2, length)
     known[:, 1] = c
     req = GenerationRequest(["gauss"] * 48, ["generate", "keep", "absent"], "ddim", 20, 1.0, 1.0, 0.0, 3, known=known)
@@ -114,5 +125,8 @@ def test_trained_tiny_unet_moves_towards_the_conditional_mean() -> None:
     mean = out[:, 0].mean(0)
     to_conditional = (mean - rho * c).pow(2).mean().item()
     to_marginal = mean.pow(2).mean().item()
+    print(f"steps={step} to_conditional={to_conditional:.4f} to_marginal={to_marginal:.4f}")
     assert step >= 100, f"only {step} steps in the time budget"
-    assert to_conditional < 0.35 * to_marginal, (step, to_conditional, to_marginal)
+    slope = ((mean * c).sum() / (c * c).sum()).item()  # exact conditional: rho, marginal: 0
+    assert to_conditional < 0.3 * to_marginal, (step, to_conditional, to_marginal)
+    assert 0.5 < slope < 1.2, slope

@@ -19,6 +19,15 @@ from jen_composer.models.unet import UNet1D, count_parameters
 from jen_composer.utils.seed import make_generator
 
 
+@pytest.fixture(autouse=True)
+def one_thread():  # noqa: ANN201
+    """Tiny ops on 2 shared cores: one intra-op thread is several times faster than two."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def small_cfg(*overrides: str):  # noqa: ANN201
     return compose(None, ["composer.unet.base_channels=16", "composer.unet.channel_mults=[1,2]",
                           "composer.unet.attention_levels=[1]", "composer.unet.attention_heads=2",

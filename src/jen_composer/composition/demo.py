@@ -18,7 +18,7 @@ import soundfile as sf
 
 from jen_composer.composition.pipeline import ComposerPipeline
 from jen_composer.composition.stems_io import write_stems
-from jen_composer.config import compose
+from jen_composer.config import compose, run_dir
 from jen_composer.data.index import list_song_dirs
 from jen_composer.data.latent_cache import CACHE_FILE, LatentCache, encode_latent_cache
 from jen_composer.data.splits import resolve_splits
@@ -67,6 +67,7 @@ def run_demo(root: Path = Path("."), overrides: Sequence[str] = (), log: Callabl
 
     t = _stage(log, 2, "train the tiny waveform VAE")
     ae_cfg = compose(root / AUTOENCODER_EXPERIMENT, [f"data.root={data_root}", *ae_overrides])
+    shutil.rmtree(run_dir(ae_cfg), ignore_errors=True)  # the demo always trains afresh
     ae_fit = fit(ae_cfg)
     export_dir = Path(cfg.composer.autoencoder)
     export_from_checkpoint(ae_fit.last_checkpoint, export_dir)
@@ -82,6 +83,7 @@ def run_demo(root: Path = Path("."), overrides: Sequence[str] = (), log: Callabl
     timings["encode"] = time.perf_counter() - t
 
     t = _stage(log, 4, f"train the tiny composer ({cfg.trainer.max_steps} steps, curriculum {cfg.curriculum.schedule})")
+    shutil.rmtree(run_dir(cfg), ignore_errors=True)
     composer_fit = fit(cfg)
     timings["composer"] = time.perf_counter() - t
 

@@ -1,1 +1,22 @@
-"""diffusion layer."""
+"""diffusion layer: schedules, objective, task sampler and tokens, CFG, samplers, ``generate``."""
+
+from jen_composer.diffusion.generate import generate, sample
+from jen_composer.diffusion.guidance import BranchDenoiser, Denoiser, GuidedDenoiser, ModelBranches
+from jen_composer.diffusion.objective import diffusion_loss, masked_loss, noise_tracks, sample_text_dropout
+from jen_composer.diffusion.request import GenerationRequest, TrackPlan, make_plan
+from jen_composer.diffusion.samplers import run_sampler, timestep_grid
+from jen_composer.diffusion.schedule import NoiseSchedule
+from jen_composer.diffusion.tasks import (
+    generated_mask,
+    join_task_prompt,
+    sample_task_timesteps,
+    task_prefix,
+    task_prompts,
+)
+
+__all__ = [
+    "BranchDenoiser", "Denoiser", "GenerationRequest", "GuidedDenoiser", "ModelBranches", "NoiseSchedule",
+    "TrackPlan", "diffusion_loss", "generate", "generated_mask", "join_task_prompt", "make_plan", "masked_loss",
+    "noise_tracks", "run_sampler", "sample", "sample_task_timesteps", "sample_text_dropout", "task_prefix",
+    "task_prompts", "timestep_grid",
+]

@@ -54,8 +54,10 @@ class ComposerModel(nn.Module):
     def drop_text(self, tokens: torch.Tensor, mask: torch.Tensor,
                   drop: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
         """Replace the rows where ``drop [B]`` is True by the null text."""
-        if drop is None or not bool(drop.any()):
+        if drop is None:
             return tokens, mask
+        # Always through torch.where (even when no row is dropped) so that the null embedding is part
+        # of every training graph: DDP then needs no unused-parameter search.
         null_tokens, null_mask = self.null_context(tokens.shape[0], tokens.shape[1])
         d = drop.to(tokens.device).bool()
         return (torch.where(d[:, None, None], null_tokens.to(tokens.dtype), tokens),

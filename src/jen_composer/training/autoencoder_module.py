@@ -132,9 +132,15 @@ class AutoencoderModule(pl.LightningModule):
             self.clip_gradients(opt_g, gradient_clip_val=clip, gradient_clip_algorithm="norm")
         opt_g.step()
         sched_g.step()
+        self._update_ema()
         self._log_terms(terms, waves.shape[0])
 
-    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+    def optimizer_step(self, *args: Any, **kwargs: Any) -> None:
+        """Automatic optimisation: update the EMA before any callback (e.g. a checkpoint) sees the step."""
+        super().optimizer_step(*args, **kwargs)
+        self._update_ema()
+
+    def _update_ema(self) -> None:
         if self.ema is not None:
             self.ema.update(self.model)
 

@@ -117,7 +117,9 @@ class ComposerModule(pl.LightningModule):
         self.log("train/tracks_generated", stages.float().mean(), batch_size=b)
         return loss
 
-    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+    def optimizer_step(self, *args: Any, **kwargs: Any) -> None:
+        """Update the EMA right after the weights move, before any callback (e.g. a checkpoint) sees them."""
+        super().optimizer_step(*args, **kwargs)
         if self.ema is not None:
             self.ema.update(self.model)
 

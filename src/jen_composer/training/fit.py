@@ -65,15 +65,16 @@ def resolve_resume(cfg: DictConfig, folder: Path) -> str | None:
 
 def build_trainer(cfg: DictConfig, folder: Path, callbacks: list[Callback], manual_optimisation: bool) -> pl.Trainer:
     t = cfg.trainer
-    checkpoints = ModelCheckpoint(
-        dirpath=str(folder / "checkpoints"),
-        filename="step{step:07d}",
-        auto_insert_metric_name=False,
-        every_n_train_steps=int(t.checkpoint_every_n_steps),
-        save_last=True,
-        save_top_k=1,
-        monitor="val/loss",
-        mode="min",
+    folder_ckpt = str(folder / "checkpoints")
+    # Periodic: `stepNNNNNNN.ckpt` every N steps (the two newest kept) and `last.ckpt` for resuming.
+    periodic = ModelCheckpoint(
+        dirpath=folder_ckpt, filename="step{step:07d}", auto_insert_metric_name=False,
+        every_n_train_steps=int(t.checkpoint_every_n_steps), save_last=True, save_top_k=2, monitor="step", mode="max",
+    )
+    # Best: the lowest validation loss, checked after every validation run.
+    best = ModelCheckpoint(
+        dirpath=folder_ckpt, filename="best-step{step:07d}", auto_insert_metric_name=False,
+        monitor="val/loss", mode="min", save_top_k=1, save_on_train_epoch_end=False,
     )
     bars: list[Callback] = [RichProgressBar()] if t.progress_bar else []
     return pl.Trainer(
@@ -91,23 +92,32 @@ def build_trainer(cfg: DictConfig, folder: Path, callbacks: list[Callback], manu
         log_every_n_steps=int(t.log_every_n_steps),
         fast_dev_run=bool(t.fast_dev_run),
         logger=build_logger(cfg, folder),
-        callbacks=[checkpoints, EmbedRunInfo(cfg), *bars, *callbacks],
+        callbacks=[periodic, best, EmbedRunInfo(cfg), *bars, *callbacks],
         enable_progress_bar=bool(t.progress_bar),
         plugins=[AtomicCheckpointIO()],
         num_sanity_val_steps=0,
     )
 
 
-def fit(cfg: DictConfig) -> FitResult:
-    """Train what `cfg` describes; returns where the run and its checkpoints are."""
+def fit(cfg: DictConfig, extra_callbacks: list[Callback] | None = None) -> FitResult:
+    """Train what `cfg` describes; returns where the run and its checkpoints are.
+
+    `extra_callbacks` lets library users (and tests) observe a run without a config entry.
+    """
     seed_everything(int(cfg.seed))
     folder = run_dir(cfg)
+    resume = resolve_resume(cfg, folder)
+    if resume is None and list((folder / "checkpoints").glob("*.ckpt")):
+        raise ConfigError(
+            f"{folder} already holds checkpoints of this exact config: continue it with trainer.resume=last, "
+            "or start another run (change seed, name or any setting)"
+        )
     write_run_files(cfg, folder)
     module, callbacks = build_module(cfg)
     datamodule = build_datamodule(cfg)
-    trainer = build_trainer(cfg, folder, callbacks, manual_optimisation=not module.automatic_optimization)
-    trainer.fit(module, datamodule=datamodule, ckpt_path=resolve_resume(cfg, folder))
-    ckpt_cb = trainer.checkpoint_callback
-    last = Path(ckpt_cb.last_model_path) if ckpt_cb and ckpt_cb.last_model_path else None
-    best = Path(ckpt_cb.best_model_path) if ckpt_cb and ckpt_cb.best_model_path else None
-    return FitResult(folder, last, best, trainer, module)
+    trainer = build_trainer(cfg, folder, [*callbacks, *(extra_callbacks or [])], manual_optimisation=not module.automatic_optimization)
+    trainer.fit(module, datamodule=datamodule, ckpt_path=resume)
+    periodic, best = trainer.checkpoint_callbacks[:2]
+    last = Path(periodic.last_model_path) if periodic.last_model_path else None
+    best_path = Path(best.best_model_path) if best.best_model_path else None
+    return FitResult(folder, last, best_path, trainer, module)

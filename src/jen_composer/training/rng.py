@@ -23,7 +23,7 @@ def _set_numpy_state(state: dict[str, Any]) -> None:
 
 
 class RngStateCallback(pl.Callback):
-    """Data-side randomness (crops, prompt dropout) uses the global RNGs; keep them across a resume."""
+    """Exact resume: restore the global RNGs and tell the data module where in its epoch the run stopped."""
 
     def on_save_checkpoint(self, trainer: pl.Trainer, pl_module: pl.LightningModule, checkpoint: dict[str, Any]) -> None:
         checkpoint["rng_states"] = {
@@ -33,6 +33,12 @@ class RngStateCallback(pl.Callback):
         }
 
     def on_load_checkpoint(self, trainer: pl.Trainer, pl_module: pl.LightningModule, checkpoint: dict[str, Any]) -> None:
+        loop = checkpoint.get("loops", {}).get("fit_loop", {})
+        datamodule = getattr(trainer, "datamodule", None)
+        if loop and hasattr(datamodule, "resume_at"):  # continue the data order where the run stopped
+            epoch = int(loop["epoch_progress"]["current"]["processed"])
+            batches = int(loop["epoch_loop.batch_progress"]["current"]["processed"])
+            datamodule.resume_at(epoch, batches)
         states = checkpoint.get("rng_states")
         if states:
             random.setstate(states["python"])

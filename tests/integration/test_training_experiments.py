@@ -1,0 +1,34 @@
+"""Every runnable experiment file composes and trains one fast_dev_run step on the tiny world."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from jen_composer.config import compose
+from jen_composer.training.fit import fit
+from tests.helpers import tiny_autoencoder_overrides, tiny_composer_overrides
+
+ROOT = Path(__file__).resolve().parents[2]
+EXPERIMENTS = sorted(
+    p.relative_to(ROOT) for p in (ROOT / "experiments").rglob("*.yaml")
+    if "sweeps" not in p.parts and p.name != "table2.yaml"
+)
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS, ids=[str(p) for p in EXPERIMENTS])
+def test_experiment_fast_dev_run(experiment: Path, tiny_songs: Path, tiny_latents: Path, tiny_autoencoder: Path,
+                                 tmp_path: Path) -> None:
+    base = compose(ROOT / experiment)
+    if base.task == "composer":
+        overrides = tiny_composer_overrides(tiny_songs, tiny_latents, tiny_autoencoder, tmp_path)
+    else:
+        overrides = tiny_autoencoder_overrides(tiny_songs, tmp_path)
+    cfg = compose(ROOT / experiment, [*overrides, "trainer.fast_dev_run=true"])
+    result = fit(cfg)
+    assert result.trainer.global_step == 1
+    params = torch.cat([p.detach().flatten() for p in result.module.parameters()])
+    assert torch.isfinite(params).all()
+    assert (result.run_dir / "config.yaml").is_file()
