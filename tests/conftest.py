@@ -88,3 +88,20 @@ def tiny_latents(tiny_songs: Path, tiny_autoencoder: Path, tmp_path_factory: pyt
     return out
 
 
+
+
+@pytest.fixture(scope="session")
+def tiny_composer_run(tiny_songs: Path, tiny_latents: Path, tiny_autoencoder: Path,
+                      tmp_path_factory: pytest.TempPathFactory):
+    """A 4-step composer run on the tiny world: (resolved config, FitResult)."""
+    from jen_composer.config import compose
+    from jen_composer.training.fit import fit
+    from tests.helpers import tiny_composer_overrides
+
+    out = tmp_path_factory.mktemp("runs")
+    cfg = compose(REPO_ROOT / "experiments/composer/tiny.yaml", [
+        *tiny_composer_overrides(tiny_songs, tiny_latents, tiny_autoencoder, out),
+        "trainer.max_steps=4", "trainer.val_check_interval=2", "trainer.checkpoint_every_n_steps=2",
+        "trainer.log_every_n_steps=1", "logger.preview.every_n_steps=4",
+    ])
+    return cfg, fit(cfg)

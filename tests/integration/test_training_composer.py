@@ -8,23 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from tests.helpers import tiny_composer_overrides
 
 from jen_composer.composition.pipeline import ComposerPipeline, read_composer_checkpoint
-from jen_composer.config import compose
 from jen_composer.errors import CheckpointError
-from jen_composer.training.fit import fit
 
 
 @pytest.fixture(scope="module")
-def trained(tiny_songs: Path, tiny_latents: Path, tiny_autoencoder: Path, tmp_path_factory: pytest.TempPathFactory):
-    out = tmp_path_factory.mktemp("runs")
-    cfg = compose(Path("experiments/composer/tiny.yaml"), [
-        *tiny_composer_overrides(tiny_songs, tiny_latents, tiny_autoencoder, out),
-        "trainer.max_steps=4", "trainer.val_check_interval=2", "trainer.checkpoint_every_n_steps=2",
-        "trainer.log_every_n_steps=1", "logger.preview.every_n_steps=4",
-    ])
-    return cfg, fit(cfg)
+def trained(tiny_composer_run):
+    return tiny_composer_run
 
 
 def test_fit_writes_run_files_checkpoint_and_previews(trained) -> None:

@@ -19,6 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--only", choices=sorted(BENCH_MODULES), action="append", help="run only these groups")
     p.add_argument("--quick", action="store_true", help="fewer repeats and smaller sizes")
     p.add_argument("--markdown", metavar="FILE", help="also write the table as Markdown")
+    p.add_argument("--ckpt", help="composer checkpoint for the co-composition round latency (default: a fake engine)")
     p.set_defaults(func=run)
 
 
@@ -32,7 +33,10 @@ def run(args: argparse.Namespace) -> int:
     rows = []
     for group in groups:
         module = importlib.import_module(BENCH_MODULES[group])
-        rows.extend(module.run_benchmarks(quick=args.quick))
+        if group == "composition":
+            rows.extend(module.run_benchmarks(quick=args.quick, ckpt=args.ckpt))
+        else:
+            rows.extend(module.run_benchmarks(quick=args.quick))
     table = Table(title="jen-composer benchmarks (this machine)")
     for col in ("benchmark", "config", "value", "unit", "note"):
         table.add_column(col, justify="right" if col == "value" else "left")

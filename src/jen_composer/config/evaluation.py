@@ -57,6 +57,10 @@ class EvaluationConfig:
     coherence: CoherenceConfig = field(default_factory=CoherenceConfig)
     listening: ListeningTestConfig = field(default_factory=ListeningTestConfig)
     every_n_val_epochs: int = 1
+    split: str = "test"  # songs `evaluate` generates for (prompts, kept stems, references)
+    tasks: list[str] = field(default_factory=lambda: ["joint", "conditional"])  # joint | conditional | interactive
+    clip_seconds: float = 4.096  # length of every generated clip
+    interactive_rounds: int = 0  # > 0: the `interactive` task runs Algorithm 1 with a simulated producer
     prompts: list[str] = field(default_factory=lambda: ["rock song with distorted guitar"])
     num_clips: int = 8
     seeds: list[int] = field(default_factory=lambda: [0])

@@ -11,8 +11,11 @@ from jen_composer.config.data import DataConfig
 from jen_composer.config.evaluation import EvaluationConfig
 from jen_composer.config.training import CurriculumConfig, LoggerConfig, TrainerConfig
 
-# Keys that change what a run logs or is called, not what it computes: excluded from the run id.
-LOGGING_ONLY_KEYS: frozenset[str] = frozenset({"name", "tags", "notes", "logger", "output_root"})
+# Keys that change what a run logs, evaluates or is called, not the weights it trains: excluded from
+# the run id (so the `+interactive` ablation row reuses the `+curriculum` row's training).
+LOGGING_ONLY_KEYS: frozenset[str] = frozenset(
+    {"name", "tags", "notes", "logger", "output_root", "evaluation", "composition"}
+)
 
 
 @dataclass

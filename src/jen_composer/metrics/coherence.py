@@ -103,11 +103,12 @@ def pitch_class(root: int | str) -> int:
 
 
 def chord_segments(chords: Sequence[Any]) -> list[tuple[float, float, int]]:
-    """Normalise chord labels: ``[start, end, root]`` lists or ``{"start", "end", "root"}`` dicts."""
+    """Normalise chord labels: ``[start, end, root]`` lists or ``{"start", "end", "root"}`` dicts
+    (``"chord"`` instead of ``"root"``, as the rendered benchmark writes, works too: its root is read)."""
     out = []
     for item in chords:
         if isinstance(item, Mapping):
-            start, end, root = item["start"], item["end"], item["root"]
+            start, end, root = item["start"], item["end"], item["root"] if "root" in item else item["chord"]
         else:
             start, end, root = item
         out.append((float(start), float(end), pitch_class(root)))

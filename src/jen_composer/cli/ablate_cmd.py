@@ -1,0 +1,25 @@
+"""`jen-composer ablate MANIFEST`: train and evaluate every row of an ablation table (e.g. Table 2)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("ablate", help="run an ablation manifest's rows at every seed and write the table")
+    p.add_argument("manifest", help="e.g. experiments/ablations/table2.yaml")
+    p.add_argument("overrides", nargs="*", metavar="key=value", help="applied to every row (after the manifest's)")
+    p.add_argument("--out", help="output folder (default runs/ablations/<title>)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from jen_composer.composition.ablation import run_ablation
+
+    paths = run_ablation(Path(args.manifest), args.overrides, Path(args.out) if args.out else None)
+    print(paths["markdown"].read_text())
+    for key, path in paths.items():
+        print(f"{key}: {path}")
+    return 0
