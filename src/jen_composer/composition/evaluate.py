@@ -114,8 +114,6 @@ class Evaluator:
                       for t, w in takes.items()}
             best = max(scores, key=scores.get)
             kept[best] = takes[best]
-        for t in tracks:  # fewer rounds than tracks: the last round's takes stand
-            kept.setdefault(t, takes[t])
         return {t: kept[t] for t in tracks}
 
     def run(self, tasks: Sequence[str], clips: Sequence[Clip], seeds: Sequence[int], seconds: float,
@@ -123,10 +121,12 @@ class Evaluator:
         tracks, sr = self.pipe.tracks, self.pipe.sample_rate
         embed = clap_embedder(self.scorer)
         to_t = lambda w: torch.from_numpy(np.asarray(w)).mean(0)  # noqa: E731  (mono, 1-D)
-        reference = {t: EmbeddingStats.from_embeddings(embed_all(embed, [to_t(c.stems[t]) for c in clips], sr))
-                     for t in tracks}
-        reference[MIX] = EmbeddingStats.from_embeddings(
-            embed_all(embed, [to_t(sum(c.stems.values())) for c in clips], sr))
+        reference: dict[str, EmbeddingStats] = {}
+        if len(clips) >= 2:  # a covariance needs two clips; with fewer, FAD is reported as null
+            reference = {t: EmbeddingStats.from_embeddings(embed_all(embed, [to_t(c.stems[t]) for c in clips], sr))
+                         for t in tracks}
+            reference[MIX] = EmbeddingStats.from_embeddings(
+                embed_all(embed, [to_t(sum(c.stems.values())) for c in clips], sr))
         rows = []
         for task in tasks:
             metric = MultiTrackClapScore(self.scorer, tracks, sr)
@@ -149,7 +149,9 @@ class Evaluator:
                     if clip.labels.get("tempo"):
                         mix = sum(mono.values())
                         coherence["tempo_accuracy"].append(tempo_adherence(mix, sr, float(clip.labels["tempo"]))["hit"])
-            fad = {t: fad_result(embed_all(embed, waves, sr), reference[t]) for t, waves in generated.items() if waves}
+            fad = {t: fad_result(embed_all(embed, waves, sr), reference[t]) if t in reference
+                   else {"fad": None, "clips": len(waves), "reference_clips": len(clips), "fad_inf": None}
+                   for t, waves in generated.items() if waves}
             clap = {k: float(v) for k, v in metric.compute().items()}
             coh = {k: float(np.nanmean(v)) if v else float("nan") for k, v in coherence.items()}
             rows.append(SystemResult(name=f"{name_prefix}{task}", clips=len(clips) * len(seeds), clap=clap, fad=fad,
