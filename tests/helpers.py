@@ -14,7 +14,7 @@ def tiny_composer_overrides(songs: Path, latents: Path, autoencoder: Path, out: 
         f"composer.autoencoder={autoencoder}", "composer.text.kind=byt5_small", "composer.text.dim=32",
         "composer.text.layers=1", "composer.unet.base_channels=16", "composer.unet.channel_mults=[1,2]",
         "composer.unet.attention_levels=[1]", "composer.unet.cross_attention_dim=32", "composer.unet.res_blocks=1",
-        "composer.unet.attention_heads=2", "composer.unet.gradient_checkpointing=false",
+        "composer.unet.attention_heads=2", "composer.unet.norm_groups=8", "composer.unet.gradient_checkpointing=false",
         "composer.sampler.steps=3", "trainer.accelerator=cpu", "trainer.devices=1", "trainer.strategy=auto",
         "trainer.precision=32-true", "trainer.progress_bar=false", "logger.kind=csv",
         "logger.preview.steps=2", "logger.preview.cfg_scales=[1.0]", "evaluation.every_n_val_epochs=0",

@@ -144,9 +144,23 @@ class TransformersClapScorer:
 
 
 def _import_laion() -> Any:
-    """Import laion_clap lazily (it builds tokenizers at import; set HF_HUB_OFFLINE=1 offline)."""
-    import laion_clap
+    """Import laion_clap lazily, with the Hub switched to offline mode for the import only.
 
+    laion_clap builds BERT/RoBERTa/BART tokenizers at import time that this package never uses (it
+    passes its own tokenizer); without offline mode a machine with no network retries for minutes.
+    """
+    import sys
+
+    if "laion_clap" in sys.modules:
+        return sys.modules["laion_clap"]
+    import huggingface_hub.constants as hub
+
+    saved = hub.HF_HUB_OFFLINE
+    hub.HF_HUB_OFFLINE = True
+    try:
+        import laion_clap
+    finally:
+        hub.HF_HUB_OFFLINE = saved
     return laion_clap
 
 
