@@ -18,7 +18,7 @@ import soundfile as sf
 
 from jen_composer.composition.pipeline import ComposerPipeline
 from jen_composer.composition.stems_io import write_stems
-from jen_composer.config import compose, run_dir
+from jen_composer.config import compose, run_dir, to_container
 from jen_composer.data.index import list_song_dirs
 from jen_composer.data.latent_cache import CACHE_FILE, LatentCache, encode_latent_cache
 from jen_composer.data.splits import resolve_splits
@@ -55,7 +55,7 @@ def run_demo(root: Path = Path("."), overrides: Sequence[str] = (), log: Callabl
 
     t = _stage(log, 1, f"render the benchmark: {cfg.data.synth.songs} songs x {cfg.data.synth.seconds:g} s -> {data_root}")
     marker = data_root / "synth.json"
-    wanted = {"synth": dict(cfg.data.synth), "sample_rate": cfg.data.sample_rate, "channels": cfg.data.channels}
+    wanted = {"synth": to_container(cfg.data.synth), "sample_rate": cfg.data.sample_rate, "channels": cfg.data.channels}
     if marker.is_file() and json.loads(marker.read_text()) == json.loads(json.dumps(wanted)):
         log("      already rendered with these settings, reusing it")
     else:
