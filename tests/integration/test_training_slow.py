@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 import torch
+from tests.helpers import tiny_composer_overrides
 
 from jen_composer.config import compose
 from jen_composer.training.fit import fit
-from tests.helpers import tiny_composer_overrides
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPERIMENT = ROOT / "experiments" / "composer" / "tiny.yaml"

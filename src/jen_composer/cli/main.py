@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from jen_composer import __version__
 from jen_composer.cli import (
     ablate_cmd,
+    autoencoder_cmd,
     bench_cmd,
     compose_cmd,
     config_cmd,
@@ -22,7 +23,7 @@ from jen_composer.cli.common import USAGE_EXIT_CODE, Parser
 from jen_composer.errors import JenComposerError
 
 # Explicit list (no string factories): a command appears here only once it works.
-COMMANDS = [demo_cmd, config_cmd, data_cmd, fit_cmd, compose_cmd, studio_cmd, evaluate_cmd, eval_cmd, ablate_cmd, bench_cmd]
+COMMANDS = [demo_cmd, config_cmd, data_cmd, fit_cmd, autoencoder_cmd, compose_cmd, studio_cmd, evaluate_cmd, eval_cmd, ablate_cmd, bench_cmd]
 
 
 def build_parser() -> Parser:
