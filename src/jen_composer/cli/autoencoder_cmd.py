@@ -42,8 +42,9 @@ def run_evaluate(args: argparse.Namespace) -> int:
     data.setup()
     loader = {"train": data.train_dataloader, "val": data.val_dataloader, "test": data.test_dataloader}[args.split]()
     scores = evaluate_reconstruction(model, loader, args.lowpass_hz, args.max_batches)
-    metrics = sorted(next(iter(scores.values())))
-    print(f"| {args.split} split | " + " | ".join(metrics) + " |")
+    count = int(scores.pop("count")["tracks"])
+    metrics = sorted(scores["model"])
+    print(f"| {args.split} split ({count} stem snippets) | " + " | ".join(metrics) + " |")
     print("|---|" + "---:|" * len(metrics))
     for name, row in scores.items():
         print(f"| {name} | " + " | ".join(f"{row[m]:.3f}" for m in metrics) + " |")
