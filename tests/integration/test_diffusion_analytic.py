@@ -29,13 +29,7 @@ MEAN_TOL = 0.12  # max |mean error| / sd; a leak or drift moves it by > 1
 COV_TOL = {"ddpm": 0.09, "ddim": 0.12, "dpmpp2m": 0.10}  # relative Frobenius error of the covariance
 
 
-@pytest.fixture(autouse=True)
-def one_thread():  # noqa: ANN201
-    """Tiny ops on 2 shared cores: one intra-op thread is several times faster than two."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # see tests/conftest.py
 
 
 @pytest.fixture(scope="module")

@@ -21,13 +21,7 @@ from jen_composer.utils.seed import make_generator
 TRACKS = ["bass", "drums", "melody"]
 
 
-@pytest.fixture(autouse=True)
-def one_thread():  # noqa: ANN201
-    """Tiny ops on 2 shared cores: one intra-op thread is several times faster than two."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # see tests/conftest.py
 
 
 def small_model(seed: int = 0, *overrides: str) -> ComposerModel:

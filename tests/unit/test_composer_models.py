@@ -18,14 +18,7 @@ from jen_composer.models.text import build_text_encoder
 from jen_composer.models.unet import UNet1D, count_parameters
 from jen_composer.utils.seed import make_generator
 
-
-@pytest.fixture(autouse=True)
-def one_thread():  # noqa: ANN201
-    """Tiny ops on 2 shared cores: one intra-op thread is several times faster than two."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # see tests/conftest.py
 
 
 def small_cfg(*overrides: str):  # noqa: ANN201
