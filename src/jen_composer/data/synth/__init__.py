@@ -1,0 +1,5 @@
+"""The rendered benchmark: procedurally composed four-track songs rendered with FluidSynth."""
+
+from jen_composer.data.synth.build import synth_dataset
+
+__all__ = ["synth_dataset"]

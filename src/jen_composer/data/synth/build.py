@@ -1,0 +1,61 @@
+"""`jen-composer data synth`: a deterministic rendered benchmark in the canonical song layout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pretty_midi
+
+from jen_composer.config.data import SynthConfig
+from jen_composer.data.audio import to_channels, write_audio
+from jen_composer.data.schema import SongMeta, write_meta
+from jen_composer.data.splits import write_splits
+from jen_composer.data.synth.compose import compose_song
+from jen_composer.data.synth.genres import GENRES
+from jen_composer.data.synth.render import check_soundfont, fit_gains, render_part
+from jen_composer.errors import ConfigError
+
+TRACKS = ("bass", "drums", "instrument", "melody")  # the synth writes the paper's four tracks
+
+
+def synth_song(out: Path, song_id: str, genre: str, cfg: SynthConfig, sample_rate: int, channels: int,
+               rng: np.random.Generator) -> None:
+    """Compose, render and write one song folder (stems, mix, MIDI, meta.json)."""
+    score = compose_song(GENRES[genre], cfg.seconds, rng)
+    samples = round(cfg.seconds * sample_rate)
+    folder = out / song_id
+    stems = {t: render_part(score.parts[t], sample_rate, samples, cfg.soundfont) for t in TRACKS}
+    jitter = {t: float(np.clip(g + rng.uniform(-0.1, 0.1), 0.2, 1.0)) for t, g in score.base_gains.items()}
+    gains = fit_gains(stems, jitter, cfg.mix_peak)
+    for t in TRACKS:
+        write_audio(folder / f"{t}.wav", to_channels(stems[t][None], channels), sample_rate)
+        (folder / "midi").mkdir(parents=True, exist_ok=True)
+        midi = pretty_midi.PrettyMIDI(initial_tempo=float(score.labels["tempo"]))
+        midi.instruments.append(score.parts[t])
+        midi.write(str(folder / "midi" / f"{t}.mid"))
+    mix = sum(gains[t] * stems[t] for t in TRACKS)
+    write_audio(folder / "mix.wav", to_channels(np.asarray(mix)[None], channels), sample_rate)
+    write_meta(folder, SongMeta(tags=score.tags, caption=score.caption, gains=gains, labels=score.labels))
+
+
+def synth_dataset(out: str | Path, cfg: SynthConfig, sample_rate: int, channels: int,
+                  split_seed: int = 0, test_fraction: float = 0.2, val_fraction: float = 0.1,
+                  progress: bool = True) -> list[str]:
+    """Write ``cfg.songs`` songs of ``cfg.seconds`` seconds; song i depends only on (seed, i)."""
+    unknown = [g for g in cfg.genres if g not in GENRES]
+    if unknown or not cfg.genres:
+        raise ConfigError(f"data.synth.genres: unknown genre(s) {unknown}; choose from {', '.join(GENRES)}")
+    if cfg.songs < 1 or cfg.seconds <= 0:
+        raise ConfigError("data.synth.songs must be >= 1 and data.synth.seconds > 0")
+    check_soundfont(cfg.soundfont)
+    root = Path(out)
+    ids = [f"song{i:04d}" for i in range(cfg.songs)]
+    from tqdm.auto import tqdm
+
+    for i, song_id in enumerate(tqdm(ids, desc="synth", unit="song", disable=not progress)):
+        rng = np.random.default_rng([cfg.seed, i])
+        genre = list(cfg.genres)[i % len(cfg.genres)]
+        synth_song(root, song_id, genre, cfg, sample_rate, channels, rng)
+    write_splits(root, ids, split_seed, test_fraction, val_fraction, force=True)
+    return ids
