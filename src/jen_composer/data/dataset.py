@@ -6,6 +6,7 @@ the default collate stacks them into the batch contract of docs/architecture.md.
 
 from __future__ import annotations
 
+import abc
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,7 +41,7 @@ def song_windows(song_id: str, length: int, meta: SongMeta, activity: Activity, 
     return SongWindows(song_id, length, meta, activity, grid)
 
 
-class SnippetDataset(Dataset):
+class SnippetDataset(Dataset, abc.ABC):
     """Base: maps an index to (song, start); subclasses read the window."""
 
     key = ""
@@ -68,8 +69,9 @@ class SnippetDataset(Dataset):
                 return start
         return grid_start
 
+    @abc.abstractmethod
     def read(self, song: SongWindows, start: int) -> torch.Tensor:
-        raise NotImplementedError
+        ...
 
     def __getitem__(self, index: int) -> dict[str, Any]:
         epoch, index = divmod(int(index), len(self.items))  # EpochSeededSampler encodes the epoch

@@ -7,6 +7,7 @@ input length, chunked processing of long audio and the checksum.
 
 from __future__ import annotations
 
+import abc
 import hashlib
 import json
 import math
@@ -18,7 +19,7 @@ from torch import nn
 from jen_composer.models.autoencoder.chunking import chunked_apply, pad_to_multiple, round_up
 
 
-class NormalisedAutoencoder(nn.Module):
+class NormalisedAutoencoder(nn.Module, abc.ABC):
     def __init__(self, latent_dim: int, chunk_seconds: float, overlap_seconds: float) -> None:
         super().__init__()
         self.chunk_seconds = float(chunk_seconds)
@@ -32,15 +33,18 @@ class NormalisedAutoencoder(nn.Module):
     sample_rate: int
     channels: int
 
+    @abc.abstractmethod
     def encode_raw(self, wave: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def decode_raw(self, z: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def describe(self) -> dict[str, Any]:
         """JSON-able description of the architecture (enters the checksum and config.json)."""
-        raise NotImplementedError
+        ...
 
     # -- normalisation --------------------------------------------------------------------------
     def normalise(self, z: torch.Tensor) -> torch.Tensor:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import abc
+
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -9,13 +11,14 @@ from torch.nn import functional as F
 from jen_composer.errors import ConfigError
 
 
-class Bottleneck(nn.Module):
+class Bottleneck(nn.Module, abc.ABC):
     """``forward(h) -> (z, kl)`` for training; ``mean(h) -> z`` is the deterministic encoding."""
 
     feature_factor: int = 1  # encoder output channels = feature_factor * latent_dim
 
+    @abc.abstractmethod
     def mean(self, h: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError
+        ...
 
     def forward(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return self.mean(h), h.new_zeros(())
