@@ -12,26 +12,27 @@ import torch
 
 from jen_composer.diffusion.guidance import BranchDenoiser, GuidedDenoiser, ModelBranches
 from jen_composer.diffusion.request import ABSENT, GenerationRequest, TrackPlan, make_plan
-from jen_composer.diffusion.samplers import Progress, run_sampler
+from jen_composer.diffusion.samplers import Progress, make_solver, run_sampler, sampler_grid
 from jen_composer.diffusion.schedule import NoiseSchedule
+from jen_composer.diffusion.solvers import GeneratorNoise, NoiseSource
 from jen_composer.diffusion.tasks import task_prompts
 from jen_composer.utils.seed import make_generator
 
 
 def sample(branches: BranchDenoiser, schedule: NoiseSchedule, request: GenerationRequest, plan: TrackPlan,
            dtype: torch.dtype = torch.float32, progress: Progress | None = None,
-           batched_cfg: bool = True) -> torch.Tensor:
-    """Run the request's sampler on ``plan``; absent tracks come back as zeros, kept ones bit-exact."""
+           batched_cfg: bool = True, noise_source: NoiseSource | None = None) -> torch.Tensor:
+    """Run the request's sampler on ``plan``; absent tracks come back as zeros, kept ones bit-exact.
+
+    All randomness comes from ``noise_source`` (default: the request's seed), so exact tests can
+    push a basis through the sampler instead of random draws.
+    """
     known = plan.known.to(dtype)
-    device = known.device
-    gen = make_generator(request.seed, device)
-    shape = known.shape
-    noise = torch.randn(shape, generator=gen, device=device, dtype=dtype)
-    known_noise = torch.randn(shape, generator=gen, device=device, dtype=dtype)
-    absent_noise = torch.randn(shape, generator=gen, device=device, dtype=dtype)
+    draw = noise_source or GeneratorNoise(make_generator(request.seed, known.device))
+    noise, known_noise, absent_noise = draw(known), draw(known), draw(known)
     T = schedule.T
     keep_like = plan.active & (plan.roles != 0)  # re-imagined / inpainted: start from their noised latent
-    noised_known = schedule.add_noise(known, known_noise, plan.t_start.clamp(max=T - 1))
+    noised_known = schedule.add_noise(known, known_noise, plan.t_start)
     x = torch.where(keep_like[..., None, None], noised_known, noise)
     x = torch.where(plan.conditions[..., None, None], known, x)
 
@@ -45,8 +46,9 @@ def sample(branches: BranchDenoiser, schedule: NoiseSchedule, request: Generatio
         x = after_step(x, plan.t_start)
     denoiser = GuidedDenoiser(branches, T, request.text_guidance, request.stem_guidance, plan.conditions,
                               absent_noise, batched=batched_cfg)
-    x = run_sampler(denoiser, schedule, x, plan.t_start, plan.active, request.sampler, request.steps,
-                    request.eta, gen, after_step, progress)
+    solver = make_solver(request.sampler, schedule, request.eta, draw)
+    grid = sampler_grid(request.sampler, request.steps, request.time_grid, schedule)
+    x = run_sampler(denoiser, schedule, x, plan.t_start, plan.active, solver, grid, after_step, progress)
     x = torch.where(plan.conditions[..., None, None], known, x)
     return torch.where((plan.roles == ABSENT)[..., None, None], torch.zeros_like(x), x)
 
