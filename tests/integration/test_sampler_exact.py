@@ -14,11 +14,25 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
+from tests.exact_moments import (
+    TASKS,
+    D,
+    K,
+    L,
+    ProbeNoise,
+    affine_moments,
+    condition_value,
+    gaussian_tracks,
+    moment_errors,
+    sampler_errors,
+)
 
 from jen_composer.config import compose
+from jen_composer.diffusion.generate import sample
+from jen_composer.diffusion.request import GenerationRequest, make_plan
 from jen_composer.diffusion.samplers import SAMPLERS
 from jen_composer.diffusion.schedule import NoiseSchedule
-from tests.exact_moments import TASKS, ProbeNoise, affine_moments, gaussian_tracks, moment_errors, sampler_errors
+from jen_composer.diffusion.solvers import GeneratorNoise
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -91,11 +105,6 @@ def test_every_sampler_converges_and_counts_calls_honestly(sampler: str) -> None
 
 def test_exact_moments_agree_with_monte_carlo_for_a_stochastic_sampler() -> None:
     """The basis-probe moments of an SDE sampler match 20k random runs (checks the machinery)."""
-    from jen_composer.diffusion.generate import sample
-    from jen_composer.diffusion.request import GenerationRequest, make_plan
-    from jen_composer.diffusion.solvers import GeneratorNoise
-    from tests.exact_moments import D, K, L, condition_value
-
     schedule, dist = NoiseSchedule(1000, "cosine", "v"), gaussian_tracks()
     c = condition_value(dist)
 
