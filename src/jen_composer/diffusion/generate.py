@@ -47,7 +47,8 @@ def sample(branches: BranchDenoiser, schedule: NoiseSchedule, request: Generatio
     denoiser = GuidedDenoiser(branches, T, request.text_guidance, request.stem_guidance, plan.conditions,
                               absent_noise, batched=batched_cfg)
     solver = make_solver(request.sampler, schedule, request.eta, draw)
-    grid = sampler_grid(request.sampler, request.steps, request.time_grid, schedule)
+    joins = plan.t_start[plan.active & (plan.t_start < T)].unique().tolist()
+    grid = sampler_grid(request.sampler, request.steps, request.time_grid, schedule, joins)
     x = run_sampler(denoiser, schedule, x, plan.t_start, plan.active, solver, grid, after_step, progress)
     x = torch.where(plan.conditions[..., None, None], known, x)
     return torch.where((plan.roles == ABSENT)[..., None, None], torch.zeros_like(x), x)

@@ -54,8 +54,28 @@ def _strictly_decreasing(points: list[int], top: int) -> list[int]:
     return out
 
 
-def time_grid(kind: str, steps: int, schedule: NoiseSchedule) -> list[int]:
-    """Descending integer levels from T-1 to 0 for ``steps`` denoiser calls (see the module note)."""
+def _pieces(u_ends: tuple[float, float], u_joins: list[float], intervals: int) -> torch.Tensor:
+    """``intervals + 1`` points from u_ends[0] to u_ends[1], evenly spaced within each piece between
+    the joins, the intervals shared out in proportion to the pieces' lengths (at least one each)."""
+    cuts = [u_ends[0], *sorted(u_joins, reverse=u_ends[0] > u_ends[1]), u_ends[1]]
+    lengths = torch.tensor([abs(b - a) for a, b in zip(cuts, cuts[1:])], dtype=torch.float64)
+    share = lengths / lengths.sum() * intervals
+    counts = share.floor().long().clamp_min(1)
+    while counts.sum() < intervals:  # largest remainder first
+        counts[int((share - counts).argmax())] += 1
+    while counts.sum() > intervals:
+        counts[int(torch.where(counts > 1, counts - share, torch.full_like(share, -1e9)).argmax())] -= 1
+    parts = [torch.linspace(a, b, int(n) + 1, dtype=torch.float64)[:-1] for a, b, n in zip(cuts, cuts[1:], counts)]
+    return torch.cat([*parts, torch.tensor([u_ends[1]], dtype=torch.float64)])
+
+
+def time_grid(kind: str, steps: int, schedule: NoiseSchedule, joins: list[int] | tuple[int, ...] = ()) -> list[int]:
+    """Descending integer levels from T to 0 for ``steps`` denoiser calls (see the module note).
+
+    ``joins``: levels where a track starts later (re-imagined). Each one inside the range becomes a
+    grid point, with even spacing on either side, so the joining track takes full steps (multistep
+    history mixes x0 estimates taken while it waited; a sliver of a first step breaks it).
+    """
     T = schedule.T
     if kind not in TIME_GRIDS:
         raise ConfigError(f"composer.sampler.time_grid: '{kind}' is not one of {TIME_GRIDS}")
@@ -68,12 +88,12 @@ def time_grid(kind: str, steps: int, schedule: NoiseSchedule) -> list[int]:
         return [T, 0]
     trained = schedule.log_snr(torch.tensor([T - 1, 1]))
     ends = torch.tensor(LOGSNR_RANGE, dtype=torch.float64).clamp(trained[0], trained[1])
-    frac = torch.linspace(0.0, 1.0, steps, dtype=torch.float64)  # point 0 stands for T
-    if kind == "logsnr":
-        lam = ends[0] + frac * (ends[1] - ends[0])
-    else:
-        inv = (-ends / KARRAS_RHO).exp()  # sigma^(1/rho), sigma = exp(-lambda)
-        lam = -KARRAS_RHO * (inv[0] + frac * (inv[1] - inv[0])).log()
+    lam_joins = schedule.log_snr(torch.tensor(sorted(set(joins)), dtype=torch.long)) if joins else torch.empty(0)
+    inside = [float(v) for v in lam_joins if ends[0] < v < ends[1]]
+    inside = inside[: max(0, steps - 2)]  # each join needs an interval of its own
+    to_u = (lambda v: v) if kind == "logsnr" else (lambda v: float(torch.tensor(-v / KARRAS_RHO).exp()))
+    u = _pieces((to_u(float(ends[0])), to_u(float(ends[1]))), [to_u(v) for v in inside], steps - 1)
+    lam = u if kind == "logsnr" else -KARRAS_RHO * u.log()  # u = sigma^(1/rho), sigma = exp(-lambda)
     return _strictly_decreasing(_nearest_levels(schedule, lam), T) + [0]
 
 

@@ -45,11 +45,13 @@ def make_solver(name: str, schedule: NoiseSchedule, eta: float, noise: NoiseSour
     return SOLVERS[name](schedule, eta, noise)
 
 
-def sampler_grid(name: str, steps: int, kind: str, schedule: NoiseSchedule) -> list[int]:
-    """The levels sampler ``name`` visits: every level for ddpm, else ``time_grid(kind, steps)``."""
+def sampler_grid(name: str, steps: int, kind: str, schedule: NoiseSchedule,
+                 joins: list[int] | tuple[int, ...] = ()) -> list[int]:
+    """The levels sampler ``name`` visits: every level for ddpm, else ``time_grid`` (``joins``: the
+    levels where re-imagined tracks start)."""
     if name in SOLVERS and SOLVERS[name].every_level:
         return list(range(schedule.T, -1, -1))
-    return time_grid(kind, steps, schedule)
+    return time_grid(kind, steps, schedule, joins)
 
 
 def run_sampler(denoiser: Denoiser, schedule: NoiseSchedule, x: torch.Tensor, t_start: torch.Tensor,

@@ -149,7 +149,8 @@ class DPMSolverPP(Solver):
         out = torch.where(start, a_n * x0 + s_n * fresh, out)  # from log-SNR -inf: the exact limit
         ok = moving[..., None, None] & ~final & ~start
         self.history = (self.history + [(x0.double(), lam, ok)])[-2:]
-        self.last = (x.double(), carry, noise_term, a_n, h, g, ok)  # the step just taken (for a corrector)
+        # the step just taken, for a corrector: its start, weights, noise, and the exact start step
+        self.last = (x.double(), carry, noise_term, a_n, h, g, ok, start, s_n * fresh)
         return torch.where(final, x0.double(), out).to(x.dtype)
 
 
@@ -159,14 +160,15 @@ class UniPC(DPMSolverPP):
     Predictor: DPM-Solver++(3M). Corrector: once the x0 estimate at the predicted point is known,
     the step just taken is redone with the polynomial that interpolates that new estimate and the
     two before it (instead of extrapolating), integrated with the exact phi weights (UniPC uses
-    B(h) approximations of them; the same noise is reused when eta > 0). The new estimate is not
+    B(h) approximations of them; the same noise is reused when eta > 0). The first step, from T
+    (log-SNR -inf), is redone with an estimate linear in alpha. The new estimate is not
     recomputed at the corrected point.
     """
 
     name, order = "unipc", 3
 
     def _corrected(self, x: torch.Tensor, x0: torch.Tensor) -> torch.Tensor:
-        x_prev, carry, noise_term, a_n, h, g, ok = self.last
+        x_prev, carry, noise_term, a_n, h, g, ok, start, start_term = self.last
         m1, lam1, _ = self.history[-1]  # the estimate at the start of the step just taken
         fwd = (x0.double() - m1) / h
         d1, d2 = fwd, torch.zeros_like(fwd)
@@ -176,7 +178,12 @@ class UniPC(DPMSolverPP):
             d1, d2 = torch.where(ok2, fwd - curv * h / 2, fwd), torch.where(ok2, curv, d2)
         phi1, phi2, phi3 = _phi(g)
         redone = carry * x_prev + a_n * (phi1 * m1 + h * phi2 * d1 + h**2 * phi3 * d2) + noise_term
-        return torch.where(ok, redone, x.double()).to(x.dtype)
+        # the step from T: at low SNR the x0 estimate moves linearly in alpha ~ e^lambda, so take
+        # D(u) = m1 + (x0 - m1) e^(u - lambda_n) and integrate it against the kernel from -inf
+        w = (1 + self.eta) / (2 + self.eta)
+        from_start = start_term + a_n * (m1 + w * (x0.double() - m1))
+        redone = torch.where(start & self.moving[..., None, None], from_start, redone)
+        return torch.where(ok | (start & self.moving[..., None, None]), redone, x.double()).to(x.dtype)
 
     def step(self, x: torch.Tensor, x0: torch.Tensor, t: torch.Tensor, t_next: torch.Tensor,
              moving: torch.Tensor) -> torch.Tensor:
