@@ -126,8 +126,9 @@ def exact_answer(dist: GaussianTracks, task: Task, schedule: NoiseSchedule,
 class CountingBranches:
     """Counts denoiser calls (one per batched CFG call: the network runs once per call)."""
 
-    def __init__(self, inner: Callable[..., torch.Tensor]) -> None:
+    def __init__(self, inner: Callable[..., torch.Tensor], frame_levels: bool | None = None) -> None:
         self.inner, self.calls = inner, 0
+        self.frame_levels = getattr(inner, "frame_levels", False) if frame_levels is None else frame_levels
 
     def __call__(self, *args: torch.Tensor) -> torch.Tensor:
         self.calls += 1
@@ -158,3 +159,38 @@ def moment_errors(mean: torch.Tensor, cov: torch.Tensor, true_mean: torch.Tensor
                   true_cov: torch.Tensor) -> tuple[float, float]:
     sd = true_cov.diag().sqrt()
     return ((mean - true_mean) / sd).abs().max().item(), ((cov - true_cov).norm() / true_cov.norm()).item()
+
+
+def region_errors(dist: GaussianTracks, schedule: NoiseSchedule, frames: list[int], sampler: str, steps: int,
+                  time_grid: str, resample: int = 0, frame_levels: bool = True) -> tuple[float, float, float, int]:
+    """Regenerate ``frames`` of kept track 0 (track 1 kept whole, 2 and 3 absent): (max |mean
+    error| / sd, relative covariance error, max |variance ratio - 1|, denoiser calls) of the
+    regenerated frames against p(region | every known frame). ``frame_levels=False`` hides the
+    denoiser's per-frame levels (as today's network), so the sampler falls back to replacement."""
+    c = condition_value(dist)
+    calls = []
+
+    def run(batch: int, noise: ProbeNoise) -> torch.Tensor:
+        mask = torch.ones(batch, K, L, dtype=torch.bool)
+        mask[:, 0, frames] = False
+        req = GenerationRequest([""] * batch, ["keep", "keep", "absent", "absent"], sampler, steps, 1.0, 1.0, 0.0, 0,
+                                time_grid, known=c.expand(batch, K, D, L).clone(), known_mask=mask,
+                                inpaint_resample=resample)
+        branches = CountingBranches(dist.branches(schedule), frame_levels)
+        x = sample(branches, schedule, req, make_plan(req, K, D, schedule.T, "cpu"), torch.float64,
+                   noise_source=noise)
+        calls.append(branches.calls)
+        assert torch.equal(x[:, 0][..., mask[0, 0]], req.known[:, 0][..., mask[0, 0]]), "known frames changed"
+        return x[:, 0][:, :, frames].reshape(batch, -1)
+
+    mean, cov = affine_moments(run)
+    region = [dd * L + f for dd in range(D) for f in frames]  # element order of x[:, 0][:, :, frames]
+    known = [i for i in range(2 * dist.m) if i not in region]
+    flat = c.flatten()
+    sigma, mu = dist.cov, dist.mean
+    gain = torch.linalg.solve(sigma[known][:, known], sigma[known][:, region]).T
+    true_mean = mu[region] + gain @ (flat[known] - mu[known])
+    true_cov = sigma[region][:, region] - gain @ sigma[known][:, region]
+    mean_err, cov_err = moment_errors(mean, cov, true_mean, true_cov)
+    var_err = (cov.diag() / true_cov.diag() - 1).abs().max().item()
+    return mean_err, cov_err, var_err, calls[-1]

@@ -54,6 +54,7 @@ class SamplerConfig:
     text_guidance: float = 3.0
     stem_guidance: float = 1.0  # 1.0 = no extra guidance towards the kept stems
     eta: float = 0.0  # stochasticity: DDIM's eta; > 0 makes DPM-Solver++ its SDE variant
+    inpaint_resample: int = 0  # region edits: extra RePaint passes per step (each one more denoiser call)
 
 
 @dataclass

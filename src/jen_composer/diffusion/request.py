@@ -43,6 +43,7 @@ class GenerationRequest:
     reimagine: torch.Tensor | None = None  # [B, k] strengths in [0, 1]; 0 = keep as is
     known_mask: torch.Tensor | None = None  # [B, k, L] bool; False = regenerate (kept tracks only)
     length: int | None = None  # L when nothing is kept
+    inpaint_resample: int = 0  # extra re-noise-and-redo passes per step for known_mask regions (RePaint)
 
     @classmethod
     def from_config(cls, sampler_cfg: object, prompts: list[str], roles: Sequence[str] | Sequence[Sequence[str]],
@@ -50,7 +51,8 @@ class GenerationRequest:
         """Sampler name, steps, guidance scales and eta from ``cfg.composer.sampler``."""
         c = sampler_cfg
         base = {"sampler": c.name, "steps": c.steps, "text_guidance": c.text_guidance,  # type: ignore[attr-defined]
-                "stem_guidance": c.stem_guidance, "eta": c.eta, "time_grid": c.time_grid}  # type: ignore[attr-defined]
+                "stem_guidance": c.stem_guidance, "eta": c.eta, "time_grid": c.time_grid,  # type: ignore[attr-defined]
+                "inpaint_resample": c.inpaint_resample}  # type: ignore[attr-defined]
         base.update(kwargs)
         return cls(prompts=list(prompts), roles=roles, seed=seed, **base)  # type: ignore[arg-type]
 
@@ -90,6 +92,8 @@ def make_plan(req: GenerationRequest, k: int, d: int, T: int, device: torch.devi
         raise ConfigError(f"request.time_grid: '{req.time_grid}' is not one of {TIME_GRIDS}")
     if req.eta < 0:
         raise ConfigError(f"request.eta: {req.eta} is negative")
+    if req.inpaint_resample < 0:
+        raise ConfigError(f"request.inpaint_resample: {req.inpaint_resample} is negative")
     roles = role_codes(req.roles, b, k).to(device)
     keep = roles == KEEP
     if req.known is not None:

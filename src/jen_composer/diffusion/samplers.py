@@ -57,11 +57,14 @@ def sampler_grid(name: str, steps: int, kind: str, schedule: NoiseSchedule,
 def run_sampler(denoiser: Denoiser, schedule: NoiseSchedule, x: torch.Tensor, t_start: torch.Tensor,
                 active: torch.Tensor, solver: Solver, grid: list[int],
                 after_step: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
-                progress: Progress | None = None) -> torch.Tensor:
+                progress: Progress | None = None, resample: int = 0) -> torch.Tensor:
     """Denoise the active tracks of ``x [B,k,d,L]`` (at levels ``t_start``) down to t=0 along ``grid``.
 
     ``after_step(x, t_next)`` may overwrite parts of the state (inpainting). Steps in which no
-    track moves (re-imagined tracks waiting for the clock) cost no denoiser call.
+    track moves (re-imagined tracks waiting for the clock) cost no denoiser call. ``resample``
+    (with ``after_step``): RePaint (Lugmayr et al. 2022): each step is redone ``resample`` more
+    times from the result forward-noised back to its start level with fresh noise, so the free
+    part of the state can agree with the overwritten part; each redo is one more call.
     """
     grid = snap_to_levels(grid, t_start[active].unique().tolist(), schedule)
     total = len(grid) - 1
@@ -71,10 +74,20 @@ def run_sampler(denoiser: Denoiser, schedule: NoiseSchedule, x: torch.Tensor, t_
         t_next = torch.where(active, t_start.clamp(max=grid[i + 1]), t_start)
         moving = active & (t_next < t_cur)
         if bool(moving.any()):
-            x0 = denoiser(x, torch.where(active, t_cur.clamp(max=top), t_cur))
-            x = torch.where(moving[..., None, None], solver.step(x, x0, t_cur, t_next, moving), x)
-            if after_step is not None:
-                x = after_step(x, t_next)
+            passes = 1 + (resample if after_step is not None and i + 2 < len(grid) else 0)
+            saved = solver.state()
+            t_in = torch.where(active, t_cur.clamp(max=top), t_cur)
+            start = x
+            for p in range(passes):
+                if p > 0:  # back to t_cur: x_t = sqrt(ab_t / ab_n) x_n + sqrt(1 - ab_t / ab_n) z
+                    solver.restore(saved)
+                    ratio = schedule.levels(t_cur)[0] / schedule.levels(t_next)[0]
+                    back = (ratio * x + (1 - ratio**2).clamp_min(0).sqrt() * solver.noise(x)).to(x.dtype)
+                    start = torch.where(moving[..., None, None], back, start)
+                x0 = denoiser(start, t_in)
+                x = torch.where(moving[..., None, None], solver.step(start, x0, t_cur, t_next, moving), start)
+                if after_step is not None:
+                    x = after_step(x, t_next)
         if progress is not None:
             progress(i + 1, total)
     return x

@@ -46,6 +46,13 @@ class Solver(abc.ABC):
     def step(self, x: torch.Tensor, x0: torch.Tensor, t: torch.Tensor, t_next: torch.Tensor,
              moving: torch.Tensor) -> torch.Tensor: ...
 
+    def state(self) -> dict[str, object]:
+        """What ``step`` remembers (multistep history), to redo a step after ``restore``."""
+        return dict(vars(self))
+
+    def restore(self, state: dict[str, object]) -> None:
+        vars(self).update(state)
+
 
 class DDIM(Solver):
     """DDIM (Song et al. 2021): eta=0 deterministic, eta=1 the DDPM ancestral posterior step."""
