@@ -96,10 +96,22 @@ def calls_to_reach(errors: Errors, limit: int) -> int | None:
     return None
 
 
+def error_rows(schedule: NoiseSchedule) -> list[BenchRow]:
+    """Before/after: the worst of mean and covariance error per task at 10, 25 and 50 calls."""
+    rows = []
+    for (sampler, grid), label in OLD_DEFAULTS.items():
+        for steps in (10, 25, 50):
+            for name, task in TASKS.items():
+                err = ours_errors(sampler, grid, schedule, task)(steps)
+                rows.append(BenchRow(f"samplers: exact error at {steps} calls, {name}", f"{sampler} ({grid} grid)",
+                                     100 * err, "%", label))
+    return rows
+
+
 def run_benchmarks(quick: bool) -> list[BenchRow]:
     schedule = NoiseSchedule(1000, "cosine", "v")
     limit = 200 if quick else 998
-    rows: list[BenchRow] = []
+    rows: list[BenchRow] = error_rows(schedule)
     best_diffusers: dict[str, int] = {}
     table: dict[str, dict[str, int | None]] = {}
     for sampler, grid in OURS:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import sys
+from pathlib import Path
 
 # The layers that ship benchmarks (each module exposes run_benchmarks(quick) -> list[BenchRow]).
 BENCH_MODULES = {
@@ -11,6 +13,8 @@ BENCH_MODULES = {
     "autoencoder": "jen_composer.models.autoencoder.bench",
     "diffusion": "jen_composer.diffusion.bench",
     "composition": "jen_composer.composition.bench",
+    "sampler-accuracy": "benchmarks.sampler_accuracy",  # exact errors; imports tests.exact_moments
+    "sampler-speed": "benchmarks.sampler_speed",
 }
 
 
@@ -27,9 +31,13 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
+    from jen_composer.config.loader import find_project_root
     from jen_composer.utils.io import atomic_write_text
 
     groups = args.only or list(BENCH_MODULES)
+    root = str(find_project_root(Path.cwd()))
+    if root not in sys.path:  # benchmarks/ and tests/ are top-level folders of the checkout, not installed
+        sys.path.insert(0, root)
     rows = []
     for group in groups:
         module = importlib.import_module(BENCH_MODULES[group])
