@@ -142,3 +142,13 @@ def test_replacement_fallback_keeps_known_frames_and_repaint_reduces_its_bias() 
     assert plain[3] == 25 and repaint[3] == 25 + 2 * 24  # no redo of the last step (to t=0)
     assert plain[0] > 0.1  # the bias this path is known for
     assert repaint[0] < plain[0] and repaint[2] < plain[2], (plain, repaint)
+
+
+def test_diffusers_reference_runs_on_the_same_denoiser() -> None:
+    """The bench's diffusers adapter is wired right: its UniPC converges on the exact denoiser."""
+    pytest.importorskip("diffusers", reason="diffusers is the `bench` extra (also in `dev`)")
+    from benchmarks.sampler_accuracy import diffusers_errors
+
+    errors = diffusers_errors("unipc", NoiseSchedule(1000, "cosine", "v"), TASKS["one alone"])
+    coarse, fine = errors(8), errors(40)
+    assert fine < 0.01 and fine < coarse, (coarse, fine)
