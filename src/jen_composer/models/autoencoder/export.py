@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from omegaconf import DictConfig
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from jen_composer.config.autoencoder import AutoencoderConfig
 from jen_composer.errors import CheckpointError, ConfigError
 from jen_composer.models.autoencoder.base import NormalisedAutoencoder
 from jen_composer.models.autoencoder.codecs import DACAdapter, EncodecAdapter
@@ -170,7 +172,7 @@ def export_from_checkpoint(ckpt_path: str | Path, out_dir: str | Path, use_ema: 
     return export_autoencoder(model_from_checkpoint(ckpt_path, use_ema), out_dir)
 
 
-def build_autoencoder(cfg: Any) -> NormalisedAutoencoder:
+def build_autoencoder(cfg: AutoencoderConfig | DictConfig) -> NormalisedAutoencoder:
     """From the `autoencoder` config group: a fresh VAE, or the artefact/codec named by ``pretrained``."""
     if cfg.pretrained:
         return load_autoencoder(cfg.pretrained)
