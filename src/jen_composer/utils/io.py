@@ -11,11 +11,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
 
 TEMP_SUFFIX = ".tmp"
 
@@ -53,9 +53,39 @@ def clean_stale_temps(folder: str | os.PathLike[str]) -> list[Path]:
         parts = tmp.name.rsplit(".", 3)  # ['.<name>', '<pid>', '<random>', 'tmp']
         if len(parts) == 4 and parts[1].isdigit() and not _pid_alive(int(parts[1])):
             with contextlib.suppress(OSError):
-                tmp.unlink()
+                shutil.rmtree(tmp) if tmp.is_dir() and not tmp.is_symlink() else tmp.unlink()
                 removed.append(tmp)
     return removed
+
+
+def _temp_name(target: Path) -> str:
+    return f".{target.name}.{os.getpid()}."
+
+
+@contextlib.contextmanager
+def atomic_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield an empty temporary folder beside ``path``; on success it replaces ``path`` whole.
+
+    On any error the temporary folder is removed, so a failed command never leaves half a song
+    (or half an export) where a complete one is expected.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    clean_stale_temps(target.parent)
+    tmp = Path(tempfile.mkdtemp(prefix=_temp_name(target), suffix=TEMP_SUFFIX, dir=target.parent))
+    os.chmod(tmp, 0o777 & ~current_umask())
+    try:
+        yield tmp
+        old = None
+        if target.exists():
+            old = target.with_name(f"{_temp_name(target)}old{TEMP_SUFFIX}")
+            os.replace(target, old)
+        os.replace(tmp, target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 @contextlib.contextmanager
@@ -64,7 +94,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     clean_stale_temps(target.parent)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=TEMP_SUFFIX, dir=target.parent)
+    fd, tmp = tempfile.mkstemp(prefix=_temp_name(target), suffix=TEMP_SUFFIX, dir=target.parent)
     os.close(fd)
     os.chmod(tmp, 0o666 & ~current_umask())
     tmp_path = Path(tmp)
