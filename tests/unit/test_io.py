@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from jen_composer.utils.io import atomic_path, atomic_write_json, atomic_write_text, clean_stale_temps
+from jen_composer.core.io import atomic_path, atomic_write_json, atomic_write_text, clean_stale_temps
 
 
 def test_atomic_write_replaces_and_failure_keeps_old(tmp_path: Path) -> None:
@@ -41,7 +41,7 @@ def test_atomic_files_follow_the_umask(tmp_path: Path) -> None:
 
 def test_temp_left_by_a_killed_writer_is_removed(tmp_path: Path) -> None:
     """A writer killed between mkstemp and rename leaves `.name.<pid>.*.tmp`; the next write cleans it."""
-    code = ("import os, sys; from jen_composer.utils.io import atomic_path\n"
+    code = ("import os, sys; from jen_composer.core.io import atomic_path\n"
             "with atomic_path(sys.argv[1]) as tmp:\n"
             "    tmp.write_bytes(b'half'); os.kill(os.getpid(), 9)\n")
     proc = subprocess.run([sys.executable, "-c", code, str(tmp_path / "ckpt.bin")], env=os.environ.copy())

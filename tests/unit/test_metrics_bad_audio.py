@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from jen_composer.config.evaluation import EvaluationConfig
-from jen_composer.errors import DataError
+from jen_composer.core.config.evaluation import EvaluationConfig
+from jen_composer.core.errors import DataError
 from jen_composer.metrics.evaluate_audio import evaluate_audio_folder
 
 TRACKS = ["bass", "drums", "instrument", "melody"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from jen_composer.config.data import DataConfig, SynthConfig
-from jen_composer.errors import DataError
+from jen_composer.core.config.data import DataConfig, SynthConfig
+from jen_composer.core.errors import DataError
 
 if TYPE_CHECKING:
     from jen_composer.data.convert.common import ConvertSummary

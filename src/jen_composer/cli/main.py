@@ -21,7 +21,7 @@ from jen_composer.cli import (
     studio_cmd,
 )
 from jen_composer.cli.common import USAGE_EXIT_CODE, Parser
-from jen_composer.errors import JenComposerError
+from jen_composer.core.errors import JenComposerError
 
 BROKEN_PIPE_EXIT_CODE = 141  # what a shell reports for a process ended by SIGPIPE
 # Explicit list (no string factories): a command appears here only once it works.

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from jen_composer.config.data import DataConfig
+from jen_composer.core.config.data import DataConfig
+from jen_composer.core.errors import ConfigError, DataError
 from jen_composer.data.activity import BLOCK, Activity, block_power
 from jen_composer.data.audio import (
     AUDIO_EXTENSIONS,
@@ -24,7 +25,6 @@ from jen_composer.data.audio import (
     read_audio,
 )
 from jen_composer.data.schema import META_FILE, SongMeta, read_meta
-from jen_composer.errors import ConfigError, DataError
 
 log = logging.getLogger(__name__)
 BAD_INPUT_MODES = ("error", "skip")

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import numpy as np
 
+from jen_composer.core.errors import DataError, one_line
+from jen_composer.core.io import atomic_dir
 from jen_composer.data.audio import AUDIO_EXTENSIONS, fit_peak, load_resampled, peak, write_audio
 from jen_composer.data.convert.common import ConvertSummary, safe_id
 from jen_composer.data.schema import SongMeta, write_meta
-from jen_composer.errors import DataError, one_line
-from jen_composer.utils.io import atomic_dir
 
 DEMUCS_TO_TRACK = {"bass": "bass", "drums": "drums", "vocals": "melody", "other": "instrument"}
 

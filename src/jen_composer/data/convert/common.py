@@ -8,10 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
+from jen_composer.core.errors import DataError
+from jen_composer.core.io import atomic_dir
 from jen_composer.data.audio import fit_peak, load_conformed, peak, write_audio
 from jen_composer.data.schema import SongMeta, write_meta
-from jen_composer.errors import DataError
-from jen_composer.utils.io import atomic_dir
 
 TRACKS = ("bass", "drums", "instrument", "melody")
 

@@ -18,13 +18,13 @@ import numpy as np
 import torch
 from omegaconf import DictConfig
 
-from jen_composer.composition.pipeline import ComposerPipeline
+from jen_composer.core.errors import ConfigError, DataError
 from jen_composer.data.audio import read_audio
 from jen_composer.data.index import list_song_dirs
 from jen_composer.data.prompts import build_prompt
 from jen_composer.data.schema import read_meta
 from jen_composer.data.splits import resolve_splits
-from jen_composer.errors import ConfigError, DataError
+from jen_composer.inference.pipeline import ComposerPipeline
 from jen_composer.metrics.clap import build_clap_scorer
 from jen_composer.metrics.clap_score import MultiTrackClapScore
 from jen_composer.metrics.coherence import bass_chord_agreement, beat_sync, tempo_adherence
