@@ -9,6 +9,8 @@ from __future__ import annotations
 import pytest
 import torch
 
+from jen_composer.core.errors import ConfigError
+from jen_composer.core.seed import make_generator
 from jen_composer.diffusion.tasks import (
     TaskMixture,
     TaskType,
@@ -20,9 +22,7 @@ from jen_composer.diffusion.tasks import (
     role_timesteps,
     task_types,
 )
-from jen_composer.errors import ConfigError
 from jen_composer.training.curriculum import stage_probabilities
-from jen_composer.utils.seed import make_generator
 
 N, T, K = 120_000, 1000, 4
 TOLERANCE = 0.005  # 0.5 percentage points

@@ -28,7 +28,7 @@ def task_shares_markdown(cfg) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from jen_composer.config import compose, run_dir, to_yaml
+    from jen_composer.core.config import compose, run_dir, to_yaml
 
     cfg = compose(args.config, args.overrides)
     if args.task_shares:

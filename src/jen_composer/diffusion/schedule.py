@@ -20,8 +20,8 @@ import math
 import torch
 from omegaconf import DictConfig
 
-from jen_composer.config.composer import DiffusionConfig
-from jen_composer.errors import ConfigError
+from jen_composer.core.config.composer import DiffusionConfig
+from jen_composer.core.errors import ConfigError
 
 SCHEDULES = ("linear", "cosine")
 PREDICTIONS = ("eps", "v")

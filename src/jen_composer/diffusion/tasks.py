@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 import torch
 
-from jen_composer.errors import ConfigError
+from jen_composer.core.errors import ConfigError
 
 
 class TaskType(NamedTuple):

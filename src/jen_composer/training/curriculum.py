@@ -20,8 +20,8 @@ import math
 import lightning.pytorch as pl
 from omegaconf import DictConfig
 
+from jen_composer.core.errors import ConfigError
 from jen_composer.diffusion.tasks import TaskMixture, TaskType, task_types
-from jen_composer.errors import ConfigError
 
 SCHEDULES = ("progressive", "uniform", "joint_only")
 BUMP_WIDTH = 0.75  # in stages: how many neighbouring stages share the weight at any moment
