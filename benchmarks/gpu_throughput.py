@@ -16,14 +16,14 @@ from pathlib import Path
 
 import torch
 
-from jen_composer.config import compose
+from jen_composer.core.config import compose
+from jen_composer.core.seed import make_generator
 from jen_composer.diffusion.generate import generate
 from jen_composer.diffusion.objective import diffusion_loss
 from jen_composer.diffusion.request import GenerationRequest
 from jen_composer.diffusion.schedule import NoiseSchedule
-from jen_composer.diffusion.tasks import sample_task_timesteps
+from jen_composer.diffusion.tasks import paper_timesteps
 from jen_composer.models.composer import ComposerModel
-from jen_composer.utils.seed import make_generator
 
 EXPERIMENT = Path(__file__).resolve().parents[1] / "experiments" / "composer" / "paper.yaml"
 PEAK_BF16_TFLOPS = {"H200": 989.0, "H100": 989.0, "A100": 312.0, "L40S": 362.0, "L4": 121.0, "A10": 125.0,
@@ -60,7 +60,7 @@ def train_throughput(compiled: bool, iters: int = 10, warmup: int = 3) -> dict[s
     prompts = ["[bass generation] upbeat funk with slap bass"] * batch
 
     def step() -> torch.Tensor:
-        t = sample_task_timesteps(batch, k, 2, schedule.T, g, cfg.composer.task_mode)
+        t = paper_timesteps(batch, k, schedule.T, g)
         with torch.autocast("cuda", dtype=torch.bfloat16):
             loss = diffusion_loss(net, schedule, x0, t, prompts, None, g)
         opt.zero_grad(set_to_none=True)

@@ -14,6 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import torch
+
+from benchmarks.common import BenchRow
+from jen_composer.diffusion.schedule import NoiseSchedule
 from tests.exact_moments import (
     TASKS,
     D,
@@ -28,9 +31,6 @@ from tests.exact_moments import (
     moment_errors,
     sampler_errors,
 )
-
-from jen_composer.diffusion.schedule import NoiseSchedule
-from jen_composer.utils.bench import BenchRow
 
 TARGET = 0.01
 CANDIDATES = [*range(4, 31), *range(32, 61, 2), *range(65, 101, 5), *range(110, 201, 10), 250, 300, 400, 500, 700, 998]

@@ -14,19 +14,19 @@ import time
 from pathlib import Path
 
 import torch
-from tests.exact_moments import TASKS, gaussian_tracks, sampler_errors
 
-from jen_composer.composition.pipeline import ComposerPipeline
+from benchmarks.common import BenchRow
 from jen_composer.composition.rounds import Settings
 from jen_composer.composition.session import Session
-from jen_composer.config import compose
-from jen_composer.config.composition import CompositionConfig
+from jen_composer.core.config import compose
+from jen_composer.core.config.composition import CompositionConfig
 from jen_composer.diffusion.generate import generate
 from jen_composer.diffusion.request import GenerationRequest
 from jen_composer.diffusion.schedule import NoiseSchedule
+from jen_composer.inference.pipeline import ComposerPipeline
 from jen_composer.models.autoencoder.export import build_autoencoder
 from jen_composer.models.composer import ComposerModel
-from jen_composer.utils.bench import BenchRow
+from tests.exact_moments import TASKS, gaussian_tracks, sampler_errors
 
 SETTINGS = [("ddim", "uniform", 25, "old default"), ("unipc", "logsnr", 25, "new default"),
             ("unipc", "logsnr", 10, "new sampler at 10 calls")]

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 
 import torch
 
-from jen_composer.diffusion.analytic import GaussianTracks, correlated_tracks
 from jen_composer.diffusion.generate import sample
 from jen_composer.diffusion.request import GenerationRequest, make_plan
 from jen_composer.diffusion.schedule import NoiseSchedule
+from tests.fakes.gaussian import GaussianTracks, correlated_tracks
 
 K, D, L = 4, 2, 4
 

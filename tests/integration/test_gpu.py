@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+
 from benchmarks import gpu_throughput as bench
 
 pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")]

@@ -14,6 +14,13 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
+
+from jen_composer.core.config import compose
+from jen_composer.diffusion.generate import sample
+from jen_composer.diffusion.request import GenerationRequest, make_plan
+from jen_composer.diffusion.samplers import SAMPLERS
+from jen_composer.diffusion.schedule import NoiseSchedule
+from jen_composer.diffusion.solvers import GeneratorNoise
 from tests.exact_moments import (
     TASKS,
     D,
@@ -27,13 +34,6 @@ from tests.exact_moments import (
     region_errors,
     sampler_errors,
 )
-
-from jen_composer.config import compose
-from jen_composer.diffusion.generate import sample
-from jen_composer.diffusion.request import GenerationRequest, make_plan
-from jen_composer.diffusion.samplers import SAMPLERS
-from jen_composer.diffusion.schedule import NoiseSchedule
-from jen_composer.diffusion.solvers import GeneratorNoise
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.usefixtures("one_thread")

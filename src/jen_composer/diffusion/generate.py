@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 import torch
 
+from jen_composer.core.seed import make_generator
 from jen_composer.diffusion.guidance import (
     BranchDenoiser,
     Denoiser,
@@ -22,7 +23,6 @@ from jen_composer.diffusion.samplers import Progress, make_solver, run_sampler, 
 from jen_composer.diffusion.schedule import NoiseSchedule
 from jen_composer.diffusion.solvers import GeneratorNoise, NoiseSource
 from jen_composer.diffusion.tasks import task_prompts
-from jen_composer.utils.seed import make_generator
 
 
 def sample(branches: BranchDenoiser, schedule: NoiseSchedule, request: GenerationRequest, plan: TrackPlan,

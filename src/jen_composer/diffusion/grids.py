@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import torch
 
+from jen_composer.core.errors import ConfigError
 from jen_composer.diffusion.schedule import NoiseSchedule
-from jen_composer.errors import ConfigError
 
 TIME_GRIDS = ("logsnr", "karras", "uniform")
 KARRAS_RHO = 7.0

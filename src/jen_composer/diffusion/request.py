@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 import torch
 
+from jen_composer.core.errors import ConfigError
 from jen_composer.diffusion.samplers import SAMPLERS, TIME_GRIDS
-from jen_composer.errors import ConfigError
 
 ROLES = ("generate", "keep", "absent")
 GENERATE, KEEP, ABSENT = 0, 1, 2

@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 import torch
 
+from jen_composer.core.errors import ConfigError
 from jen_composer.diffusion.grids import TIME_GRIDS, snap_to_levels, time_grid
 from jen_composer.diffusion.guidance import Denoiser
 from jen_composer.diffusion.schedule import NoiseSchedule
@@ -31,7 +32,6 @@ from jen_composer.diffusion.solvers import (
     Solver,
     UniPC,
 )
-from jen_composer.errors import ConfigError
 
 Progress = Callable[[int, int], None]
 SOLVERS: dict[str, type[Solver]] = {cls.name: cls for cls in (UniPC, DPMSolverPP3M, DPMSolverPP2M, DDIM, DDPM)}
