@@ -2,8 +2,9 @@
 
 For each of `num_clips` songs of the split and each seed, the checkpoint generates stems for every
 task (joint: all tracks from the prompt; conditional: instrument + melody given the song's own drums
-+ bass; interactive: Algorithm 1 with a simulated producer who keeps the best-scoring new track each
-round). Every task becomes one row: CLAP per generated track and for the mix (the sum of the tracks),
++ bass; conditional_swapped: the same, given ANOTHER song's drums + bass (the next song of the split:
+a control for a model that ignores its conditions); interactive: Algorithm 1 with a simulated
+producer who keeps the best-scoring new track each round). Every task becomes one row: CLAP per generated track and for the mix (the sum of the tracks),
 FAD per track and mix against the same songs' real stems, and weight-free coherence metrics.
 """
 
@@ -31,7 +32,7 @@ from jen_composer.metrics.coherence import bass_chord_agreement, beat_sync, temp
 from jen_composer.metrics.fad import EmbeddingStats, clap_embedder, embed_all, fad_result
 from jen_composer.metrics.report import SystemResult, write_report
 
-TASKS = ("joint", "conditional", "interactive")
+TASKS = ("joint", "conditional", "conditional_swapped", "interactive")
 CONDITION_TRACKS = ("drums", "bass")
 MIX = "mix"
 
@@ -77,19 +78,33 @@ class Evaluator:
 
     def __init__(self, pipe: ComposerPipeline, cfg: DictConfig, log: Callable[[str], None] = print) -> None:
         self.pipe, self.cfg, self.log = pipe, cfg, log
-        self.scorer = build_clap_scorer(cfg.evaluation.clap)
+        self._scorer = None
         s = cfg.composer.sampler
         self.settings = dict(steps=int(s.steps), sampler=str(s.name), text_guidance=float(s.text_guidance),
                              stem_guidance=float(s.stem_guidance))
+        self.partners: dict[str, Clip] = {}  # song id -> the clip whose drums + bass conditional_swapped uses
 
-    def _generate(self, clip: Clip, task: str, seed: int, seconds: float) -> tuple[dict[str, np.ndarray], set[str]]:
+    @property
+    def scorer(self):  # noqa: ANN201 - built on first use: generation alone (acceptance) needs no CLAP
+        if self._scorer is None:
+            self._scorer = build_clap_scorer(self.cfg.evaluation.clap)
+        return self._scorer
+
+    def set_clips(self, clips: Sequence[Clip]) -> None:
+        """Pair every clip with the next one of the list (a derangement) for `conditional_swapped`."""
+        self.partners = {c.song_id: clips[(i + 1) % len(clips)] for i, c in enumerate(clips)}
+
+    def generate_task(self, clip: Clip, task: str, seed: int, seconds: float) -> tuple[dict[str, np.ndarray], set[str]]:
         """All k stems of one task, and the set of tracks the model generated."""
         tracks = self.pipe.tracks
         gen = lambda kept, todo, s: self.pipe.generate(clip.prompt, kept, todo, seconds=seconds, seed=s, **self.settings)  # noqa: E731
         if task == "joint":
             return gen({}, list(tracks), seed), set(tracks)
-        if task == "conditional":
-            kept = {t: clip.stems[t] for t in tracks if t in CONDITION_TRACKS}
+        if task in ("conditional", "conditional_swapped"):
+            source = clip if task == "conditional" else self.partners.get(clip.song_id)
+            if source is None or (task == "conditional_swapped" and source.song_id == clip.song_id):
+                raise ConfigError("evaluation: conditional_swapped needs at least two clips (evaluation.num_clips >= 2)")
+            kept = {t: source.stems[t] for t in tracks if t in CONDITION_TRACKS}
             todo = [t for t in tracks if t not in kept]
             return {**kept, **gen(kept, todo, seed)}, set(todo)
         if task == "interactive":
@@ -127,6 +142,7 @@ class Evaluator:
                          for t in tracks}
             reference[MIX] = EmbeddingStats.from_embeddings(
                 embed_all(embed, [to_t(sum(c.stems.values())) for c in clips], sr))
+        self.set_clips(clips)
         rows = []
         for task in tasks:
             metric = MultiTrackClapScore(self.scorer, tracks, sr)
@@ -135,7 +151,7 @@ class Evaluator:
             for clip in clips:
                 for seed in seeds:
                     self.log(f"  {task}: {clip.song_id} seed {seed}")
-                    stems, made = self._generate(clip, task, int(seed), seconds)
+                    stems, made = self.generate_task(clip, task, int(seed), seconds)
                     batch = torch.stack([torch.from_numpy(np.asarray(stems[t], np.float32)) for t in tracks])[None]
                     metric.update(batch, [clip.prompt], torch.tensor([[t in made for t in tracks]]))
                     for t in made:
