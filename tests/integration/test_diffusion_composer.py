@@ -7,16 +7,16 @@ import time
 import pytest
 import torch
 
-from jen_composer.config import compose
+from jen_composer.core.config import compose
+from jen_composer.core.errors import ConfigError
+from jen_composer.core.seed import make_generator
 from jen_composer.diffusion.generate import generate
 from jen_composer.diffusion.guidance import ModelBranches
 from jen_composer.diffusion.objective import diffusion_loss, sample_text_dropout
 from jen_composer.diffusion.request import GenerationRequest
 from jen_composer.diffusion.schedule import NoiseSchedule
 from jen_composer.diffusion.tasks import generated_mask, sample_task_timesteps, task_prompts
-from jen_composer.errors import ConfigError
 from jen_composer.models.composer import ComposerModel
-from jen_composer.utils.seed import make_generator
 
 TRACKS = ["bass", "drums", "melody"]
 

@@ -14,9 +14,9 @@ import pytest
 import soundfile as sf
 from fastapi.testclient import TestClient
 
-from jen_composer.composition.engine import FakeEngine
-from jen_composer.config.composition import CompositionConfig
+from jen_composer.core.config.composition import CompositionConfig
 from jen_composer.studio.app import create_app
+from tests.fakes import FakeEngine
 
 
 def _client(tmp_path: Path, step_delay: float = 0.0, max_upload_mb: float = 1.0) -> TestClient:

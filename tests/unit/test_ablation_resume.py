@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from omegaconf import DictConfig
 
-from jen_composer.composition.ablation import log_wandb_result, row_config, run_ablation
-from jen_composer.config import run_dir
-from jen_composer.config.ablation import AblationManifest, AblationRow
+from jen_composer.core.config import run_dir
+from jen_composer.core.config.ablation import AblationManifest, AblationRow
 from jen_composer.metrics.report import SystemResult
 from jen_composer.training.loggers import build_logger
+from jen_composer.workflows.ablation import log_wandb_result, row_config, run_ablation
 
 
 class Interrupted(Exception):

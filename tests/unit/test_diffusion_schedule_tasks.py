@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
+from jen_composer.core.errors import ConfigError
+from jen_composer.core.seed import make_generator
 from jen_composer.diffusion.objective import masked_loss, noise_tracks
 from jen_composer.diffusion.schedule import NoiseSchedule
 from jen_composer.diffusion.tasks import (
@@ -14,8 +16,6 @@ from jen_composer.diffusion.tasks import (
     task_prefix,
     task_prompts,
 )
-from jen_composer.errors import ConfigError
-from jen_composer.utils.seed import make_generator
 
 
 @pytest.mark.parametrize("kind", ["linear", "cosine"])

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from jen_composer.utils.io import atomic_path, atomic_write_json, atomic_write_text
+from jen_composer.core.io import atomic_path, atomic_write_json, atomic_write_text
 
 
 def test_atomic_write_replaces_and_failure_keeps_old(tmp_path: Path) -> None:

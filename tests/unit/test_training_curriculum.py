@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from jen_composer.errors import ConfigError
+from jen_composer.core.errors import ConfigError
 from jen_composer.training.curriculum import sample_stages, stage_probabilities
 
 

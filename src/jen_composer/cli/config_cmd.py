@@ -14,7 +14,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from jen_composer.config import compose, run_dir, to_yaml
+    from jen_composer.core.config import compose, run_dir, to_yaml
 
     cfg = compose(args.config, args.overrides)
     print(to_yaml(cfg), end="")

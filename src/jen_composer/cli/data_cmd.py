@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from jen_composer.config.data import DataConfig, SynthConfig
+from jen_composer.core.config.data import DataConfig, SynthConfig
 
 _DEFAULT = DataConfig()
 _SYNTH = SynthConfig()

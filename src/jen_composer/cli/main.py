@@ -20,7 +20,7 @@ from jen_composer.cli import (
     studio_cmd,
 )
 from jen_composer.cli.common import USAGE_EXIT_CODE, Parser
-from jen_composer.errors import JenComposerError
+from jen_composer.core.errors import JenComposerError
 
 # Explicit list (no string factories): a command appears here only once it works.
 COMMANDS = [demo_cmd, config_cmd, data_cmd, fit_cmd, autoencoder_cmd, compose_cmd, studio_cmd, evaluate_cmd, eval_cmd, ablate_cmd, bench_cmd]

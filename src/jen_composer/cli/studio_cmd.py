@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from jen_composer.config.composition import CompositionConfig
+from jen_composer.core.config.composition import CompositionConfig
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     d = CompositionConfig()
     p = sub.add_parser("studio", help="serve the browser studio (generate, keep, regenerate, mix, export)")
-    p.add_argument("--ckpt", required=True, help="composer checkpoint, or 'fake' for the test engine")
+    p.add_argument("--ckpt", required=True, help="composer checkpoint")
     p.add_argument("--host", default=d.studio.host, help=f"interface to bind (default {d.studio.host}: this machine only)")
     p.add_argument("--port", type=int, default=d.studio.port, help=f"port (default {d.studio.port})")
     p.add_argument("--sessions", default=d.sessions_root, metavar="DIR", help=f"where sessions are saved (default {d.sessions_root})")
@@ -19,8 +19,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from jen_composer.composition.engine import load_engine
-    from jen_composer.errors import JenComposerError
+    from jen_composer.core.errors import JenComposerError
+    from jen_composer.inference.engine import load_engine
     from jen_composer.studio.app import create_app
     from jen_composer.studio.server import serve
 

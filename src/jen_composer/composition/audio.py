@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from jen_composer.errors import DataError
-from jen_composer.utils.io import atomic_path
+from jen_composer.core.errors import DataError
+from jen_composer.core.io import atomic_path
 
 
 def write_take(path: str | os.PathLike[str], audio: np.ndarray, sample_rate: int) -> None:

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from jen_composer.errors import DataError
-from jen_composer.utils.io import atomic_path
+from jen_composer.core.errors import DataError
+from jen_composer.core.io import atomic_path
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".aiff", ".aif")
 EPS_POWER = 1e-20  # floor of mean-square power before taking dB (= -200 dBFS)

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
-from jen_composer.config.data import DataConfig
+from jen_composer.core.config.data import DataConfig
+from jen_composer.core.errors import ConfigError, DataError
 from jen_composer.data.activity import BLOCK, Activity, block_power
 from jen_composer.data.audio import audio_info, find_audio, read_audio
 from jen_composer.data.schema import META_FILE, SongMeta, read_meta
-from jen_composer.errors import ConfigError, DataError
 
 log = logging.getLogger(__name__)
 BAD_INPUT_MODES = ("error", "skip")

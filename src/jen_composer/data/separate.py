@@ -9,10 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
+from jen_composer.core.errors import DataError
 from jen_composer.data.audio import AUDIO_EXTENSIONS, load_resampled, write_audio
 from jen_composer.data.convert.common import ConvertSummary, safe_id
 from jen_composer.data.schema import SongMeta, write_meta
-from jen_composer.errors import DataError
 
 DEMUCS_TO_TRACK = {"bass": "bass", "drums": "drums", "vocals": "melody", "other": "instrument"}
 

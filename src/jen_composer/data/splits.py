@@ -14,8 +14,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from jen_composer.errors import DataError
-from jen_composer.utils.io import atomic_write_json
+from jen_composer.core.errors import DataError
+from jen_composer.core.io import atomic_write_json
 
 SPLITS_FILE = "splits.json"
 SPLIT_NAMES = ("train", "val", "test")

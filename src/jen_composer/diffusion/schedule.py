@@ -19,7 +19,7 @@ import math
 
 import torch
 
-from jen_composer.errors import ConfigError
+from jen_composer.core.errors import ConfigError
 
 SCHEDULES = ("linear", "cosine")
 PREDICTIONS = ("eps", "v")

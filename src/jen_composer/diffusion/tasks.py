@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import torch
 
-from jen_composer.errors import ConfigError
+from jen_composer.core.errors import ConfigError
 
 TASK_MODES = ("paper", "independent", "joint_only")
 

@@ -17,11 +17,11 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from jen_composer.composition.audio import peaks, wav_bytes
-from jen_composer.composition.engine import Engine
 from jen_composer.composition.importer import ALLOWED_SUFFIXES, sanitize_filename
 from jen_composer.composition.session import Session
-from jen_composer.config.composition import CompositionConfig
-from jen_composer.errors import JenComposerError
+from jen_composer.core.config.composition import CompositionConfig
+from jen_composer.core.errors import JenComposerError
+from jen_composer.inference.engine import Engine
 from jen_composer.studio.jobs import JobManager
 from jen_composer.studio.registry import SessionRegistry, UnknownSession
 

@@ -11,10 +11,10 @@ import threading
 import uuid
 from pathlib import Path
 
-from jen_composer.composition.engine import Engine
 from jen_composer.composition.session import STATE_FILE, Session
-from jen_composer.config.composition import CompositionConfig
-from jen_composer.errors import JenComposerError
+from jen_composer.core.config.composition import CompositionConfig
+from jen_composer.core.errors import JenComposerError
+from jen_composer.inference.engine import Engine
 
 _ID = re.compile(r"^[0-9a-f]{32}$")
 

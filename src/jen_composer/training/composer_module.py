@@ -15,16 +15,17 @@ import torch
 from lightning.pytorch.callbacks import Callback
 from omegaconf import DictConfig
 
+from jen_composer.core.checkpoints import embedded_info
+from jen_composer.core.errors import ConfigError
+from jen_composer.core.seed import make_generator
 from jen_composer.diffusion.objective import diffusion_loss, sample_text_dropout
 from jen_composer.diffusion.schedule import NoiseSchedule
 from jen_composer.diffusion.tasks import generated_mask, sample_task_timesteps, task_prompts
-from jen_composer.errors import ConfigError
 from jen_composer.models.composer import ComposerModel, build_composer
 from jen_composer.training.curriculum import CurriculumCallback, sample_stages, stage_probabilities
 from jen_composer.training.ema import EMA
 from jen_composer.training.optim import build_optimizer_and_scheduler
 from jen_composer.training.rng import RngStateCallback
-from jen_composer.utils.seed import make_generator
 
 VAL_SEED_OFFSET = 10_000_019  # validation draws its own fixed tasks, independent of training
 
@@ -144,7 +145,7 @@ class ComposerModule(pl.LightningModule):
         return build_optimizer_and_scheduler(self.model.parameters(), self.cfg.trainer)
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        checkpoint.setdefault("jen_composer", {})["composer"] = {"tracks": self.tracks, "latent_dim": self.d}
+        embedded_info(checkpoint)["composer"] = {"tracks": self.tracks, "latent_dim": self.d}
 
 
 def build_composer_task(cfg: DictConfig) -> tuple[ComposerModule, list[Callback]]:

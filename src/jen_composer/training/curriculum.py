@@ -15,7 +15,7 @@ import lightning.pytorch as pl
 import torch
 from omegaconf import DictConfig
 
-from jen_composer.errors import ConfigError
+from jen_composer.core.errors import ConfigError
 
 SCHEDULES = ("progressive", "uniform", "joint_only")
 BUMP_WIDTH = 0.75  # in stages: how many neighbouring stages share the weight at any moment

@@ -13,11 +13,11 @@ import lightning.pytorch as pl
 from lightning.pytorch.callbacks import Callback, ModelCheckpoint, RichProgressBar
 from omegaconf import DictConfig
 
-from jen_composer.config import run_dir, write_run_files
-from jen_composer.errors import ConfigError
+from jen_composer.core.config import run_dir, write_run_files
+from jen_composer.core.errors import ConfigError
+from jen_composer.core.seed import seed_everything
 from jen_composer.training.checkpoint_io import AtomicCheckpointIO, EmbedRunInfo
 from jen_composer.training.loggers import build_logger
-from jen_composer.utils.seed import seed_everything
 
 TASKS = ("autoencoder", "composer")
 

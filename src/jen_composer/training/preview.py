@@ -20,9 +20,10 @@ from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig
 from PIL import Image
 
+from jen_composer.data.spectrogram import spectrogram_image
 from jen_composer.diffusion.generate import generate
 from jen_composer.diffusion.request import GenerationRequest
-from jen_composer.training.media import log_audio, log_image, spectrogram_image
+from jen_composer.training.media import log_audio, log_image
 
 CONDITION_TRACKS = ("drums", "bass")  # kept in the conditional preview when present
 

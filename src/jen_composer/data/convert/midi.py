@@ -13,12 +13,12 @@ from pathlib import Path
 import numpy as np
 import pretty_midi
 
+from jen_composer.core.errors import DataError
 from jen_composer.data.audio import to_channels, write_audio
 from jen_composer.data.convert.common import TRACKS, ConvertSummary, safe_id
 from jen_composer.data.schema import SongMeta, write_meta
 from jen_composer.data.synth.render import check_soundfont, fit_gains, render_part
 from jen_composer.data.synth.theory import NOTE_NAMES
-from jen_composer.errors import DataError
 
 log = logging.getLogger(__name__)
 LEAD_PROGRAMS = set(range(80, 88)) | set(range(64, 80)) | set(range(56, 64))

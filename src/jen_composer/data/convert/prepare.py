@@ -19,11 +19,11 @@ from pathlib import Path
 
 import yaml
 
+from jen_composer.core.errors import DataError
+from jen_composer.core.io import atomic_write_json
 from jen_composer.data.audio import AUDIO_EXTENSIONS
 from jen_composer.data.convert.common import TRACKS, ConvertSummary, safe_id, write_song
 from jen_composer.data.schema import META_FILE, SongMeta, parse_meta
-from jen_composer.errors import DataError
-from jen_composer.utils.io import atomic_write_json
 
 log = logging.getLogger(__name__)
 Song = tuple[str, dict[str, list[Path]], SongMeta, Path | None, str | None]  # id, sources, meta, mix, split

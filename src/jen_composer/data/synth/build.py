@@ -7,14 +7,14 @@ from pathlib import Path
 import numpy as np
 import pretty_midi
 
-from jen_composer.config.data import SynthConfig
+from jen_composer.core.config.data import SynthConfig
+from jen_composer.core.errors import ConfigError
 from jen_composer.data.audio import to_channels, write_audio
 from jen_composer.data.schema import SongMeta, write_meta
 from jen_composer.data.splits import write_splits
 from jen_composer.data.synth.compose import compose_song
 from jen_composer.data.synth.genres import GENRES
 from jen_composer.data.synth.render import check_soundfont, fit_gains, render_part
-from jen_composer.errors import ConfigError
 
 TRACKS = ("bass", "drums", "instrument", "melody")  # the synth writes the paper's four tracks
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pretty_midi
 
-from jen_composer.errors import DataError
+from jen_composer.core.errors import DataError
 
 STEM_PEAK = 0.8  # rendered stems are peak-normalised to this; loudness balance lives in the gains
 

@@ -8,8 +8,8 @@ from typing import Any
 import torch
 from omegaconf import DictConfig, OmegaConf
 
-from jen_composer.config.autoencoder import AutoencoderConfig
-from jen_composer.errors import ConfigError
+from jen_composer.core.config.autoencoder import AutoencoderConfig
+from jen_composer.core.errors import ConfigError
 from jen_composer.models.autoencoder.base import NormalisedAutoencoder
 from jen_composer.models.autoencoder.bottleneck import build_bottleneck
 from jen_composer.models.autoencoder.chunking import pad_to_multiple

@@ -21,13 +21,13 @@ from typing import Any
 import yaml
 from omegaconf import DictConfig, OmegaConf
 
-from jen_composer.composition.ablation_table import RowResult, column_value, write_table
-from jen_composer.config import compose, run_dir, run_id
-from jen_composer.config.ablation import AblationManifest, AblationRow
-from jen_composer.config.loader import check_keys
-from jen_composer.errors import ConfigError
+from jen_composer.core.config import compose, run_dir, run_id
+from jen_composer.core.config.ablation import AblationManifest, AblationRow
+from jen_composer.core.config.loader import check_keys
+from jen_composer.core.errors import ConfigError
+from jen_composer.core.io import atomic_write_json
 from jen_composer.metrics.report import SystemResult
-from jen_composer.utils.io import atomic_write_json
+from jen_composer.workflows.ablation_table import RowResult, column_value, write_table
 
 Train = Callable[[DictConfig], Path]  # config -> last checkpoint
 Evaluate = Callable[[Path, Path, DictConfig, str], SystemResult]  # checkpoint, out, cfg, row label -> row result
@@ -68,7 +68,7 @@ def _fit_checkpoint(cfg: DictConfig) -> Path:
 
 
 def _evaluate(checkpoint: Path, out: Path, cfg: DictConfig, label: str) -> SystemResult:
-    from jen_composer.composition.evaluate import evaluate_checkpoint
+    from jen_composer.workflows.evaluate import evaluate_checkpoint
 
     rows, _ = evaluate_checkpoint(checkpoint, out, overrides=cfg.evaluation, name_prefix=f"{label}: ")
     return rows[0]

@@ -4,8 +4,9 @@ For each of `num_clips` songs of the split and each seed, the checkpoint generat
 task (joint: all tracks from the prompt; conditional: instrument + melody given the song's own drums
 + bass; conditional_swapped: the same, given ANOTHER song's drums + bass (the next song of the split:
 a control for a model that ignores its conditions); interactive: Algorithm 1 with a simulated
-producer who keeps the best-scoring new track each round). Every task becomes one row: CLAP per generated track and for the mix (the sum of the tracks),
-FAD per track and mix against the same songs' real stems, and weight-free coherence metrics.
+producer who keeps the best-scoring new track each round). Every task becomes one row: CLAP per
+generated track and for the mix (the sum of the tracks), FAD per track and mix against the same
+songs' real stems, and weight-free coherence metrics.
 """
 
 from __future__ import annotations
@@ -20,12 +21,12 @@ import soundfile as sf
 import torch
 from omegaconf import DictConfig
 
-from jen_composer.composition.pipeline import ComposerPipeline
+from jen_composer.core.errors import ConfigError, DataError
 from jen_composer.data.index import list_song_dirs
 from jen_composer.data.prompts import build_prompt
 from jen_composer.data.schema import read_meta
 from jen_composer.data.splits import resolve_splits
-from jen_composer.errors import ConfigError, DataError
+from jen_composer.inference.pipeline import ComposerPipeline
 from jen_composer.metrics.clap import build_clap_scorer
 from jen_composer.metrics.clap_score import MultiTrackClapScore
 from jen_composer.metrics.coherence import bass_chord_agreement, beat_sync, tempo_adherence

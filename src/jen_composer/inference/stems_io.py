@@ -9,7 +9,7 @@ import soundfile as sf
 import torch
 from PIL import Image
 
-from jen_composer.training.media import spectrogram_image
+from jen_composer.data.spectrogram import spectrogram_image
 
 
 def write_stems(folder: Path, stems: dict[str, np.ndarray], sample_rate: int, kept: set[str] | None = None) -> dict[str, Path]:

@@ -10,7 +10,9 @@ import time
 
 import torch
 
-from jen_composer.config import compose
+from benchmarks.common import BenchRow, time_call
+from jen_composer.core.config import compose
+from jen_composer.core.seed import make_generator
 from jen_composer.diffusion.generate import generate
 from jen_composer.diffusion.guidance import GuidedDenoiser, ModelBranches
 from jen_composer.diffusion.objective import diffusion_loss
@@ -18,8 +20,6 @@ from jen_composer.diffusion.request import GenerationRequest
 from jen_composer.diffusion.schedule import NoiseSchedule
 from jen_composer.diffusion.tasks import sample_task_timesteps
 from jen_composer.models.composer import ComposerModel
-from jen_composer.utils.bench import BenchRow, time_call
-from jen_composer.utils.seed import make_generator
 
 TRACKS = ["bass", "drums", "instrument", "melody"]
 LATENT_DIM, FRAMES_10S, FRAMES_SNIPPET = 16, 2500, 512

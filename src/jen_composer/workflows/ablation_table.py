@@ -15,11 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-from jen_composer.config.ablation import AblationManifest
-from jen_composer.errors import ConfigError
+from jen_composer.core.config.ablation import AblationManifest
+from jen_composer.core.errors import ConfigError
+from jen_composer.core.io import atomic_write_bytes, atomic_write_json, atomic_write_text
 from jen_composer.metrics.intervals import Interval, t_interval
 from jen_composer.metrics.report import SystemResult
-from jen_composer.utils.io import atomic_write_bytes, atomic_write_json, atomic_write_text
 
 
 @dataclass

@@ -24,8 +24,8 @@ import yaml
 from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from jen_composer.config.root import RunConfig
-from jen_composer.errors import ConfigError
+from jen_composer.core.config.root import RunConfig
+from jen_composer.core.errors import ConfigError
 
 GROUP_KEYS = tuple(RunConfig.__dataclass_fields__)
 
