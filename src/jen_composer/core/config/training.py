@@ -44,9 +44,12 @@ class TrainerConfig:
 
 @dataclass
 class CurriculumConfig:
-    schedule: str = "progressive"  # progressive (paper) | uniform | joint_only
+    """The training-task distribution (see training.curriculum and docs/training.md)."""
+
+    schedule: str = "progressive"  # section 4.3 stage weights over time: progressive (paper) | uniform | joint_only
     ramp_steps: int = 1000  # steps over which harder stages gain weight
     min_probability: float = 0.05  # easier stages keep at least this share
+    paper_mix: float = 0.5  # share of samples drawn from section 5.1's tasks; the rest from the stage draw
 
 
 @dataclass
@@ -63,6 +66,7 @@ class LoggerConfig:
     kind: str = "csv"  # wandb | csv | tensorboard | none
     project: str = "jen-composer"
     entity: str = ""
-    group: str = ""
+    group: str = ""  # W&B run group (the ablation runner sets it to the manifest's title)
+    job_type: str = ""  # W&B job type (the ablation runner sets it to the row's label)
     log_checkpoints: bool = False  # W&B checkpoint artifacts
     preview: PreviewConfig = field(default_factory=PreviewConfig)
