@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 import torch
-from tests.helpers import tiny_composer_overrides
 
-from jen_composer.config import compose
-from jen_composer.errors import DataError
+from jen_composer.core.config import compose
+from jen_composer.core.errors import DataError
 from jen_composer.training.fit import fit
 from jen_composer.training.rng import RngStateCallback
+from tests.helpers import tiny_composer_overrides
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from jen_composer.config import compose
-from jen_composer.errors import CheckpointError
+from jen_composer.core.config import compose
+from jen_composer.core.errors import CheckpointError
 from jen_composer.models.text import build_text_encoder
 
 

@@ -8,10 +8,10 @@ import lightning.pytorch as pl
 import pytest
 from lightning.pytorch.demos.boring_classes import BoringModel
 
-from jen_composer.config import compose
-from jen_composer.config.runinfo import run_dir, run_id
+from jen_composer.core.config import compose
+from jen_composer.core.config.runinfo import run_dir, run_id
+from jen_composer.core.errors import ConfigError
 from jen_composer.data.sampler import EpochSeededSampler
-from jen_composer.errors import ConfigError
 from jen_composer.training.checkpointing import PeriodicCheckpoint
 from jen_composer.training.fit import resolve_resume
 

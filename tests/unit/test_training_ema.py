@@ -8,8 +8,8 @@ import pytest
 import torch
 from transformers import ByT5Tokenizer, T5Config, T5EncoderModel
 
-from jen_composer.composition.pipeline import composer_from_checkpoint
-from jen_composer.config import compose, to_container
+from jen_composer.core.config import compose, to_container
+from jen_composer.inference.pipeline import composer_from_checkpoint
 from jen_composer.training.composer_module import ComposerModule
 
 TINY = ["composer.unet.base_channels=16", "composer.unet.channel_mults=[1,2]", "composer.unet.attention_levels=[1]",

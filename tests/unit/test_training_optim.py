@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from jen_composer.config import compose
-from jen_composer.errors import ConfigError
+from jen_composer.core.config import compose
+from jen_composer.core.errors import ConfigError
 from jen_composer.training.optim import build_optimizer_and_scheduler
 
 

@@ -11,7 +11,7 @@ import pytest
 import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 
-from jen_composer.config import compose
+from jen_composer.core.config import compose
 from jen_composer.training.checkpointing import build_checkpoint_callbacks
 from jen_composer.training.loggers import RunWandbLogger, build_logger, wandb_mode
 

@@ -16,7 +16,7 @@ from transformers import (
     get_linear_schedule_with_warmup,
 )
 
-from jen_composer.errors import ConfigError
+from jen_composer.core.errors import ConfigError
 
 Scheduler = Callable[[torch.optim.Optimizer, int, int], torch.optim.lr_scheduler.LambdaLR]
 SCHEDULERS: dict[str, Scheduler] = {
