@@ -20,6 +20,7 @@ from jen_composer.cli import (
     studio_cmd,
 )
 from jen_composer.cli.common import USAGE_EXIT_CODE, Parser
+from jen_composer.cli.console import quiet_known_noise
 from jen_composer.errors import JenComposerError
 
 # Explicit list (no string factories): a command appears here only once it works.
@@ -38,6 +39,7 @@ def build_parser() -> Parser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    quiet_known_noise()
     try:
         return int(args.func(args) or 0)
     except JenComposerError as exc:

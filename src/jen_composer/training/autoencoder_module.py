@@ -29,7 +29,8 @@ from jen_composer.models.autoencoder.model import WaveformVAE
 from jen_composer.models.autoencoder.quality import ReconstructionMetrics
 from jen_composer.models.autoencoder.stats import compute_latent_stats, flatten_tracks, non_silent
 from jen_composer.training.ema import EMA
-from jen_composer.training.media import log_audio, log_image, spectrogram_image
+from jen_composer.training.media import log_audio, log_image
+from jen_composer.training.spectrogram import spectrogram_figure
 
 SCHEDULERS = ("constant", "linear", "cosine")
 
@@ -177,7 +178,8 @@ class AutoencoderModule(pl.LightningModule):
         sr, step = self.model.sample_rate, self.global_step
         log_audio(self.trainer, "val/audio_target", target, sr, step)
         log_audio(self.trainer, "val/audio_reconstruction", recon, sr, step)
-        log_image(self.trainer, "val/spectrogram_target_vs_reconstruction", spectrogram_image([target, recon]), step)
+        image = spectrogram_figure({"target": target, "reconstruction": recon}, sr, title=f"step {step}")
+        log_image(self.trainer, "val/spectrogram_target_vs_reconstruction", image, step)
 
     def on_validation_epoch_end(self) -> None:
         """Refresh the latent statistics from training data so every checkpoint carries current ones."""

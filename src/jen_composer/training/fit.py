@@ -10,13 +10,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import lightning.pytorch as pl
-from lightning.pytorch.callbacks import Callback, ModelCheckpoint, RichProgressBar
+from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 from omegaconf import DictConfig
 
 from jen_composer.config import run_dir, write_run_files
 from jen_composer.errors import ConfigError
 from jen_composer.training.checkpoint_io import AtomicCheckpointIO, EmbedRunInfo
 from jen_composer.training.loggers import build_logger
+from jen_composer.training.progress import StepProgressBar
 from jen_composer.utils.seed import seed_everything
 
 TASKS = ("autoencoder", "composer")
@@ -76,7 +77,7 @@ def build_trainer(cfg: DictConfig, folder: Path, callbacks: list[Callback], manu
         dirpath=folder_ckpt, filename="best-step{step:07d}", auto_insert_metric_name=False,
         monitor="val/loss", mode="min", save_top_k=1, save_on_train_epoch_end=False,
     )
-    bars: list[Callback] = [RichProgressBar()] if t.progress_bar else []
+    bars: list[Callback] = [StepProgressBar(f"train {cfg.name}")] if t.progress_bar else []
     return pl.Trainer(
         default_root_dir=str(folder),
         max_steps=int(t.max_steps),
@@ -93,7 +94,7 @@ def build_trainer(cfg: DictConfig, folder: Path, callbacks: list[Callback], manu
         fast_dev_run=bool(t.fast_dev_run),
         logger=build_logger(cfg, folder),
         callbacks=[periodic, best, EmbedRunInfo(cfg), *bars, *callbacks],
-        enable_progress_bar=bool(t.progress_bar),
+        enable_progress_bar=False,  # StepProgressBar instead: steps of max_steps, not batches of an epoch
         plugins=[AtomicCheckpointIO()],
         num_sanity_val_steps=0,
     )

@@ -22,7 +22,8 @@ from PIL import Image
 
 from jen_composer.diffusion.generate import generate
 from jen_composer.diffusion.request import GenerationRequest
-from jen_composer.training.media import log_audio, log_image, spectrogram_image
+from jen_composer.training.media import log_audio, log_image
+from jen_composer.training.spectrogram import spectrogram_figure
 
 CONDITION_TRACKS = ("drums", "bass")  # kept in the conditional preview when present
 
@@ -105,7 +106,8 @@ class SamplePreviewCallback(pl.Callback):
         peak = float(mix.abs().max())
         mix = mix / peak * 0.95 if peak > 0.95 else mix
         sf.write(out / "mix.wav", mix.T.numpy(), sr)
-        image = spectrogram_image([*audio, mix])
+        marks = {t: "kept" if r == "keep" else "generated" for t, r in zip(tracks, roles, strict=True)}
+        image = spectrogram_figure({**dict(zip(tracks, audio, strict=True)), "mix": mix}, sr, marks, f"step {step}: {out.name}")
         Image.fromarray(image).save(out / "spectrogram.png")
         if rich_loggers:
             key = f"preview/{out.name}"
