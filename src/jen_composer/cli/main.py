@@ -10,6 +10,7 @@ from jen_composer.cli import (
     ablate_cmd,
     autoencoder_cmd,
     bench_cmd,
+    bundle_cmd,
     compose_cmd,
     config_cmd,
     data_cmd,
@@ -24,7 +25,7 @@ from jen_composer.cli.console import quiet_known_noise
 from jen_composer.errors import JenComposerError
 
 # Explicit list (no string factories): a command appears here only once it works.
-COMMANDS = [demo_cmd, config_cmd, data_cmd, fit_cmd, autoencoder_cmd, compose_cmd, studio_cmd, evaluate_cmd, eval_cmd, ablate_cmd, bench_cmd]
+COMMANDS = [demo_cmd, config_cmd, data_cmd, fit_cmd, autoencoder_cmd, compose_cmd, studio_cmd, evaluate_cmd, eval_cmd, ablate_cmd, bench_cmd, bundle_cmd]
 
 
 def build_parser() -> Parser:

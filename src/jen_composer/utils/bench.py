@@ -27,3 +27,15 @@ def time_call(fn: Callable[[], object], repeats: int = 3, warmup: int = 1) -> fl
         times.append(time.perf_counter() - start)
     times.sort()
     return times[len(times) // 2]
+
+
+def matmul_gflops(size: int = 512, repeats: int = 10) -> float:
+    """This machine's speed right now: float32 GFLOP/s of a fixed matmul (torch's default threads).
+
+    Recorded beside the demo's stage times so that a slow or busy machine shows up as such.
+    """
+    import torch
+
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    seconds = time_call(lambda: torch.mm(a, b), repeats=repeats, warmup=2)
+    return 2 * size**3 / seconds / 1e9
