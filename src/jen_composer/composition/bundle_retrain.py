@@ -56,7 +56,7 @@ def retrain_bundle(command: str, recipe: str, out: Path = BUNDLE_DIR, root: Path
         "experiments": [ae_experiment.as_posix(), composer_experiment.as_posix()],
         "overrides": {"autoencoder": list(ae_overrides), "composer": list(overrides)},
         "commit": git_info(root),
-        "created_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "training_seconds": {**{k: round(v, 1) for k, v in stages.seconds.items()},
                              "total": round(time.perf_counter() - started, 1)},
         "machine": speed,
