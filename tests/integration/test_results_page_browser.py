@@ -25,7 +25,7 @@ def _section(root: Path, name: str, kept: set[str]) -> PageSection:
     files = write_stems(root / "samples" / name, stems, SR, kept, title=name)
     audio = {k: v for k, v in files.items() if k != "spectrogram"}
     roles = {t: "kept" if t in kept else "generated" for t in stems}
-    return PageSection(name, f"{name} sample", audio, files["spectrogram"], roles)
+    return PageSection(name, name, f"{name} sample", audio, files["spectrogram"], roles)
 
 
 def test_results_page_loads_every_player_and_image(tmp_path: Path) -> None:

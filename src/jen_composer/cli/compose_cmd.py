@@ -20,7 +20,7 @@ _ACTIONS = ("generate", "keep", "unkeep", "imports", "rounds", "undo", "export")
 def register(sub: argparse._SubParsersAction) -> None:
     d = CompositionConfig()
     p = sub.add_parser("compose", help="co-compose multi-track music: generate, keep, regenerate, export")
-    p.add_argument("--ckpt", required=True, help="composer checkpoint, or 'fake' for the test engine")
+    p.add_argument("--ckpt", help="composer checkpoint, or 'fake' for the test engine (default: the bundled weights)")
     p.add_argument("--prompt", help="text prompt (required for a new session)")
     p.add_argument("--session", metavar="DIR", help=f"session folder to create or reopen (default: {d.sessions_root}/<time>)")
     p.add_argument("--generate", choices=["all", "unkept"], help="first round: all tracks, or the unkept ones")
@@ -65,11 +65,12 @@ def _open_or_create(args: argparse.Namespace, engine, cfg: CompositionConfig):  
 
 def run(args: argparse.Namespace) -> int:
     from jen_composer.cli.compose_loop import interactive, run_command
+    from jen_composer.composition.bundle import checkpoint_or_bundle
     from jen_composer.composition.engine import load_engine
     from jen_composer.errors import JenComposerError
 
     cfg = CompositionConfig()
-    engine = load_engine(args.ckpt)
+    engine = load_engine(checkpoint_or_bundle(args.ckpt))
     session = _open_or_create(args, engine, cfg)
     print(f"session: {session.root}")
 

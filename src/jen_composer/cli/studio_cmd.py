@@ -10,7 +10,7 @@ from jen_composer.config.composition import CompositionConfig
 def register(sub: argparse._SubParsersAction) -> None:
     d = CompositionConfig()
     p = sub.add_parser("studio", help="serve the browser studio (generate, keep, regenerate, mix, export)")
-    p.add_argument("--ckpt", required=True, help="composer checkpoint, or 'fake' for the test engine")
+    p.add_argument("--ckpt", help="composer checkpoint, or 'fake' for the test engine (default: the bundled weights)")
     p.add_argument("--host", default=d.studio.host, help=f"interface to bind (default {d.studio.host}: this machine only)")
     p.add_argument("--port", type=int, default=d.studio.port, help=f"port (default {d.studio.port})")
     p.add_argument("--sessions", default=d.sessions_root, metavar="DIR", help=f"where sessions are saved (default {d.sessions_root})")
@@ -19,6 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from jen_composer.composition.bundle import checkpoint_or_bundle
     from jen_composer.composition.engine import load_engine
     from jen_composer.errors import JenComposerError
     from jen_composer.studio.app import create_app
@@ -28,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
         raise JenComposerError(f"--port must be 1..65535, got {args.port}")
     cfg = CompositionConfig()
     cfg.studio.max_upload_mb = args.max_upload_mb
-    engine = load_engine(args.ckpt)
+    engine = load_engine(checkpoint_or_bundle(args.ckpt))
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: binding {args.host}: the studio has no authentication; anyone who can reach it can use it")
     print(f"jen-composer studio on http://{args.host}:{args.port}  (engine: {engine.checkpoint}; Ctrl-C to stop)")

@@ -61,7 +61,7 @@ def verify_bundle(folder: Path = BUNDLE_DIR) -> Path:
 
 def checkpoint_or_bundle(ckpt: str | None) -> str:
     """The checkpoint the user named, or the verified bundled one."""
-    return ckpt if ckpt else str(verify_bundle())
+    return ckpt if ckpt else str(verify_bundle(BUNDLE_DIR))
 
 
 def slim_checkpoint(src: Path, dst: Path) -> None:

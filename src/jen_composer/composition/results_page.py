@@ -31,6 +31,7 @@ th:first-child,td:first-child{text-align:left} .note{color:#555}
 class PageSection:
     """One sample: its audio files (track or "mix" -> wav), its spectrogram and each track's role."""
 
+    key: str  # short name, e.g. "joint"
     title: str
     note: str
     audio: dict[str, Path]
