@@ -11,9 +11,9 @@ import pytest
 import torch
 
 from jen_composer.cli.main import main
-from jen_composer.composition import bundle
-from jen_composer.composition.pipeline import ComposerPipeline
-from jen_composer.errors import CheckpointError
+from jen_composer.core.errors import CheckpointError
+from jen_composer.inference import bundle
+from jen_composer.inference.pipeline import ComposerPipeline
 
 GEN = dict(seconds=1.0, seed=3, steps=2, sampler="ddim", text_guidance=1.0, stem_guidance=1.0)
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from jen_composer.composition.results_page import PageSection, score_table, write_results_page
-from jen_composer.composition.stems_io import write_stems
+from jen_composer.inference.stems_io import write_stems
+from jen_composer.workflows.results_page import PageSection, score_table, write_results_page
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",

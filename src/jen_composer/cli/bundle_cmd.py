@@ -20,11 +20,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from jen_composer.composition.bundle import BUNDLE_DIR, read_manifest, verify_bundle
+    from jen_composer.inference.bundle import BUNDLE_DIR, read_manifest, verify_bundle
 
     out = Path(args.out) if args.out else BUNDLE_DIR
     if args.retrain:
-        from jen_composer.composition.bundle_retrain import retrain_bundle
+        from jen_composer.workflows.bundle_retrain import retrain_bundle
 
         argv = ["jen-composer", "bundle", "--retrain", "--recipe", args.recipe, *(f"--ae={o}" for o in args.ae)]
         argv += [*(["--out", args.out] if args.out else []), *(["--note", args.note] if args.note else []), *args.overrides]

@@ -16,8 +16,8 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from jen_composer.config.evaluation import EvaluationConfig
-from jen_composer.errors import DataError
+from jen_composer.core.config.evaluation import EvaluationConfig
+from jen_composer.core.errors import DataError
 from jen_composer.metrics import coherence as coh
 from jen_composer.metrics.audio_folder import (
     Clip,

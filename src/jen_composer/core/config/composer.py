@@ -1,0 +1,66 @@
+"""Composer config group (`configs/composer/`): UNet, text encoder, diffusion, guidance, sampler."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+def _tiny_mults() -> list[int]:
+    return [1, 2, 2]
+
+
+def _attn_levels() -> list[int]:
+    return [2]
+
+
+@dataclass
+class UNetConfig:
+    base_channels: int = 64
+    channel_mults: list[int] = field(default_factory=_tiny_mults)
+    res_blocks: int = 1
+    attention_levels: list[int] = field(default_factory=_attn_levels)  # indices into channel_mults
+    attention_heads: int = 4
+    cross_attention_dim: int = 128  # paper: 1024
+    norm_groups: int = 8  # GroupNorm groups (must divide every level's width)
+    dropout: float = 0.0
+    gradient_checkpointing: bool = False
+
+
+@dataclass
+class TextEncoderConfig:
+    kind: str = "byt5_small"  # byt5_small (offline, trained jointly) | flan_t5 (frozen, by name/path)
+    name_or_path: str = "google/flan-t5-large"
+    dim: int = 128  # d_model of the small offline encoder
+    layers: int = 2
+    heads: int = 4
+    max_length: int = 96
+    frozen: bool = True  # applies to flan_t5
+    cache_size: int = 1024  # embeddings of repeated prompts
+
+
+@dataclass
+class DiffusionConfig:
+    timesteps: int = 1000
+    schedule: str = "cosine"  # linear | cosine
+    prediction: str = "v"  # eps | v
+    timestep_mode: str = "vector"  # vector (paper) | shared (ablation baseline)
+
+
+@dataclass
+class SamplerConfig:
+    name: str = "ddim"  # ddpm | ddim | dpmpp2m
+    steps: int = 25
+    text_guidance: float = 3.0
+    stem_guidance: float = 1.0  # 1.0 = no extra guidance towards the kept stems
+    eta: float = 0.0
+
+
+@dataclass
+class ComposerConfig:
+    unet: UNetConfig = field(default_factory=UNetConfig)
+    text: TextEncoderConfig = field(default_factory=TextEncoderConfig)
+    diffusion: DiffusionConfig = field(default_factory=DiffusionConfig)
+    sampler: SamplerConfig = field(default_factory=SamplerConfig)
+    task_tokens: bool = True  # prefix prompts with "[bass & drums generation]"
+    text_dropout: float = 0.1  # CFG: probability of the null text in training
+    autoencoder: str = ""  # exported autoencoder artefact dir used to decode (and encode audio)

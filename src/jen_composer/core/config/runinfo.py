@@ -1,0 +1,82 @@
+"""What every run writes beside its checkpoints: resolved config, git SHA, versions, seed, run id."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import subprocess
+import sys
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig
+
+from jen_composer.core.config.loader import to_container, to_yaml
+from jen_composer.core.config.root import LOGGING_ONLY_KEYS
+from jen_composer.core.io import atomic_write_json, atomic_write_text
+
+TRACKED_PACKAGES = (
+    "jen-composer", "torch", "torchaudio", "lightning", "transformers", "omegaconf", "numpy",
+    "librosa", "laion-clap", "wandb", "torchmetrics", "auraloss",
+)
+
+
+def run_id(cfg: DictConfig) -> str:
+    """A short hash of everything that changes the computation (logging-only keys excluded)."""
+    data = {k: v for k, v in to_container(cfg).items() if k not in LOGGING_ONLY_KEYS}
+    blob = json.dumps(data, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:10]
+
+
+def run_dir(cfg: DictConfig) -> Path:
+    """``<output_root>/<name>/<run id>``: the same config always lands in the same folder."""
+    return Path(cfg.output_root) / str(cfg.name) / run_id(cfg)
+
+
+def git_info(cwd: Path | None = None) -> dict[str, Any]:
+    """The current commit and whether the work tree has uncommitted changes (None outside git)."""
+    def _git(*args: str) -> str | None:
+        try:
+            out = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=10)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return out.stdout.strip() if out.returncode == 0 else None
+
+    sha = _git("rev-parse", "HEAD")
+    status = _git("status", "--porcelain", "--untracked-files=no")
+    return {"sha": sha, "dirty": bool(status) if status is not None else None}
+
+
+def package_versions() -> dict[str, str | None]:
+    versions: dict[str, str | None] = {"python": platform.python_version()}
+    for name in TRACKED_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def run_metadata(cfg: DictConfig) -> dict[str, Any]:
+    return {
+        "run_id": run_id(cfg),
+        "name": cfg.name,
+        "seed": int(cfg.seed),
+        "git": git_info(Path(__file__).parent),
+        "versions": package_versions(),
+        "command": sys.argv,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "host": platform.node(),
+    }
+
+
+def write_run_files(cfg: DictConfig, folder: Path) -> dict[str, Any]:
+    """Write ``config.yaml`` and ``run.json`` atomically into ``folder``; return the metadata."""
+    folder.mkdir(parents=True, exist_ok=True)
+    meta = run_metadata(cfg)
+    atomic_write_text(folder / "config.yaml", to_yaml(cfg))
+    atomic_write_json(folder / "run.json", meta)
+    return meta

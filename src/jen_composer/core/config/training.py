@@ -1,0 +1,71 @@
+"""Trainer, curriculum and logger config groups (`configs/trainer/`, `curriculum/`, `logger/`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+def _betas() -> list[float]:
+    return [0.9, 0.95]
+
+
+def _cfg_scales() -> list[float]:
+    return [1.0, 3.0]
+
+
+@dataclass
+class OptimizerConfig:
+    lr: float = 3e-5  # paper
+    betas: list[float] = field(default_factory=_betas)  # paper (0.9, 0.95)
+    weight_decay: float = 0.1  # paper
+    scheduler: str = "linear"  # linear (decay to 0 at max_steps, paper) | constant | cosine
+    warmup_steps: int = 0
+
+
+@dataclass
+class TrainerConfig:
+    max_steps: int = 1000
+    accelerator: str = "auto"
+    devices: int = 1
+    num_nodes: int = 1
+    strategy: str = "auto"  # auto | ddp
+    precision: str = "32-true"  # 32-true | bf16-mixed
+    gradient_clip_val: float = 0.7  # paper
+    accumulate_grad_batches: int = 1
+    val_check_interval: int = 200
+    log_every_n_steps: int = 10
+    checkpoint_every_n_steps: int = 200
+    ema_decay: float = 0.999
+    fast_dev_run: bool = False
+    progress_bar: bool = True
+    optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
+    resume: str = ""  # checkpoint path, or "last" for the run folder's last.ckpt
+
+
+@dataclass
+class CurriculumConfig:
+    """The training-task distribution (see training.curriculum and docs/training.md)."""
+
+    schedule: str = "progressive"  # section 4.3 stage weights over time: progressive (paper) | uniform | joint_only
+    ramp_steps: int = 1000  # steps over which harder stages gain weight
+    min_probability: float = 0.05  # easier stages keep at least this share
+    paper_mix: float = 0.5  # share of samples drawn from section 5.1's tasks; the rest from the stage draw
+
+
+@dataclass
+class PreviewConfig:
+    every_n_steps: int = 500
+    prompts: list[str] = field(default_factory=lambda: ["upbeat pop with bright piano"])
+    cfg_scales: list[float] = field(default_factory=_cfg_scales)
+    seed: int = 1234
+    steps: int = 20
+
+
+@dataclass
+class LoggerConfig:
+    kind: str = "csv"  # wandb | csv | tensorboard | none
+    project: str = "jen-composer"
+    entity: str = ""
+    group: str = ""
+    log_checkpoints: bool = False  # W&B checkpoint artifacts
+    preview: PreviewConfig = field(default_factory=PreviewConfig)

@@ -1,0 +1,149 @@
+"""`ComposerPipeline`: a trained composer checkpoint + its autoencoder as an `Engine`.
+
+Audio in, audio out: kept stems are encoded to clean latents (t=0), the sampler generates the
+requested tracks (absent ones stay at t=T), and the generated latents are decoded per track. A
+checkpoint alone is enough: it embeds its resolved config (and thus the autoencoder it decodes with).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from omegaconf import DictConfig
+
+from jen_composer.core.checkpoints import CHECKPOINT_KEY, read_composer_checkpoint
+from jen_composer.core.config import from_container
+from jen_composer.core.errors import CheckpointError, DataError
+from jen_composer.diffusion.generate import generate as run_generate
+from jen_composer.diffusion.request import GenerationRequest
+from jen_composer.diffusion.schedule import NoiseSchedule
+from jen_composer.models.autoencoder import load_autoencoder
+from jen_composer.models.composer import ComposerModel, build_composer
+
+
+def composer_from_checkpoint(path: str | Path, use_ema: bool = True) -> tuple[ComposerModel, DictConfig]:
+    """Rebuild the `ComposerModel` (EMA weights when present) and its resolved config."""
+    ckpt = read_composer_checkpoint(path)
+    info = ckpt[CHECKPOINT_KEY]
+    cfg = from_container(info["config"], f"{path} (embedded config)")
+    model = build_composer(cfg.composer, len(cfg.data.tracks), int(info["composer"]["latent_dim"]))
+    state = ckpt["state_dict"]
+    prefix = "ema.shadow." if use_ema and any(k.startswith("ema.shadow.") for k in state) else "model."
+    weights = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+    missing, unexpected = model.load_state_dict(weights, strict=False)
+    if missing or unexpected:
+        raise CheckpointError(f"{path}: weights do not match the embedded config (missing {missing[:3]}, unexpected {unexpected[:3]})")
+    return model.eval(), cfg
+
+
+def _autoencoder_path(checkpoint: Path, configured: str) -> str:
+    """The configured autoencoder; a relative one that exists beside the checkpoint (a bundle) wins."""
+    beside = checkpoint.parent / configured
+    if configured and not Path(configured).is_absolute() and beside.is_dir():
+        return str(beside)
+    return configured
+
+
+class ComposerPipeline:
+    """Satisfies `composition.engine.Engine`."""
+
+    def __init__(self, model: ComposerModel, cfg: DictConfig, autoencoder: Any, checkpoint: str = "") -> None:
+        self.model, self.cfg, self.autoencoder = model.eval(), cfg, autoencoder.eval()
+        self.schedule = NoiseSchedule.from_config(cfg.composer.diffusion)
+        self.tracks = list(cfg.data.tracks)
+        self.sample_rate = int(autoencoder.sample_rate)
+        self.channels = int(autoencoder.channels)
+        self.checkpoint = checkpoint
+
+    @classmethod
+    def from_checkpoint(cls, path: str | Path, use_ema: bool = True, autoencoder: str | None = None) -> ComposerPipeline:
+        model, cfg = composer_from_checkpoint(path, use_ema)
+        ae_path = autoencoder or _autoencoder_path(Path(path), str(cfg.composer.autoencoder))
+        if not ae_path:
+            raise CheckpointError(f"{path}: its config has no composer.autoencoder to decode with; pass one explicitly")
+        ae = load_autoencoder(ae_path)
+        if int(ae.latent_dim) != model.latent_dim:
+            raise CheckpointError(f"{ae_path}: latent_dim {ae.latent_dim} does not match the composer's {model.latent_dim}")
+        return cls(model, cfg, ae, str(path))
+
+    def frames(self, seconds: float) -> int:
+        return math.ceil(round(seconds * self.sample_rate) / int(self.autoencoder.hop))
+
+    def _fit_length(self, name: str, audio: np.ndarray, samples: int) -> torch.Tensor:
+        wave = torch.as_tensor(np.asarray(audio, dtype=np.float32))
+        if wave.dim() == 1:
+            wave = wave[None]
+        if wave.dim() != 2 or wave.shape[0] != self.channels:
+            raise DataError(f"kept track '{name}': expected [{self.channels}, S] audio, got {tuple(wave.shape)}")
+        if wave.shape[1] < samples:
+            wave = torch.nn.functional.pad(wave, (0, samples - wave.shape[1]))
+        return wave[:, :samples]
+
+    @torch.no_grad()
+    def generate_latents(self, prompt: str, kept: dict[str, np.ndarray], generate: list[str], *, seconds: float,
+                         seed: int, steps: int, sampler: str, text_guidance: float, stem_guidance: float,
+                         reimagine: dict[str, float] | None = None, region: tuple[str, float, float] | None = None,
+                         progress: Callable[[int, int], None] | None = None) -> torch.Tensor:
+        """The sampler's `[k, d, L]` latents (generated, re-imagined and region tracks are fresh)."""
+        unknown = sorted((set(kept) | set(generate)) - set(self.tracks))
+        if unknown:
+            raise DataError(f"unknown track(s) {unknown}; this checkpoint has {self.tracks}")
+        samples, frames = round(seconds * self.sample_rate), self.frames(seconds)
+        k, d = len(self.tracks), self.model.latent_dim
+        known = torch.zeros(1, k, d, frames)
+        roles = []
+        for i, name in enumerate(self.tracks):
+            if name in generate:
+                roles.append("generate")
+            elif name in kept:
+                roles.append("keep")
+                z = self.autoencoder.encode(self._fit_length(name, kept[name], samples)[None])[0]
+                known[0, i] = z[:, :frames]
+            else:
+                roles.append("absent")
+        strengths = None
+        if reimagine:
+            strengths = torch.zeros(1, k)
+            for name, s in reimagine.items():
+                if name not in kept:
+                    raise DataError(f"re-imagine '{name}': only a kept track can be re-imagined")
+                strengths[0, self.tracks.index(name)] = float(s)
+        mask = None
+        if region is not None:
+            name, start, end = region
+            if name not in kept:
+                raise DataError(f"region of '{name}': the track must be kept (it is the known content around the region)")
+            hop_s = int(self.autoencoder.hop) / self.sample_rate
+            mask = torch.ones(1, k, frames, dtype=torch.bool)
+            lo, hi = max(0, math.floor(start / hop_s)), min(frames, math.ceil(end / hop_s))
+            if hi <= lo:
+                raise DataError(f"region of '{name}': {start:.2f}-{end:.2f} s is empty or outside the {seconds:.2f} s take")
+            mask[0, self.tracks.index(name), lo:hi] = False
+        request = GenerationRequest(
+            prompts=[prompt], roles=roles, sampler=sampler, steps=int(steps), text_guidance=float(text_guidance),
+            stem_guidance=float(stem_guidance), eta=float(self.cfg.composer.sampler.eta), seed=int(seed),
+            known=known, reimagine=strengths, known_mask=mask, length=frames,
+        )
+        return run_generate(self.model, self.schedule, request, self.tracks, progress=progress)[0]
+
+    @torch.no_grad()
+    def generate(self, prompt: str, kept: dict[str, np.ndarray], generate: list[str], *, seconds: float, seed: int,
+                 steps: int, sampler: str, text_guidance: float, stem_guidance: float,
+                 reimagine: dict[str, float] | None = None, region: tuple[str, float, float] | None = None,
+                 progress: Callable[[int, int], None] | None = None) -> dict[str, np.ndarray]:
+        """Generated (and re-imagined / region) tracks as float32 `[C, S]`, S = round(seconds * sr)."""
+        latents = self.generate_latents(prompt, kept, generate, seconds=seconds, seed=seed, steps=steps, sampler=sampler,
+                                        text_guidance=text_guidance, stem_guidance=stem_guidance, reimagine=reimagine,
+                                        region=region, progress=progress)
+        samples = round(seconds * self.sample_rate)
+        wanted = list(generate) + list(reimagine or {}) + ([region[0]] if region else [])
+        out: dict[str, np.ndarray] = {}
+        for name in dict.fromkeys(wanted):
+            wave = self.autoencoder.decode(latents[self.tracks.index(name)][None], length=samples)[0]
+            out[name] = wave[:, :samples].float().numpy().astype(np.float32)
+        return out
