@@ -28,6 +28,7 @@ from jen_composer.data.index import list_song_dirs
 from jen_composer.data.splits import resolve_splits
 from jen_composer.inference.pipeline import ComposerPipeline
 from jen_composer.inference.stems_io import write_stems
+from jen_composer.metrics import controls
 from jen_composer.workflows.results_page import PageSection
 
 CONDITIONS = ("drums", "bass")
@@ -68,11 +69,6 @@ def _stems(data_root: Path, song: str, names: tuple[str, ...], samples: int) -> 
     return out
 
 
-def _nearest_tempo(data_root: Path, song: str, songs: list[str]) -> str:
-    tempo = float(_meta(data_root, song)["tags"]["tempo"])
-    return min((s for s in songs if s != song), key=lambda s: (abs(float(_meta(data_root, s)["tags"]["tempo"]) - tempo), s))
-
-
 def generate_samples(ckpt: Path, data_root: Path, cfg: DictConfig, out: Path, log: Callable[[str], None]) -> DemoSamples:
     pipe = ComposerPipeline.from_checkpoint(ckpt)
     if pipe.sample_rate != int(cfg.data.sample_rate):
@@ -80,7 +76,9 @@ def generate_samples(ckpt: Path, data_root: Path, cfg: DictConfig, out: Path, lo
     songs = held_out_songs(data_root, cfg)
     song = songs[0]
     meta = _meta(data_root, song)
-    result = DemoSamples(meta["caption"], song, _nearest_tempo(data_root, song, songs), pipe.sample_rate, meta)
+    tempi = {s: float(_meta(data_root, s)["tags"]["tempo"]) for s in songs}
+    other = controls.foreign_song(song, tempi, np.random.default_rng(0))  # the nearest tempo
+    result = DemoSamples(meta["caption"], song, other, pipe.sample_rate, meta)
     seconds = CompositionConfig().seconds
     n = round(seconds * pipe.sample_rate)
     s = pipe.cfg.composer.sampler

@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from jen_composer.data.audio import resample
 from jen_composer.metrics import controls
 from jen_composer.metrics.clip_scores import ClipAudio, fit_scores, song_labels
 from jen_composer.workflows.demo_samples import DemoSamples
+from jen_composer.workflows.evaluate import mono_at
 from jen_composer.workflows.results_page import score_table
 
 SAMPLE = "given_drums_bass"
@@ -27,11 +27,6 @@ SCORES = {"harmonic_chords": "harmonic fit: chord labels", "harmonic_stems": "ha
           "rhythm_drums": "rhythmic fit: kept drums", "rhythm_grid": "rhythmic fit: beat grid"}
 MODEL_CONTROLS = {"joint": "joint", "given_other_drums_bass": "other song's drums+bass"}
 PASS = "beats all controls"
-
-
-def _mono(wave: np.ndarray, sr: int, target: int) -> np.ndarray:
-    mono = np.asarray(wave, np.float32).reshape(-1, np.shape(wave)[-1]).mean(0)
-    return resample(mono[None], sr, target)[0] if sr != target else mono
 
 
 def _verdict(row: dict[str, Any], controls_: list[str]) -> str:
@@ -47,11 +42,11 @@ def score_samples(samples: DemoSamples, cfg: Any, log: Callable[[str], None]) ->
     sr = int(cfg.coherence.sample_rate)
     labels = song_labels(samples.meta["tags"], samples.meta["labels"])
     made = samples.generated[SAMPLE]
-    base = {t: _mono(w, samples.sample_rate, sr) for t, w in samples.audio[SAMPLE].items()}
+    base = {t: mono_at(w, samples.sample_rate, sr) for t, w in samples.audio[SAMPLE].items()}
     rng = np.random.default_rng(0)
     variants = {"generated": {t: base[t] for t in made}}
     for key, name in MODEL_CONTROLS.items():
-        variants[name] = {t: _mono(samples.audio[key][t], samples.sample_rate, sr) for t in made}
+        variants[name] = {t: mono_at(samples.audio[key][t], samples.sample_rate, sr) for t in made}
     variants["half a beat late"] = {t: controls.half_beat(base[t], float(samples.meta["tags"]["tempo"]), sr) for t in made}
     variants["a tritone up"] = {t: controls.tritone(base[t], sr) for t in made}
     variants["shaped noise"] = {t: controls.shaped_noise(base[t], sr, rng) for t in made}
