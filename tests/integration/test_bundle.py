@@ -62,7 +62,9 @@ def test_damaged_bundle_is_one_line_error_before_use(made_bundle, tmp_path: Path
         bundle.verify_bundle(damaged)
 
 
-def test_shipped_bundle_is_intact_and_is_the_default_engine(tmp_path: Path, one_thread) -> None:  # type: ignore[no-untyped-def]
+def test_shipped_bundle_is_intact_and_is_the_default_engine(tmp_path: Path, one_thread,  # type: ignore[no-untyped-def]
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bundle"]) == 0 and "sha256 verified" in capsys.readouterr().out
     manifest = bundle.read_manifest()
     for key in ("command", "commit", "config", "training_seconds", "machine", "files"):
         assert manifest.get(key), f"manifest lacks {key}"

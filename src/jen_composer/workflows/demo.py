@@ -15,7 +15,7 @@ from pathlib import Path
 
 from jen_composer.core.io import atomic_dir, atomic_write_json
 from jen_composer.core.machine import matmul_gflops
-from jen_composer.inference.bundle import BUNDLE_DIR, verify_bundle
+from jen_composer.inference.bundle import BUNDLE_DIR, read_manifest, verify_bundle
 from jen_composer.workflows.demo_samples import generate_samples
 from jen_composer.workflows.demo_scores import score_samples
 from jen_composer.workflows.results_page import write_results_page
@@ -46,7 +46,7 @@ def run_demo(root: Path = Path("."), overrides: Sequence[str] = (), log: Callabl
              ae_overrides: Sequence[str] = (), bundle: Path = BUNDLE_DIR) -> DemoResult:
     """Every stage; `overrides` / `ae_overrides` apply to the composer / autoencoder experiment."""
     gflops = matmul_gflops()
-    log(f"this machine now: {gflops:.0f} GFLOP/s (float32 512x512 matmul; a quiet 2-core CPU gives about 100)")
+    log(f"this machine now: {gflops:.0f} GFLOP/s (float32 512x512 matmul, median of 10; recorded with the stage times)")
     stages = Stages(6, log)
     trained = train_pipeline(stages, root / AUTOENCODER_EXPERIMENT, root / COMPOSER_EXPERIMENT,
                              [*AUTOENCODER_SHORT, *ae_overrides], [*COMPOSER_SHORT, *overrides])
@@ -57,7 +57,7 @@ def run_demo(root: Path = Path("."), overrides: Sequence[str] = (), log: Callabl
         with stages.run("score", "score the generated pitched tracks against their controls; write the results page"):
             rows, table = score_samples(samples, trained.composer_cfg.evaluation, log)
             facts = {"machine speed": f"{gflops:.0f} GFLOP/s (512x512 float32 matmul, measured at the start)",
-                     "weights": f"bundled ({bundle})", "held-out song": samples.song,
+                     "weights": _describe(bundle), "held-out song": samples.song,
                      **{f"{k} time": f"{v:.0f} s" for k, v in stages.seconds.items()}}
             atomic_write_json(staging / "scores.json", rows)
             write_results_page(staging / "index.html", f"jen-composer demo: {samples.prompt}", samples.sections, table, facts)
@@ -65,3 +65,8 @@ def run_demo(root: Path = Path("."), overrides: Sequence[str] = (), log: Callabl
     atomic_write_json(out / "timings.json", {"seconds": stages.seconds, "matmul_gflops": gflops})
     return DemoResult(trained.data_root, trained.autoencoder, trained.composer_checkpoint, bundle,
                       {k: out / v for k, v in folders.items()}, out / "index.html", rows, stages.seconds, gflops)
+
+
+def _describe(bundle: Path) -> str:
+    m = read_manifest(bundle)
+    return f"bundled ({bundle}), recipe {m.get('recipe', '?')}" + (f": {m['note']}" if m.get("note") else "")
