@@ -9,12 +9,16 @@ from typing import Any
 import torch
 from torch import nn
 
+from jen_composer.models.frozen import frozen_modules
+
 SHADOW = "shadow."
 
 
 class EMA(nn.Module):
-    """Keeps a frozen shadow copy of ``model``; ``update`` moves it towards the live weights.
+    """A shadow copy of ``model`` that ``update`` moves towards the live weights.
 
+    Frozen submodules (a pretrained text encoder) are shared with ``model``, not copied: their
+    average is themselves, and a second copy would double their memory and checkpoint size.
     The shadow is not a registered submodule, so Lightning's model summary and its "modules in
     eval mode" check see only the trained model; its tensors still follow ``.to()`` and are saved
     and loaded as ``<prefix>shadow.*`` like a submodule's.
@@ -23,7 +27,8 @@ class EMA(nn.Module):
     def __init__(self, model: nn.Module, decay: float) -> None:
         super().__init__()
         self.decay = float(decay)
-        object.__setattr__(self, "shadow", copy.deepcopy(model).eval().requires_grad_(False))
+        shared = {id(m): m for m in frozen_modules(model).values()}
+        object.__setattr__(self, "shadow", copy.deepcopy(model, shared).eval().requires_grad_(False))
         self.register_buffer("num_updates", torch.zeros((), dtype=torch.long))
 
     def _apply(self, fn: Callable[[torch.Tensor], torch.Tensor], recurse: bool = True) -> EMA:  # type: ignore[override]
@@ -51,6 +56,8 @@ class EMA(nn.Module):
         # Warm-up: early on the average would be dominated by the random initialisation.
         decay = min(self.decay, (1 + self.num_updates.item()) / (10 + self.num_updates.item()))
         for ema_p, p in zip(self.shadow.parameters(), model.parameters(), strict=True):
-            ema_p.lerp_(p.detach().to(ema_p.dtype), 1.0 - decay)
+            if p.requires_grad:
+                ema_p.lerp_(p.detach().to(ema_p.dtype), 1.0 - decay)
         for ema_b, b in zip(self.shadow.buffers(), model.buffers(), strict=True):
-            ema_b.copy_(b)
+            if ema_b is not b:
+                ema_b.copy_(b)
