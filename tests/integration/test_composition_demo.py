@@ -1,4 +1,4 @@
-"""`jen-composer demo` end to end at toy size, with a toy bundle (twice: the second run reuses the render)."""
+"""`jen-composer demo` end to end at toy size, with a toy bundle; a second render of the same settings is reused."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ import pytest
 import soundfile as sf
 
 from jen_composer.inference import bundle
-from jen_composer.workflows.demo import run_demo
+from jen_composer.core.config import compose
+from jen_composer.workflows.demo import COMPOSER_EXPERIMENT, COMPOSER_SHORT, run_demo
 from jen_composer.workflows.demo_scores import PASS
+from jen_composer.workflows.train_pipeline import render_benchmark
 from tests.helpers import page_media, tiny_autoencoder_overrides, tiny_composer_overrides
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,6 +24,7 @@ def _without_paths(overrides: list[str]) -> list[str]:
     return [o for o in overrides if not o.startswith(PATH_KEYS)]
 
 
+@pytest.mark.slow
 def test_demo_end_to_end_toy_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tiny_composer_run) -> None:  # type: ignore[no-untyped-def]
     cfg, run = tiny_composer_run
     toy_bundle = tmp_path / "bundle"
@@ -51,5 +54,6 @@ def test_demo_end_to_end_toy_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert len(seen["audio"]) == 4 * 5 and all(code == 0 and duration > 1 for code, duration in seen["audio"])
     assert len(seen["images"]) == 4 and all(ok and width > 300 for ok, width in seen["images"])
     assert len(seen["cells"]) == len(rows) * len(rows[0])
-    again = run_demo(ROOT, composer, log=lines.append, ae_overrides=autoencoder, bundle=toy_bundle)
-    assert any("reusing" in line for line in lines) and again.page.is_file()
+    before = sorted(p.stat().st_mtime for p in result.data_root.rglob("*.wav"))
+    render_benchmark(compose(ROOT / COMPOSER_EXPERIMENT, [*COMPOSER_SHORT, *composer]), lines.append)
+    assert "reusing" in lines[-1] and sorted(p.stat().st_mtime for p in result.data_root.rglob("*.wav")) == before
