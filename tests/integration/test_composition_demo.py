@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 
-from jen_composer.inference import bundle
 from jen_composer.core.config import compose
+from jen_composer.inference import bundle
 from jen_composer.workflows.demo import COMPOSER_EXPERIMENT, COMPOSER_SHORT, run_demo
 from jen_composer.workflows.demo_scores import PASS
 from jen_composer.workflows.train_pipeline import render_benchmark
