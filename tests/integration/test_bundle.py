@@ -68,7 +68,7 @@ def test_shipped_bundle_is_intact_and_is_the_default_engine(tmp_path: Path, one_
     manifest = bundle.read_manifest()
     for key in ("command", "commit", "config", "training_seconds", "machine", "files"):
         assert manifest.get(key), f"manifest lacks {key}"
-    assert "bundle --retrain" in manifest["command"]
+    assert "bundle --retrain" in manifest["command"] and manifest["commit"].get("sha")
     assert sum((bundle.BUNDLE_DIR / f).stat().st_size for f in manifest["files"]) < 20e6
     out = tmp_path / "export"
     rc = main(["compose", "--prompt", "warm lofi beat", "--generate", "all", "--steps", "2", "--seconds", "1",
