@@ -44,6 +44,22 @@ def experiment_tree(tmp_path: Path) -> Path:
     return tmp_path
 
 
+@pytest.fixture
+def fake_engine(monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
+    """Make the CLI's `--ckpt ANYTHING` load the FakeEngine (the product CLI has no test engine)."""
+    from jen_composer.inference import engine as engine_module
+    from tests.fakes import FakeEngine
+
+    made: list[FakeEngine] = []
+
+    def load(_ckpt: str) -> FakeEngine:
+        made.append(FakeEngine())
+        return made[-1]
+
+    monkeypatch.setattr(engine_module, "load_engine", load)
+    return made
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Skip `gpu` tests cleanly when CUDA is absent (they are deselected by default anyway)."""
     import torch
@@ -64,7 +80,7 @@ TINY_SONGS, TINY_SECONDS = 6, 6.0
 @pytest.fixture(scope="session")
 def tiny_songs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Six rendered songs of 6 s (16 kHz mono) from the procedural benchmark."""
-    from jen_composer.config.data import SynthConfig
+    from jen_composer.core.config.data import SynthConfig
     from jen_composer.data.synth import synth_dataset
 
     root = tmp_path_factory.mktemp("songs")
@@ -75,7 +91,7 @@ def tiny_songs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_autoencoder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An exported random-weight tiny VAE (hop 16, 8 dims): enough to exercise every code path."""
-    from jen_composer.config import compose
+    from jen_composer.core.config import compose
     from jen_composer.models.autoencoder import WaveformVAE, export_autoencoder
 
     cfg = compose(None, ["autoencoder.strides=[4,4]", "autoencoder.channel_mults=[1,2]", "autoencoder.latent_dim=8", "autoencoder.base_channels=8"])
@@ -87,7 +103,7 @@ def tiny_autoencoder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_latents(tiny_songs: Path, tiny_autoencoder: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from jen_composer.config import compose
+    from jen_composer.core.config import compose
     from jen_composer.data.latent_cache import encode_latent_cache
     from jen_composer.models.autoencoder import load_autoencoder
 
@@ -97,13 +113,11 @@ def tiny_latents(tiny_songs: Path, tiny_autoencoder: Path, tmp_path_factory: pyt
     return out
 
 
-
-
 @pytest.fixture(scope="session")
 def tiny_composer_run(tiny_songs: Path, tiny_latents: Path, tiny_autoencoder: Path,
                       tmp_path_factory: pytest.TempPathFactory):
     """A 4-step composer run on the tiny world: (resolved config, FitResult)."""
-    from jen_composer.config import compose
+    from jen_composer.core.config import compose
     from jen_composer.training.fit import fit
     from tests.helpers import tiny_composer_overrides
 

@@ -9,8 +9,8 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 
-from jen_composer.config import compose
-from jen_composer.errors import ConfigError
+from jen_composer.core.config import compose
+from jen_composer.core.errors import ConfigError
 from jen_composer.models.autoencoder import export_from_checkpoint, load_autoencoder, model_from_checkpoint
 from jen_composer.training.autoencoder_module import build_autoencoder_task, lr_factor
 

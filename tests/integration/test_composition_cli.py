@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,9 +12,9 @@ import soundfile as sf
 
 from jen_composer.cli.compose_loop import run_script
 from jen_composer.cli.main import main
-from jen_composer.composition.engine import FakeEngine
 from jen_composer.composition.replay import replay
 from jen_composer.composition.session import Session
+from tests.fakes import FakeEngine
 
 BASE = ["compose", "--ckpt", "fake", "--seconds", "1.0", "--steps", "3"]
 
@@ -24,7 +23,7 @@ def _sha(p: Path) -> str:
     return hashlib.sha256(p.read_bytes()).hexdigest()
 
 
-def test_scripted_session_rounds_export_and_replay(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_scripted_session_rounds_export_and_replay(tmp_path: Path, capsys, fake_engine) -> None:  # type: ignore[no-untyped-def]
     sdir, out = tmp_path / "sess", tmp_path / "out"
     lead = tmp_path / "lead.flac"
     t = np.arange(48000 * 2) / 48000
@@ -48,20 +47,19 @@ def test_scripted_session_rounds_export_and_replay(tmp_path: Path, capsys) -> No
     assert replay(sdir, FakeEngine()).identical
 
 
-def test_cli_errors_are_one_line(tmp_path: Path) -> None:
-    res = subprocess.run(
-        [sys.executable, "-m", "jen_composer.cli.main", *BASE, "--prompt", "x", "--session", str(tmp_path / "s"),
-         "--generate", "all", "--import", f"melody={tmp_path / 'missing.wav'}"],
-        capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120,
-    )
-    assert res.returncode == 2
-    assert res.stderr.strip().splitlines() == ["jen-composer compose: error: missing.wav: no such file"]
-    res = subprocess.run(  # reopened, no action flags, stdin not a TTY: must not block on input()
-        [sys.executable, "-m", "jen_composer.cli.main", "compose", "--ckpt", "fake", "--session", str(tmp_path / "s")],
-        capture_output=True, text=True, stdin=subprocess.PIPE, timeout=120,
-    )
-    assert res.returncode == 0 and "nothing to do" in res.stdout
+def test_cli_errors_are_one_line(tmp_path: Path, capsys, fake_engine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    assert main([*BASE, "--prompt", "x", "--session", str(tmp_path / "s"),
+                 "--generate", "all", "--import", f"melody={tmp_path / 'missing.wav'}"]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == ["jen-composer compose: error: missing.wav: no such file"]
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))  # reopened, no action flags, stdin not a TTY: must not block
+    assert main(["compose", "--ckpt", "fake", "--session", str(tmp_path / "s")]) == 0
+    assert "nothing to do" in capsys.readouterr().out
     assert main(["compose", "--ckpt", "fake", "--session", str(tmp_path / "new")]) == 2
+
+
+def test_product_cli_has_no_test_engine(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main([*BASE, "--prompt", "x", "--session", str(tmp_path / "s"), "--generate", "all"]) == 2
+    assert "fake: checkpoint not found" in capsys.readouterr().err
 
 
 def test_interactive_commands(tmp_path: Path) -> None:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 import soundfile as sf
-from tests.helpers import tiny_autoencoder_overrides, tiny_composer_overrides
 
-from jen_composer.composition.demo import run_demo
+from jen_composer.workflows.demo import run_demo
+from tests.helpers import tiny_autoencoder_overrides, tiny_composer_overrides
 
 ROOT = Path(__file__).resolve().parents[2]
 PATH_KEYS = ("data.root=", "data.latent_cache=", "composer.autoencoder=", "output_root=")

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.helpers import tiny_composer_overrides
 
 from jen_composer.cli.main import main
+from tests.helpers import tiny_composer_overrides
 
 FAST_CLAP = ["evaluation.clap.amodel=HTSAT-tiny", "evaluation.clip_seconds=1.0"]
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from jen_composer.composition.engine import load_engine
 from jen_composer.composition.replay import replay
 from jen_composer.composition.session import Session
+from jen_composer.inference.engine import load_engine
 
 
 def test_scripted_session_on_tiny_checkpoint_replays_exactly(tiny_composer_run, tmp_path: Path) -> None:

@@ -12,10 +12,10 @@ import pytest
 import soundfile as sf
 
 from jen_composer.cli.main import main
-from jen_composer.config.data import DataConfig
+from jen_composer.core.config.data import DataConfig
+from jen_composer.core.errors import DataError
 from jen_composer.data import scan_dataset
 from jen_composer.data.convert import prepare_dataset
-from jen_composer.errors import DataError
 
 SR_IN, SR = 22050, 8000
 TRACKS = ["bass", "drums", "instrument", "melody"]

@@ -11,7 +11,7 @@ import pytest
 import soundfile as sf
 
 from jen_composer.cli.main import main
-from jen_composer.config.data import DataConfig, SynthConfig
+from jen_composer.core.config.data import DataConfig, SynthConfig
 from jen_composer.data import MultiTrackDataModule
 from jen_composer.data.synth import synth_dataset
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from jen_composer.diffusion.analytic import GaussianTracks, correlated_tracks
+from jen_composer.core.seed import make_generator
 from jen_composer.diffusion.generate import sample
 from jen_composer.diffusion.request import GenerationRequest, make_plan
 from jen_composer.diffusion.schedule import NoiseSchedule
-from jen_composer.utils.seed import make_generator
+from tests.fakes import GaussianTracks, correlated_tracks
 
 K, D, L, T = 3, 2, 2, 1000
 TASKS = {  # name: (roles, target tracks, given tracks)

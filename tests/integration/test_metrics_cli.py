@@ -12,7 +12,7 @@ import soundfile as sf
 import torch
 
 from jen_composer.cli.main import main
-from jen_composer.config.evaluation import EvaluationConfig
+from jen_composer.core.config.evaluation import EvaluationConfig
 from jen_composer.metrics.clap import ClapScorer
 from jen_composer.metrics.evaluate_audio import evaluate_audio_folder
 from jen_composer.metrics.fad import mel_embedder

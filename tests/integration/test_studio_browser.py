@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from jen_composer.composition.engine import FakeEngine
-from jen_composer.config.composition import CompositionConfig
+from jen_composer.core.config.composition import CompositionConfig
 from jen_composer.studio.app import create_app
 from jen_composer.studio.server import start_in_thread
+from tests.fakes import FakeEngine
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

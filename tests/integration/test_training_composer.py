@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from jen_composer.composition.pipeline import ComposerPipeline, read_composer_checkpoint
-from jen_composer.errors import CheckpointError
+from jen_composer.core.errors import CheckpointError
+from jen_composer.inference.pipeline import ComposerPipeline, read_composer_checkpoint
 
 
 @pytest.fixture(scope="module")

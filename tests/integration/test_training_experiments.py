@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 import torch
-from tests.helpers import tiny_autoencoder_overrides, tiny_composer_overrides
 
-from jen_composer.config import compose
+from jen_composer.core.config import compose
 from jen_composer.training.fit import fit
+from tests.helpers import tiny_autoencoder_overrides, tiny_composer_overrides
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPERIMENTS = sorted(

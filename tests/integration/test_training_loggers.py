@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.helpers import tiny_composer_overrides
 
-from jen_composer.config import compose
+from jen_composer.core.config import compose
 from jen_composer.training.fit import fit
+from tests.helpers import tiny_composer_overrides
 
 ROOT = Path(__file__).resolve().parents[2]
 

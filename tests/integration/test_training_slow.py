@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 import torch
-from tests.helpers import tiny_composer_overrides
 
-from jen_composer.config import compose
+from jen_composer.core.config import compose
 from jen_composer.training.fit import fit
+from tests.helpers import tiny_composer_overrides
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPERIMENT = ROOT / "experiments" / "composer" / "tiny.yaml"
@@ -50,12 +50,12 @@ def test_ddp_two_cpu_processes_keep_weights_and_curriculum_identical(world, tmp_
     script.write_text(textwrap.dedent(f"""
         import sys, torch, lightning.pytorch as pl
         sys.path.insert(0, {str(ROOT)!r})
-        from jen_composer.config import compose
+        from jen_composer.core.config import compose
         from jen_composer.training.fit import fit
 
         class Dump(pl.Callback):
             def __init__(self): self.probs = []
-            def on_train_batch_start(self, trainer, module, batch, i): self.probs.append(list(module.stage_probs))
+            def on_train_batch_start(self, trainer, module, batch, i): self.probs.append(list(module.tasks.stage_probs))
             def on_train_end(self, trainer, module):
                 flat = torch.cat([p.detach().flatten() for p in module.parameters()])
                 torch.save({{"weights": flat, "probs": self.probs, "world": trainer.world_size}},

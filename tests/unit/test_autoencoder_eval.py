@@ -9,11 +9,12 @@ import pytest
 import soundfile as sf
 import torch
 
-from jen_composer.config import compose
-from jen_composer.config.autoencoder import AutoencoderConfig
+from jen_composer.core.config import compose
+from jen_composer.core.config.autoencoder import AutoencoderConfig
+from jen_composer.data.spectrogram import spectrogram_image
 from jen_composer.models.autoencoder import WaveformVAE
 from jen_composer.models.autoencoder.evaluate import evaluate_reconstruction
-from jen_composer.training.media import log_audio, log_image, spectrogram_image
+from jen_composer.training.media import log_audio, log_image
 
 
 def test_evaluation_reports_model_and_baselines() -> None:
@@ -71,7 +72,7 @@ def test_experiments_compose(repo_root: Path, name: str) -> None:
 
 @pytest.mark.slow
 def test_benchmark_rows() -> None:
-    from jen_composer.models.autoencoder.bench import run_benchmarks
+    from benchmarks.autoencoder import run_benchmarks
 
     rows = run_benchmarks(quick=True)
     assert len(rows) == 4 and all(r.value > 0 and r.unit == "audio s/s" for r in rows)

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from jen_composer.config.autoencoder import AutoencoderConfig
-from jen_composer.errors import CheckpointError
+from jen_composer.core.config.autoencoder import AutoencoderConfig
+from jen_composer.core.errors import CheckpointError
 from jen_composer.models.autoencoder import (
     AudioAutoencoder,
     EncodecAdapter,

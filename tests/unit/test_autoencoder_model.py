@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from jen_composer.config.autoencoder import AutoencoderConfig
-from jen_composer.errors import ConfigError
+from jen_composer.core.config.autoencoder import AutoencoderConfig
+from jen_composer.core.errors import ConfigError
 from jen_composer.models.autoencoder import AudioAutoencoder, WaveformVAE, compute_latent_stats
 
 

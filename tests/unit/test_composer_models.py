@@ -9,14 +9,14 @@ import torch
 from omegaconf import OmegaConf
 from transformers import ByT5Tokenizer, T5Config, T5EncoderModel
 
-from jen_composer.config import compose
+from jen_composer.core.config import compose
+from jen_composer.core.errors import CheckpointError, ConfigError
+from jen_composer.core.seed import make_generator
 from jen_composer.diffusion.objective import diffusion_loss
 from jen_composer.diffusion.schedule import NoiseSchedule
-from jen_composer.errors import CheckpointError, ConfigError
 from jen_composer.models.composer import ComposerModel, build_composer, join_tracks, split_tracks
 from jen_composer.models.text import build_text_encoder
 from jen_composer.models.unet import UNet1D, count_parameters
-from jen_composer.utils.seed import make_generator
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # see tests/conftest.py
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from jen_composer.composition.bench import run_benchmarks
-from jen_composer.composition.engine import Engine, FakeEngine
+import pytest
+
+from benchmarks.composition import run_benchmarks
+from jen_composer.inference.engine import Engine
+from tests.fakes import FakeEngine
 
 
 def test_bench_rows_with_fake_engine() -> None:
@@ -11,3 +14,14 @@ def test_bench_rows_with_fake_engine() -> None:
     assert [r.benchmark for r in rows] == ["composition: generate all", "composition: regenerate two"]
     assert all(r.value > 0 and r.unit == "s/round" and "FakeEngine" in r.note for r in rows)
     assert "2 steps" in rows[0].config and isinstance(FakeEngine(), Engine)
+
+
+def test_bench_outside_a_checkout_is_one_clear_error(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import jen_composer
+    from jen_composer.cli import bench_cmd
+    from jen_composer.core.errors import JenComposerError
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(jen_composer, "__file__", str(tmp_path / "site-packages" / "jen_composer" / "__init__.py"))
+    with pytest.raises(JenComposerError, match="run `jen-composer bench` from a jen-composer source checkout"):
+        bench_cmd.benchmark_modules()

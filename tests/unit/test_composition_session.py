@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from jen_composer.composition.engine import FakeEngine
 from jen_composer.composition.replay import replay
 from jen_composer.composition.session import Session
-from jen_composer.config.composition import CompositionConfig
-from jen_composer.errors import JenComposerError
+from jen_composer.core.config.composition import CompositionConfig
+from jen_composer.core.errors import JenComposerError
+from tests.fakes import FakeEngine
 
 SECONDS = 1.0
 

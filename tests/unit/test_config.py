@@ -7,9 +7,16 @@ from pathlib import Path
 import pytest
 from omegaconf import OmegaConf
 
-from jen_composer.config import compose, from_container, load_resolved, run_id, to_container, write_run_files
-from jen_composer.config.root import RunConfig
-from jen_composer.errors import ConfigError
+from jen_composer.core.config import (
+    compose,
+    from_container,
+    load_resolved,
+    run_id,
+    to_container,
+    write_run_files,
+)
+from jen_composer.core.config.root import RunConfig
+from jen_composer.core.errors import ConfigError
 
 
 def test_experiment_composes_groups_then_body_then_overrides(experiment_tree: Path) -> None:

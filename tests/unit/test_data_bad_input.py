@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from jen_composer.config.data import DataConfig
+from jen_composer.core.config.data import DataConfig
+from jen_composer.core.errors import DataError
 from jen_composer.data import MultiTrackDataModule, scan_dataset
-from jen_composer.errors import DataError
 
 SR = 8000
 TRACKS = ["bass", "drums", "instrument", "melody"]

@@ -11,9 +11,9 @@ import pytest
 import soundfile as sf
 import torch
 
-from jen_composer.config.data import DataConfig
+from jen_composer.core.config.data import DataConfig
+from jen_composer.core.errors import DataError
 from jen_composer.data import LatentCache, LatentEncoder, MultiTrackDataModule, encode_latent_cache
-from jen_composer.errors import DataError
 
 SR, HOP, DIM = 8000, 16, 3
 TRACKS = ["bass", "drums", "instrument", "melody"]

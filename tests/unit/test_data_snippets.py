@@ -11,7 +11,7 @@ import soundfile as sf
 import torch
 from torch.utils.data import DistributedSampler
 
-from jen_composer.config.data import DataConfig, PromptConfig
+from jen_composer.core.config.data import DataConfig, PromptConfig
 from jen_composer.data import MultiTrackDataModule, mix_stems
 from jen_composer.data.prompts import build_prompt
 from jen_composer.data.schema import SongMeta

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from jen_composer.core.errors import DataError
 from jen_composer.data.splits import make_splits, resolve_splits, write_splits
-from jen_composer.errors import DataError
 
 SONGS = [f"s{i:03d}" for i in range(50)]
 

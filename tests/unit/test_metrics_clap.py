@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from jen_composer.config.evaluation import ClapConfig
-from jen_composer.errors import CheckpointError, ConfigError
+from jen_composer.core.config.evaluation import ClapConfig
+from jen_composer.core.errors import CheckpointError, ConfigError
 from jen_composer.metrics.clap import (
     CLAP_SAMPLE_RATE,
     LaionClapScorer,

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from jen_composer.config.loader import _read_yaml, merge_checked, schema
-from jen_composer.errors import ConfigError
+from jen_composer.core.config.loader import _read_yaml, merge_checked, schema
+from jen_composer.core.errors import ConfigError
 
 
 def test_evaluation_groups_are_valid(repo_root: Path) -> None:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from jen_composer.errors import DataError
+from jen_composer.core.errors import DataError
 from jen_composer.metrics.fad import (
     EmbeddingStats,
     embed_all,

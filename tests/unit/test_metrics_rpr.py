@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from jen_composer.errors import ConfigError, DataError
+from jen_composer.core.errors import ConfigError, DataError
 from jen_composer.metrics.rpr import build_listening_test, compute_rpr, load_answers, wilson_interval
 
 TRACKS = ["bass", "drums", "instrument", "melody"]

@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from jen_composer.config.evaluation import EvaluationConfig
-from jen_composer.errors import ConfigError
+from jen_composer.core.config.evaluation import EvaluationConfig
+from jen_composer.core.errors import ConfigError
 from jen_composer.metrics.clip_scores import ClipAudio, clip_scores
 from jen_composer.metrics.report import markdown_table
 from jen_composer.metrics.scoring import Scorer

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from jen_composer.utils.seed import seed_everything
+from jen_composer.core.seed import seed_everything
 
 
 def _computation() -> tuple[torch.Tensor, np.ndarray]:

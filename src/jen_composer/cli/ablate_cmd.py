@@ -16,7 +16,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from jen_composer.composition.ablation import run_ablation
+    from jen_composer.workflows.ablation import run_ablation
 
     paths = run_ablation(Path(args.manifest), args.overrides, Path(args.out) if args.out else None)
     print(paths["markdown"].read_text())

@@ -30,7 +30,7 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    from jen_composer.config import compose
+    from jen_composer.core.config import compose
     from jen_composer.data import datamodule as dm
     from jen_composer.models.autoencoder import load_autoencoder
     from jen_composer.models.autoencoder.evaluate import evaluate_reconstruction

@@ -1,42 +1,64 @@
-"""`jen-composer bench`: every layer's speed benchmarks as one table (see docs/benchmarks.md)."""
+"""`jen-composer bench`: every layer's speed benchmarks as one table (see docs/benchmarks.md).
+
+The benchmarks live in the top-level ``benchmarks/`` package of a source checkout (they are not
+installed with the library), so this command finds the checkout first and imports them as modules.
+"""
 
 from __future__ import annotations
 
 import argparse
-import importlib
+import sys
+from pathlib import Path
+from types import ModuleType
 
-# The layers that ship benchmarks (each module exposes run_benchmarks(quick) -> list[BenchRow]).
-BENCH_MODULES = {
-    "data": "jen_composer.data.bench",
-    "autoencoder": "jen_composer.models.autoencoder.bench",
-    "diffusion": "jen_composer.diffusion.bench",
-    "composition": "jen_composer.composition.bench",
-}
+from jen_composer.core.errors import JenComposerError
+
+GROUPS = ("data", "autoencoder", "diffusion", "composition")  # run order
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bench", help="run speed benchmarks and print a table")
-    p.add_argument("--only", choices=sorted(BENCH_MODULES), action="append", help="run only these groups")
+    p.add_argument("--only", choices=sorted(GROUPS), action="append", help="run only these groups")
     p.add_argument("--quick", action="store_true", help="fewer repeats and smaller sizes")
     p.add_argument("--markdown", metavar="FILE", help="also write the table as Markdown")
     p.add_argument("--ckpt", help="composer checkpoint for the co-composition round latency (default: a fake engine)")
     p.set_defaults(func=run)
 
 
+def _checkout() -> Path:
+    """The source checkout holding ``benchmarks/``: the current folder or the one this package was installed from."""
+    import jen_composer
+
+    for root in (Path.cwd(), Path(jen_composer.__file__).resolve().parents[2]):
+        if (root / "benchmarks" / "__init__.py").is_file() and (root / "tests" / "fakes").is_dir():
+            return root
+    raise JenComposerError("benchmarks/ not found: run `jen-composer bench` from a jen-composer source checkout")
+
+
+def benchmark_modules() -> dict[str, ModuleType]:
+    """The benchmark modules by group name, imported from the checkout."""
+    root = str(_checkout())
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    from benchmarks import autoencoder, composition, data, diffusion
+
+    return {"autoencoder": autoencoder, "composition": composition, "data": data, "diffusion": diffusion}
+
+
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from jen_composer.utils.io import atomic_write_text
+    from jen_composer.core.io import atomic_write_text
 
-    groups = args.only or list(BENCH_MODULES)
+    modules = benchmark_modules()
+    groups = args.only or list(GROUPS)
     rows = []
     for group in groups:
-        module = importlib.import_module(BENCH_MODULES[group])
         if group == "composition":
-            rows.extend(module.run_benchmarks(quick=args.quick, ckpt=args.ckpt))
+            rows.extend(modules[group].run_benchmarks(quick=args.quick, ckpt=args.ckpt))
         else:
-            rows.extend(module.run_benchmarks(quick=args.quick))
+            rows.extend(modules[group].run_benchmarks(quick=args.quick))
     table = Table(title="jen-composer benchmarks (this machine)")
     for col in ("benchmark", "config", "value", "unit", "note"):
         table.add_column(col, justify="right" if col == "value" else "left")

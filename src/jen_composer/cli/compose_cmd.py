@@ -12,7 +12,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from jen_composer.config.composition import CompositionConfig
+from jen_composer.core.config.composition import CompositionConfig
 
 _ACTIONS = ("generate", "keep", "unkeep", "imports", "rounds", "undo", "export")
 
@@ -20,7 +20,7 @@ _ACTIONS = ("generate", "keep", "unkeep", "imports", "rounds", "undo", "export")
 def register(sub: argparse._SubParsersAction) -> None:
     d = CompositionConfig()
     p = sub.add_parser("compose", help="co-compose multi-track music: generate, keep, regenerate, export")
-    p.add_argument("--ckpt", required=True, help="composer checkpoint, or 'fake' for the test engine")
+    p.add_argument("--ckpt", required=True, help="composer checkpoint")
     p.add_argument("--prompt", help="text prompt (required for a new session)")
     p.add_argument("--session", metavar="DIR", help=f"session folder to create or reopen (default: {d.sessions_root}/<time>)")
     p.add_argument("--generate", choices=["all", "unkept"], help="first round: all tracks, or the unkept ones")
@@ -44,7 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _open_or_create(args: argparse.Namespace, engine, cfg: CompositionConfig):  # type: ignore[no-untyped-def]
     from jen_composer.composition.rounds import Settings
     from jen_composer.composition.session import STATE_FILE, Session
-    from jen_composer.errors import JenComposerError
+    from jen_composer.core.errors import JenComposerError
 
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     root = Path(args.session or Path(cfg.sessions_root) / stamp)
@@ -65,8 +65,8 @@ def _open_or_create(args: argparse.Namespace, engine, cfg: CompositionConfig):  
 
 def run(args: argparse.Namespace) -> int:
     from jen_composer.cli.compose_loop import interactive, run_command
-    from jen_composer.composition.engine import load_engine
-    from jen_composer.errors import JenComposerError
+    from jen_composer.core.errors import JenComposerError
+    from jen_composer.inference.engine import load_engine
 
     cfg = CompositionConfig()
     engine = load_engine(args.ckpt)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 
 from jen_composer.cli.progress import progress_bar
 from jen_composer.composition.session import Session
-from jen_composer.errors import JenComposerError
+from jen_composer.core.errors import JenComposerError
 
 HELP = """commands:
   all [SEED]                 generate every track from the prompt (clears the kept set)

@@ -14,7 +14,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from jen_composer.composition.demo import run_demo
+    from jen_composer.workflows.demo import run_demo
 
     result = run_demo(overrides=args.overrides, ae_overrides=args.ae)
     total = sum(result.seconds.values())

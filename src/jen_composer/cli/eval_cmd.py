@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from jen_composer.config.evaluation import EvaluationConfig, ListeningTestConfig
-from jen_composer.errors import ConfigError
+from jen_composer.core.config.evaluation import EvaluationConfig, ListeningTestConfig
+from jen_composer.core.errors import ConfigError
 
 _LT = ListeningTestConfig  # CLI defaults come from the config schema (one place)
 
@@ -58,8 +58,8 @@ def _parse_systems(items: list[str]) -> dict[str, Path]:
 def run_evaluate_audio(args: argparse.Namespace) -> int:
     from omegaconf import OmegaConf
 
-    from jen_composer.config import compose
-    from jen_composer.config.data import DataConfig
+    from jen_composer.core.config import compose
+    from jen_composer.core.config.data import DataConfig
     from jen_composer.metrics.evaluate_audio import evaluate_audio_folder
     from jen_composer.metrics.report import write_report
 
@@ -76,7 +76,7 @@ def run_evaluate_audio(args: argparse.Namespace) -> int:
 
 
 def run_listening_test(args: argparse.Namespace) -> int:
-    from jen_composer.config.data import DataConfig
+    from jen_composer.core.config.data import DataConfig
     from jen_composer.metrics.audio_folder import load_prompts
     from jen_composer.metrics.rpr import KEY_FILE, PAGE_DIR, build_listening_test
 
@@ -92,9 +92,9 @@ def run_listening_test(args: argparse.Namespace) -> int:
 def run_rpr(args: argparse.Namespace) -> int:
     import json
 
-    from jen_composer.errors import DataError
+    from jen_composer.core.errors import DataError
+    from jen_composer.core.io import atomic_write_json
     from jen_composer.metrics.rpr import compute_rpr, load_answers, rpr_rows
-    from jen_composer.utils.io import atomic_write_json
 
     if not args.key.is_file():
         raise DataError(f"{args.key}: key file not found")

@@ -20,14 +20,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from jen_composer.composition.evaluate import evaluate_checkpoint
-    from jen_composer.composition.pipeline import read_composer_checkpoint
-    from jen_composer.config import from_container
-    from jen_composer.config.loader import merge_checked, parse_overrides
-    from jen_composer.errors import ConfigError
+    from jen_composer.core.checkpoints import CHECKPOINT_KEY, read_composer_checkpoint
+    from jen_composer.core.config import from_container
+    from jen_composer.core.config.loader import merge_checked, parse_overrides
+    from jen_composer.core.errors import ConfigError
+    from jen_composer.workflows.evaluate import evaluate_checkpoint
 
     ckpt = Path(args.ckpt)
-    cfg = from_container(read_composer_checkpoint(ckpt)["jen_composer"]["config"], f"{ckpt} (embedded config)")
+    cfg = from_container(read_composer_checkpoint(ckpt)[CHECKPOINT_KEY]["config"], f"{ckpt} (embedded config)")
     extra = parse_overrides(args.overrides)
     if set(extra) - {"evaluation"}:
         raise ConfigError(f"command line: evaluate only takes evaluation.* overrides, got {sorted(set(extra) - {'evaluation'})}")

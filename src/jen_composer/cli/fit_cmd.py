@@ -14,7 +14,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from jen_composer.config import compose
+    from jen_composer.core.config import compose
     from jen_composer.training.fit import fit
 
     result = fit(compose(args.config, args.overrides))

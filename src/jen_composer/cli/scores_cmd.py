@@ -32,7 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _configs(args: argparse.Namespace):  # -> (EvaluationConfig, DataConfig, data root)
     from omegaconf import OmegaConf
 
-    from jen_composer.config import compose
+    from jen_composer.core.config import compose
 
     cfg = compose(args.config, args.overrides)
     ev = OmegaConf.to_object(cfg.evaluation)

@@ -15,8 +15,8 @@ import numpy as np
 import soundfile as sf
 
 from jen_composer.composition.audio import rms_db
-from jen_composer.config.composition import ImportConfig
-from jen_composer.errors import DataError
+from jen_composer.core.config.composition import ImportConfig
+from jen_composer.core.errors import DataError
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 ALLOWED_SUFFIXES = (".wav", ".flac", ".ogg", ".aif", ".aiff", ".mp3")

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from jen_composer.composition.engine import Engine
 from jen_composer.composition.rounds import execute_round
 from jen_composer.composition.session import Session
+from jen_composer.inference.engine import Engine
 
 
 @dataclass

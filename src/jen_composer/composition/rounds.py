@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 
 from jen_composer.composition.audio import splice_region
-from jen_composer.composition.engine import Engine, ProgressFn
-from jen_composer.config.composer import SamplerConfig
-from jen_composer.errors import JenComposerError
+from jen_composer.core.config.composer import SamplerConfig
+from jen_composer.core.errors import JenComposerError
+from jen_composer.inference.engine import Engine, ProgressFn
 
 OPS = ("generate", "import", "reimagine", "region", "undo")
 

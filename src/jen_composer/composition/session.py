@@ -27,12 +27,12 @@ from typing import Any
 import numpy as np
 
 from jen_composer.composition.audio import mix_tracks, read_take, rms_db, write_take
-from jen_composer.composition.engine import Engine, ProgressFn
 from jen_composer.composition.importer import load_user_audio, sanitize_filename
 from jen_composer.composition.rounds import Round, Settings, derive_seed, execute_round
-from jen_composer.config.composition import CompositionConfig
-from jen_composer.errors import JenComposerError
-from jen_composer.utils.io import atomic_path, atomic_write_json
+from jen_composer.core.config.composition import CompositionConfig
+from jen_composer.core.errors import JenComposerError
+from jen_composer.core.io import atomic_path, atomic_write_json
+from jen_composer.inference.engine import Engine, ProgressFn
 
 FORMAT = 1
 STATE_FILE = "session.json"

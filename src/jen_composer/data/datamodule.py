@@ -15,14 +15,14 @@ from pathlib import Path
 import lightning as L
 from torch.utils.data import DataLoader
 
-from jen_composer.config.data import DataConfig
+from jen_composer.core.config.data import DataConfig
+from jen_composer.core.errors import ConfigError, DataError
+from jen_composer.core.seed import seed_worker
 from jen_composer.data.dataset import AudioSnippets, LatentSnippets, SnippetDataset
 from jen_composer.data.index import ScanSummary, check_mode, list_song_dirs, scan_dataset, snippet_samples
 from jen_composer.data.latent_cache import LatentCache
 from jen_composer.data.sampler import EpochSeededSampler
 from jen_composer.data.splits import SPLIT_NAMES, resolve_splits, write_splits
-from jen_composer.errors import ConfigError, DataError
-from jen_composer.utils.seed import seed_worker
 
 SOURCES = ("audio", "latents")
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from jen_composer.config.data import PromptConfig
+from jen_composer.core.config.data import PromptConfig
 from jen_composer.data.activity import Activity
 from jen_composer.data.audio import read_audio
 from jen_composer.data.index import SongRecord

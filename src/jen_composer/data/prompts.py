@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from jen_composer.config.data import PromptConfig
+from jen_composer.core.config.data import PromptConfig
 from jen_composer.data.schema import TAG_KEYS, SongMeta
 
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jen_composer.errors import DataError
-from jen_composer.utils.io import atomic_write_json
+from jen_composer.core.errors import DataError
+from jen_composer.core.io import atomic_write_json
 
 META_FILE = "meta.json"
 MIX_TRACK = "mix"

@@ -10,12 +10,12 @@ from collections.abc import Sequence
 
 import torch
 
+from jen_composer.core.seed import make_generator
 from jen_composer.diffusion.guidance import BranchDenoiser, GuidedDenoiser, ModelBranches
 from jen_composer.diffusion.request import ABSENT, GenerationRequest, TrackPlan, make_plan
 from jen_composer.diffusion.samplers import Progress, run_sampler
 from jen_composer.diffusion.schedule import NoiseSchedule
 from jen_composer.diffusion.tasks import task_prompts
-from jen_composer.utils.seed import make_generator
 
 
 def sample(branches: BranchDenoiser, schedule: NoiseSchedule, request: GenerationRequest, plan: TrackPlan,

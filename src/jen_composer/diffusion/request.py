@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import torch
 
-from jen_composer.errors import ConfigError
+from jen_composer.core.errors import ConfigError
 
 ROLES = ("generate", "keep", "absent")
 GENERATE, KEEP, ABSENT = 0, 1, 2

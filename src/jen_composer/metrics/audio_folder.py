@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 
+from jen_composer.core.errors import DataError
 from jen_composer.data.audio import AUDIO_EXTENSIONS, find_audio, load_resampled
 from jen_composer.data.schema import META_FILE, MIX_TRACK, read_meta
-from jen_composer.errors import DataError
 from jen_composer.metrics.clip_scores import song_labels
 from jen_composer.metrics.coherence import parse_tempo
 

@@ -19,8 +19,8 @@ import torch
 import torch.nn.functional as F
 import torchaudio.functional as AF
 
-from jen_composer.config.evaluation import ClapConfig
-from jen_composer.errors import CheckpointError, ConfigError
+from jen_composer.core.config.evaluation import ClapConfig
+from jen_composer.core.errors import CheckpointError, ConfigError
 
 CLAP_SAMPLE_RATE = 48000
 BACKENDS = ("random", "laion", "transformers")

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from jen_composer.config.evaluation import EvaluationConfig
+from jen_composer.core.config.evaluation import EvaluationConfig
 from jen_composer.metrics import coherence as coh
 from jen_composer.metrics import fit
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from jen_composer.config.evaluation import EvaluationConfig
-from jen_composer.errors import DataError
+from jen_composer.core.config.evaluation import EvaluationConfig
+from jen_composer.core.errors import DataError
 from jen_composer.metrics.audio_folder import (
     Clip,
     PromptInfo,

@@ -19,8 +19,8 @@ import numpy as np
 import torch
 from scipy import linalg
 
-from jen_composer.errors import DataError
-from jen_composer.utils.io import atomic_write_bytes
+from jen_composer.core.errors import DataError
+from jen_composer.core.io import atomic_write_bytes
 
 EmbedFn = Callable[[torch.Tensor, int], torch.Tensor]
 

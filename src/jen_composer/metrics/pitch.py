@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from jen_composer.errors import ConfigError
+from jen_composer.core.errors import ConfigError
 from jen_composer.metrics.fit import chord_spans, frame_db, tone_share
 
 CREPE_RATE = 16000

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jen_composer.utils.io import atomic_write_bytes, atomic_write_json, atomic_write_text
+from jen_composer.core.io import atomic_write_bytes, atomic_write_json, atomic_write_text
 
 MIX = "mix"
 COHERENCE_COLUMNS = {  # key in SystemResult.coherence -> column title (fit scores first)

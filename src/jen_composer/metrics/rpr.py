@@ -23,9 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from jen_composer.errors import ConfigError, DataError
+from jen_composer.core.errors import ConfigError, DataError
+from jen_composer.core.io import atomic_write_json, atomic_write_text
 from jen_composer.metrics.audio_folder import Clip, PromptInfo, discover_clips, load_mix
-from jen_composer.utils.io import atomic_write_json, atomic_write_text
 
 KEY_FILE = "key.json"
 PAGE_DIR = "page"
@@ -49,7 +49,7 @@ def _mix_file(clip: Clip, tracks: Sequence[str], sample_rate: int, dest: Path) -
         return
     import soundfile as sf
 
-    sf.write(str(dest.with_suffix(".wav")), load_mix(clip, tracks, sample_rate), sample_rate)
+    sf.write(str(dest.with_suffix(".wav")), load_mix(clip, tracks, sample_rate), sample_rate, subtype="FLOAT")  # no clipping
 
 
 def build_listening_test(systems: Mapping[str, Path], out: Path, tracks: Sequence[str],

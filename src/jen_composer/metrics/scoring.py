@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from jen_composer.config.evaluation import EvaluationConfig
-from jen_composer.errors import ConfigError
+from jen_composer.core.config.evaluation import EvaluationConfig
+from jen_composer.core.errors import ConfigError
 from jen_composer.metrics.clip_scores import ClipAudio, PitchFit, clip_scores
 from jen_composer.metrics.fad import (
     EmbeddingStats,

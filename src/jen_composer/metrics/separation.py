@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from jen_composer.core.errors import CheckpointError, ConfigError
 from jen_composer.data.audio import load_resampled, resample
-from jen_composer.errors import CheckpointError, ConfigError
 
 DEMUCS_TO_TRACK = {"bass": "bass", "drums": "drums", "other": "instrument", "vocals": "melody"}
 _MODELS: dict[str, Any] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from jen_composer.utils.io import atomic_write_text
+from jen_composer.core.io import atomic_write_text
 
 CONTROL_TITLES = {"half_beat": "half a beat late", "tritone": "tritone up", "foreign": "other song, same tempo",
                   "noise": "shaped noise"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from jen_composer.config.composer import ComposerConfig
+from jen_composer.core.config.composer import ComposerConfig
 from jen_composer.models.text import build_text_encoder
 from jen_composer.models.unet import UNet1D
 

@@ -17,8 +17,8 @@ import torch
 from torch import nn
 from transformers import AutoTokenizer, ByT5Tokenizer, T5Config, T5EncoderModel
 
-from jen_composer.config.composer import TextEncoderConfig
-from jen_composer.errors import CheckpointError, ConfigError
+from jen_composer.core.config.composer import TextEncoderConfig
+from jen_composer.core.errors import CheckpointError, ConfigError
 
 TEXT_KINDS = ("byt5_small", "flan_t5")
 _PROBE = "upbeat rock with bass and drums"

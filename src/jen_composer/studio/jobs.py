@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from jen_composer.composition.engine import ProgressFn
 from jen_composer.composition.session import Session
-from jen_composer.errors import JenComposerError
+from jen_composer.core.errors import JenComposerError
+from jen_composer.inference.engine import ProgressFn
 
 
 @dataclass

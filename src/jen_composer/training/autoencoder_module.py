@@ -15,8 +15,10 @@ import lightning.pytorch as pl
 import torch
 from omegaconf import DictConfig
 
-from jen_composer.config import to_container
-from jen_composer.errors import ConfigError
+from jen_composer.core.checkpoints import embedded_info
+from jen_composer.core.config import to_container
+from jen_composer.core.errors import ConfigError
+from jen_composer.data.spectrogram import spectrogram_image
 from jen_composer.models.autoencoder.chunking import pad_to_multiple
 from jen_composer.models.autoencoder.discriminator import (
     MultiScaleSTFTDiscriminator,
@@ -29,7 +31,7 @@ from jen_composer.models.autoencoder.model import WaveformVAE
 from jen_composer.models.autoencoder.quality import ReconstructionMetrics
 from jen_composer.models.autoencoder.stats import compute_latent_stats, flatten_tracks, non_silent
 from jen_composer.training.ema import EMA
-from jen_composer.training.media import log_audio, log_image, spectrogram_image
+from jen_composer.training.media import log_audio, log_image
 
 SCHEDULERS = ("constant", "linear", "cosine")
 
@@ -195,7 +197,7 @@ class AutoencoderModule(pl.LightningModule):
         return stats
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        checkpoint.setdefault("jen_composer", {})["config"] = to_container(self.cfg)
+        embedded_info(checkpoint)["config"] = to_container(self.cfg)
 
 
 def build_autoencoder_task(cfg: DictConfig) -> AutoencoderModule:

@@ -9,11 +9,10 @@ import lightning.pytorch as pl
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 from omegaconf import DictConfig
 
-from jen_composer.config import to_container
-from jen_composer.config.runinfo import run_metadata
-from jen_composer.utils.io import atomic_torch_save
-
-CHECKPOINT_KEY = "jen_composer"
+from jen_composer.core.checkpoints import embedded_info
+from jen_composer.core.config import to_container
+from jen_composer.core.config.runinfo import run_metadata
+from jen_composer.core.io import atomic_torch_save
 
 
 class AtomicCheckpointIO(TorchCheckpointIO):
@@ -30,4 +29,4 @@ class EmbedRunInfo(pl.Callback):
         self.payload = {"config": to_container(cfg), "run": run_metadata(cfg)}
 
     def on_save_checkpoint(self, trainer: pl.Trainer, pl_module: pl.LightningModule, checkpoint: dict[str, Any]) -> None:
-        checkpoint.setdefault(CHECKPOINT_KEY, {}).update(self.payload)
+        embedded_info(checkpoint).update(self.payload)

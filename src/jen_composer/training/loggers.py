@@ -8,9 +8,9 @@ from pathlib import Path
 from lightning.pytorch.loggers import CSVLogger, Logger, TensorBoardLogger, WandbLogger
 from omegaconf import DictConfig
 
-from jen_composer.config import to_container
-from jen_composer.config.runinfo import git_info, run_id
-from jen_composer.errors import ConfigError
+from jen_composer.core.config import to_container
+from jen_composer.core.config.runinfo import git_info, run_id
+from jen_composer.core.errors import ConfigError
 
 LOGGER_KINDS = ("wandb", "csv", "tensorboard", "none")
 

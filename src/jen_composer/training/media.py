@@ -14,6 +14,8 @@ import torch
 from lightning.pytorch.loggers import Logger, TensorBoardLogger, WandbLogger
 from PIL import Image
 
+from jen_composer.data.audio import fit_peak
+
 
 def _loggers(target: Any) -> list[Logger]:
     if isinstance(target, Logger):
@@ -38,7 +40,7 @@ def _mono_numpy(wave: torch.Tensor | np.ndarray) -> np.ndarray:
 
 def log_audio(target: Any, key: str, wave: torch.Tensor | np.ndarray, sample_rate: int, step: int) -> list[str]:
     """Log one clip ([C, S] or [S]) to every attached logger; returns where it went."""
-    data = np.clip(_mono_numpy(wave), -1.0, 1.0)
+    data, _ = fit_peak(_mono_numpy(wave))  # loggers store 16-bit audio: scale a loud clip, never clip it
     sent = []
     for logger in _loggers(target):
         if isinstance(logger, WandbLogger):
@@ -76,18 +78,3 @@ def log_image(target: Any, key: str, image: np.ndarray, step: int) -> list[str]:
         Image.fromarray(image).save(path)
         sent.append(str(path))
     return sent
-
-
-def spectrogram_image(waves: list[torch.Tensor], n_fft: int = 512) -> np.ndarray:
-    """Log-magnitude spectrograms of mono-mixed clips stacked vertically, as an RGB uint8 image."""
-    import matplotlib
-
-    cmap = matplotlib.colormaps["magma"]
-    rows = []
-    for wave in waves:
-        mono = wave.detach().float().cpu().reshape(-1, wave.shape[-1]).mean(0)
-        spec = torch.stft(mono, n_fft, n_fft // 4, window=torch.hann_window(n_fft), return_complex=True).abs()
-        db = 20 * torch.log10(spec + 1e-5)
-        db = ((db.clamp(min=-80, max=20) + 80) / 100).flip(0).numpy()
-        rows.append((cmap(db)[..., :3] * 255).astype(np.uint8))
-    return np.concatenate(rows, axis=0)

@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from omegaconf import DictConfig
 
-from jen_composer.errors import ConfigError
+from jen_composer.core.errors import ConfigError
 
 SCHEDULERS = ("linear", "constant", "cosine")
 

@@ -20,9 +20,10 @@ from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig
 from PIL import Image
 
+from jen_composer.data.spectrogram import spectrogram_image
 from jen_composer.diffusion.generate import generate
 from jen_composer.diffusion.request import GenerationRequest
-from jen_composer.training.media import log_audio, log_image, spectrogram_image
+from jen_composer.training.media import log_audio, log_image
 
 CONDITION_TRACKS = ("drums", "bass")  # kept in the conditional preview when present
 
@@ -100,7 +101,7 @@ class SamplePreviewCallback(pl.Callback):
             return
         sr = int(self.cfg.data.sample_rate)
         for track, role, wave in zip(tracks, roles, audio, strict=True):
-            sf.write(out / f"{track}{'_kept' if role == 'keep' else ''}.wav", wave.T.numpy(), sr)
+            sf.write(out / f"{track}{'_kept' if role == 'keep' else ''}.wav", wave.T.numpy(), sr, subtype="FLOAT")
         mix = audio.sum(0)
         peak = float(mix.abs().max())
         mix = mix / peak * 0.95 if peak > 0.95 else mix

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from jen_composer.errors import ConfigError
+from jen_composer.core.errors import ConfigError
 
 
 class Bottleneck(nn.Module, abc.ABC):

@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from jen_composer.errors import CheckpointError
+from jen_composer.core.errors import CheckpointError
 from jen_composer.models.autoencoder.base import NormalisedAutoencoder
 
 DAC_INSTALL_HINT = "pip install descript-audio-codec"

@@ -12,14 +12,17 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from omegaconf import DictConfig
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from jen_composer.errors import CheckpointError, ConfigError
+from jen_composer.core.checkpoints import CHECKPOINT_KEY, read_checkpoint
+from jen_composer.core.config.autoencoder import AutoencoderConfig
+from jen_composer.core.errors import CheckpointError, ConfigError
+from jen_composer.core.io import atomic_path, atomic_write_json
 from jen_composer.models.autoencoder.base import NormalisedAutoencoder
 from jen_composer.models.autoencoder.codecs import DACAdapter, EncodecAdapter
 from jen_composer.models.autoencoder.model import WaveformVAE
-from jen_composer.utils.io import atomic_path, atomic_write_json
 
 FORMAT_VERSION = 1
 WEIGHTS = "model.safetensors"
@@ -133,26 +136,14 @@ def load_autoencoder(path_or_name: str | Path) -> NormalisedAutoencoder:
     )
 
 
-def _read_checkpoint(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise CheckpointError(f"{path}: checkpoint not found")
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many types for truncated or foreign files
-        raise CheckpointError(f"{path}: unreadable checkpoint ({str(exc).splitlines()[0]})") from None
-    if not isinstance(ckpt, dict) or "state_dict" not in ckpt:
-        raise CheckpointError(f"{path}: not a Lightning checkpoint (no 'state_dict')")
-    return ckpt
-
-
 def model_from_checkpoint(path: str | Path, use_ema: bool = True) -> WaveformVAE:
     """Rebuild the VAE from an autoencoder-task .ckpt (its embedded config + weights, EMA if any)."""
     path = Path(path)
-    ckpt = _read_checkpoint(path)
+    ckpt = read_checkpoint(path)
     try:
-        cfg = ckpt["jen_composer"]["config"]["autoencoder"]
+        cfg = ckpt[CHECKPOINT_KEY]["config"]["autoencoder"]
     except (KeyError, TypeError):
-        raise CheckpointError(f"{path}: no embedded config (checkpoint['jen_composer']['config'])") from None
+        raise CheckpointError(f"{path}: no embedded config (checkpoint['{CHECKPOINT_KEY}']['config'])") from None
     prefix = EMA_PREFIX if use_ema and any(k.startswith(EMA_PREFIX) for k in ckpt["state_dict"]) else MODULE_PREFIX
     state = {k[len(prefix):]: v for k, v in ckpt["state_dict"].items() if k.startswith(prefix)}
     if not state:
@@ -170,7 +161,7 @@ def export_from_checkpoint(ckpt_path: str | Path, out_dir: str | Path, use_ema: 
     return export_autoencoder(model_from_checkpoint(ckpt_path, use_ema), out_dir)
 
 
-def build_autoencoder(cfg: Any) -> NormalisedAutoencoder:
+def build_autoencoder(cfg: AutoencoderConfig | DictConfig) -> NormalisedAutoencoder:
     """From the `autoencoder` config group: a fresh VAE, or the artefact/codec named by ``pretrained``."""
     if cfg.pretrained:
         return load_autoencoder(cfg.pretrained)

@@ -8,8 +8,8 @@ from typing import Any
 import torch
 from omegaconf import DictConfig, OmegaConf
 
-from jen_composer.config.autoencoder import AutoencoderConfig
-from jen_composer.errors import ConfigError
+from jen_composer.core.config.autoencoder import AutoencoderConfig
+from jen_composer.core.errors import ConfigError
 from jen_composer.models.autoencoder.base import NormalisedAutoencoder
 from jen_composer.models.autoencoder.bottleneck import build_bottleneck
 from jen_composer.models.autoencoder.chunking import pad_to_multiple
@@ -32,7 +32,7 @@ class WaveformVAE(NormalisedAutoencoder):
     """``encode``: wave [B, C, S] -> unit-scale latents [B, d, ceil(S/hop)]; ``decode`` inverts it."""
 
     def __init__(self, cfg: AutoencoderConfig | DictConfig | dict[str, Any]) -> None:
-        c = as_autoencoder_config(cfg)
+        c: AutoencoderConfig = as_autoencoder_config(cfg)
         if len(c.channel_mults) != len(c.strides):
             raise ConfigError(
                 f"autoencoder.channel_mults: needs one entry per stride ({len(c.strides)}), got {len(c.channel_mults)}"

@@ -7,8 +7,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.checkpoint import checkpoint
 
-from jen_composer.config.composer import UNetConfig
-from jen_composer.errors import ConfigError
+from jen_composer.core.config.composer import UNetConfig
+from jen_composer.core.errors import ConfigError
 from jen_composer.models.unet.attention import TransformerBlock
 from jen_composer.models.unet.blocks import Downsample, ResBlock, Upsample
 from jen_composer.models.unet.timestep import TimestepEmbedding

@@ -7,7 +7,7 @@ import math
 import torch
 from torch import nn
 
-from jen_composer.errors import ConfigError
+from jen_composer.core.errors import ConfigError
 
 TIMESTEP_MODES = ("vector", "shared")
 

@@ -7,12 +7,12 @@ from pathlib import Path
 import torch
 import yaml
 
-from jen_composer.config import compose
-from jen_composer.config.loader import merge_checked
+from benchmarks.common import BenchRow, time_call
+from jen_composer.core.config import compose
+from jen_composer.core.config.loader import merge_checked
 from jen_composer.models.autoencoder.model import WaveformVAE
-from jen_composer.utils.bench import BenchRow, time_call
 
-CONFIGS = Path(__file__).resolve().parents[4] / "configs" / "autoencoder"
+CONFIGS = Path(__file__).resolve().parents[1] / "configs" / "autoencoder"
 
 
 def _model(name: str) -> WaveformVAE:

@@ -16,29 +16,14 @@ import numpy as np
 import torch
 from omegaconf import DictConfig
 
-from jen_composer.config import from_container
+from jen_composer.core.checkpoints import CHECKPOINT_KEY, read_composer_checkpoint
+from jen_composer.core.config import from_container
+from jen_composer.core.errors import CheckpointError, DataError
 from jen_composer.diffusion.generate import generate as run_generate
 from jen_composer.diffusion.request import GenerationRequest
 from jen_composer.diffusion.schedule import NoiseSchedule
-from jen_composer.errors import CheckpointError, DataError
 from jen_composer.models.autoencoder import load_autoencoder
 from jen_composer.models.composer import ComposerModel, build_composer
-from jen_composer.training.checkpoint_io import CHECKPOINT_KEY
-
-
-def read_composer_checkpoint(path: str | Path) -> dict[str, Any]:
-    """Load a Lightning checkpoint written by `fit` (weights-only unpickling); CheckpointError if unusable."""
-    p = Path(path)
-    if not p.is_file():
-        raise CheckpointError(f"{p}: checkpoint not found")
-    try:
-        ckpt = torch.load(p, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - any unpickling failure means a corrupt or foreign file
-        raise CheckpointError(f"{p}: not a readable checkpoint ({type(exc).__name__}: {str(exc).splitlines()[0][:120]})") from None
-    info = ckpt.get(CHECKPOINT_KEY, {}) if isinstance(ckpt, dict) else {}
-    if "config" not in info or "composer" not in info or "state_dict" not in ckpt:
-        raise CheckpointError(f"{p}: not a jen-composer composer checkpoint (no embedded config/composer state)")
-    return ckpt
 
 
 def composer_from_checkpoint(path: str | Path, use_ema: bool = True) -> tuple[ComposerModel, DictConfig]:

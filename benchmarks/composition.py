@@ -1,8 +1,8 @@
 """Seconds per co-composition round (generate all; regenerate two tracks given two kept ones).
 
 ``jen-composer bench --only composition`` calls ``run_benchmarks(quick)``; point it at a real
-checkpoint with ``ckpt`` (or ``python -m jen_composer.composition.bench --ckpt PATH``). Without a
-checkpoint the FakeEngine is timed, which measures session overhead only, and the note says so.
+checkpoint with ``ckpt`` (or ``python -m benchmarks.composition --ckpt PATH``). Without a
+checkpoint the FakeEngine (tests/fakes) is timed, which measures session overhead only, and the note says so.
 Timings include what a user waits for: engine call, take files and session.json writes.
 """
 
@@ -13,17 +13,18 @@ import tempfile
 import time
 from pathlib import Path
 
-from jen_composer.composition.engine import load_engine
+from benchmarks.common import BenchRow
 from jen_composer.composition.rounds import Settings
 from jen_composer.composition.session import Session
-from jen_composer.config.composition import CompositionConfig
-from jen_composer.utils.bench import BenchRow
+from jen_composer.core.config.composition import CompositionConfig
+from jen_composer.inference.engine import Engine, load_engine
+from tests.fakes import FakeEngine
 
 
 def run_benchmarks(
     quick: bool = False, ckpt: str | None = None, seconds: float | None = None, steps: int | None = None
 ) -> list[BenchRow]:
-    engine = load_engine(ckpt or "fake")
+    engine: Engine = load_engine(ckpt) if ckpt else FakeEngine()
     secs = CompositionConfig().seconds if seconds is None else seconds
     settings = Settings() if steps is None else Settings(steps=steps)
     repeats = 1 if quick else 3

@@ -14,9 +14,9 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from jen_composer.config.loader import to_container, to_yaml
-from jen_composer.config.root import LOGGING_ONLY_KEYS
-from jen_composer.utils.io import atomic_write_json, atomic_write_text
+from jen_composer.core.config.loader import to_container, to_yaml
+from jen_composer.core.config.root import LOGGING_ONLY_KEYS
+from jen_composer.core.io import atomic_write_json, atomic_write_text
 
 TRACKED_PACKAGES = (
     "jen-composer", "torch", "torchaudio", "lightning", "transformers", "omegaconf", "numpy",

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from jen_composer.config.autoencoder import AutoencoderConfig
-from jen_composer.config.composer import ComposerConfig
-from jen_composer.config.composition import CompositionConfig
-from jen_composer.config.data import DataConfig
-from jen_composer.config.evaluation import EvaluationConfig
-from jen_composer.config.training import CurriculumConfig, LoggerConfig, TrainerConfig
+from jen_composer.core.config.autoencoder import AutoencoderConfig
+from jen_composer.core.config.composer import ComposerConfig
+from jen_composer.core.config.composition import CompositionConfig
+from jen_composer.core.config.data import DataConfig
+from jen_composer.core.config.evaluation import EvaluationConfig
+from jen_composer.core.config.training import CurriculumConfig, LoggerConfig, TrainerConfig
 
 # Keys that change what a run logs, evaluates or is called, not the weights it trains: excluded from
 # the run id (so the `+interactive` ablation row reuses the `+curriculum` row's training).

@@ -19,14 +19,14 @@ import numpy as np
 import yaml
 from omegaconf import OmegaConf
 
-from jen_composer.composition.evaluate import evaluate_checkpoint
-from jen_composer.config import compose, run_id
-from jen_composer.config.ablation import AblationManifest, AblationRow
-from jen_composer.config.loader import check_keys
-from jen_composer.errors import ConfigError
+from jen_composer.core.config import compose, run_id
+from jen_composer.core.config.ablation import AblationManifest, AblationRow
+from jen_composer.core.config.loader import check_keys
+from jen_composer.core.errors import ConfigError
+from jen_composer.core.io import atomic_write_json, atomic_write_text
 from jen_composer.metrics.report import SystemResult
 from jen_composer.training.fit import fit
-from jen_composer.utils.io import atomic_write_json, atomic_write_text
+from jen_composer.workflows.evaluate import evaluate_checkpoint
 
 
 @dataclass

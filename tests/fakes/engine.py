@@ -1,51 +1,14 @@
-"""The generation contract a co-composition session needs, a deterministic fake, and one loader.
-
-Sessions, the terminal loop and the studio talk only to ``Engine``; the real implementation is
-``jen_composer.composition.pipeline.ComposerPipeline`` (imported lazily by ``load_engine``), and
-``FakeEngine`` stands in for it in tests and UI work without any model weights.
-"""
+"""A deterministic stand-in for the generation engine: sessions, replay, the CLI loop and the studio
+are tested against it without any model weights."""
 
 from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
-from pathlib import Path
-from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from jen_composer.errors import CheckpointError
-
-ProgressFn = Callable[[int, int], None]
-
-
-@runtime_checkable
-class Engine(Protocol):
-    """Generates some tracks conditioned on a prompt and on kept tracks (all audio ``[C, S]`` float32)."""
-
-    tracks: list[str]
-    sample_rate: int
-    channels: int
-    checkpoint: str
-
-    def generate(
-        self,
-        prompt: str,
-        kept: dict[str, np.ndarray],
-        generate: list[str],
-        *,
-        seconds: float,
-        seed: int,
-        steps: int,
-        sampler: str,
-        text_guidance: float,
-        stem_guidance: float,
-        reimagine: dict[str, float] | None = None,
-        region: tuple[str, float, float] | None = None,
-        progress: ProgressFn | None = None,
-    ) -> dict[str, np.ndarray]: ...
-
+from jen_composer.inference.engine import ProgressFn
 
 _BANDS = {"bass": (40.0, 110.0), "drums": (0.0, 0.0), "instrument": (180.0, 420.0), "melody": (440.0, 1000.0)}
 
@@ -145,34 +108,3 @@ class FakeEngine:
             full[:, a:b] = fresh[:, a:b]
             out[track] = full
         return out
-
-
-def _parse_fake(spec: str) -> FakeEngine:
-    """``fake`` or ``fake:step_delay=0.05,sample_rate=8000,channels=2``."""
-    kwargs: dict[str, float] = {}
-    _, _, opts = spec.partition(":")
-    allowed = {"step_delay": float, "sample_rate": int, "channels": int}
-    for item in filter(None, opts.split(",")):
-        key, _, value = item.partition("=")
-        if key not in allowed:
-            raise CheckpointError(f"--ckpt {spec}: unknown fake-engine option '{key}' (allowed: {sorted(allowed)})")
-        try:
-            kwargs[key] = allowed[key](value)
-        except ValueError:
-            raise CheckpointError(f"--ckpt {spec}: option '{key}' needs a number, got '{value}'") from None
-    return FakeEngine(**kwargs)  # type: ignore[arg-type]
-
-
-def load_engine(ckpt: str) -> Engine:
-    """The one way the CLI and studio get an engine: ``fake[:opts]`` or a composer checkpoint path."""
-    if ckpt == "fake" or ckpt.startswith("fake:"):
-        return _parse_fake(ckpt)
-    if not Path(ckpt).exists():
-        raise CheckpointError(f"{ckpt}: checkpoint not found (pass a composer .ckpt/export, or 'fake')")
-    try:
-        from jen_composer.composition.pipeline import ComposerPipeline
-    except ImportError as exc:
-        raise CheckpointError(
-            f"{ckpt}: the inference pipeline (jen_composer.composition.pipeline) is unavailable: {exc}"
-        ) from exc
-    return ComposerPipeline.from_checkpoint(ckpt)

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import torch
 
-from jen_composer.config.data import DataConfig, SynthConfig
+from benchmarks.common import BenchRow
+from jen_composer.core.config.data import DataConfig, SynthConfig
 from jen_composer.data.datamodule import MultiTrackDataModule
 from jen_composer.data.latent_cache import encode_latent_cache
-from jen_composer.utils.bench import BenchRow
 
 
 class _PoolEncoder:

@@ -16,16 +16,16 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from jen_composer.composition.pipeline import ComposerPipeline
-from jen_composer.composition.stems_io import write_stems
-from jen_composer.config import compose, run_dir, to_container
+from jen_composer.core.config import compose, run_dir, to_container
+from jen_composer.core.io import atomic_write_json
 from jen_composer.data.index import list_song_dirs
 from jen_composer.data.latent_cache import CACHE_FILE, LatentCache, encode_latent_cache
 from jen_composer.data.splits import resolve_splits
 from jen_composer.data.synth import synth_dataset
+from jen_composer.inference.pipeline import ComposerPipeline
+from jen_composer.inference.stems_io import write_stems
 from jen_composer.models.autoencoder import export_from_checkpoint, load_autoencoder
 from jen_composer.training.fit import fit
-from jen_composer.utils.io import atomic_write_json
 
 AUTOENCODER_EXPERIMENT = "experiments/autoencoder/tiny.yaml"
 COMPOSER_EXPERIMENT = "experiments/composer/tiny.yaml"

@@ -10,16 +10,16 @@ import time
 
 import torch
 
-from jen_composer.config import compose
+from benchmarks.common import BenchRow, time_call
+from jen_composer.core.config import compose
+from jen_composer.core.seed import make_generator
 from jen_composer.diffusion.generate import generate
 from jen_composer.diffusion.guidance import GuidedDenoiser, ModelBranches
 from jen_composer.diffusion.objective import diffusion_loss
 from jen_composer.diffusion.request import GenerationRequest
 from jen_composer.diffusion.schedule import NoiseSchedule
-from jen_composer.diffusion.tasks import sample_task_timesteps
+from jen_composer.diffusion.tasks import paper_timesteps
 from jen_composer.models.composer import ComposerModel
-from jen_composer.utils.bench import BenchRow, time_call
-from jen_composer.utils.seed import make_generator
 
 TRACKS = ["bass", "drums", "instrument", "melody"]
 LATENT_DIM, FRAMES_10S, FRAMES_SNIPPET = 16, 2500, 512
@@ -73,7 +73,7 @@ def run_benchmarks(quick: bool) -> list[BenchRow]:
     prompts = ["[bass generation] upbeat funk with slap bass"] * 8
 
     def train_step() -> None:
-        tt = sample_task_timesteps(8, len(TRACKS), 2, schedule.T, g, cfg.task_mode)
+        tt = paper_timesteps(8, len(TRACKS), schedule.T, g)
         loss = diffusion_loss(model, schedule, x0, tt, prompts, None, g)
         opt.zero_grad(set_to_none=True)
         loss.backward()

@@ -1,1 +1,0 @@
-"""Small helpers shared by every layer (seeding, atomic writes)."""
