@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from jen_composer.config.evaluation import ProbeConfig
-from jen_composer.errors import CheckpointError
+from jen_composer.core.config.evaluation import ProbeConfig
+from jen_composer.core.errors import CheckpointError
 from jen_composer.metrics.probe.features import clip_features, feature_size, key_class, targets, tempo_class
 from jen_composer.metrics.probe.model import Probe, checksum_path
 from jen_composer.metrics.probe.train import ProbeSet, chance, fit_probe, head_accuracy

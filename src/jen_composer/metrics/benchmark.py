@@ -9,11 +9,11 @@ from typing import Any
 
 import numpy as np
 
+from jen_composer.core.errors import ConfigError, DataError
 from jen_composer.data.audio import find_audio, load_resampled
 from jen_composer.data.index import list_song_dirs
 from jen_composer.data.schema import read_meta
 from jen_composer.data.splits import resolve_splits
-from jen_composer.core.errors import ConfigError, DataError
 from jen_composer.metrics.clip_scores import song_labels
 
 

@@ -20,13 +20,13 @@ from tqdm.auto import tqdm
 
 from jen_composer.core.config.data import DataConfig
 from jen_composer.core.config.evaluation import EvaluationConfig
+from jen_composer.core.io import atomic_write_json
 from jen_composer.metrics import controls
 from jen_composer.metrics.benchmark import Song, load_song, song_labels_of, split_songs
 from jen_composer.metrics.clip_scores import ClipAudio, clip_scores
 from jen_composer.metrics.fad import EmbeddingStats, embed_all, frechet_distance, mel_embedder
 from jen_composer.metrics.scoring import load_probe, pitch_fit
 from jen_composer.metrics.validation_report import write_validation
-from jen_composer.core.io import atomic_write_json
 
 CONTROLS = ("half_beat", "tritone", "foreign", "noise")
 KEPT = {"conditional": ("drums", "bass"), "joint": ()}  # scenario -> kept tracks

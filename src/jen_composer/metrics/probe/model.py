@@ -22,8 +22,8 @@ import torch
 from torch import nn
 
 from jen_composer.core.errors import CheckpointError
-from jen_composer.metrics.probe.features import FEATURE_VERSION, HEADS, clip_features, targets
 from jen_composer.core.io import atomic_write_bytes, atomic_write_text
+from jen_composer.metrics.probe.features import FEATURE_VERSION, HEADS, clip_features, targets
 
 
 class ProbeNet(nn.Module):

@@ -15,11 +15,11 @@ from tqdm.auto import tqdm
 
 from jen_composer.core.config.data import DataConfig
 from jen_composer.core.config.evaluation import EvaluationConfig
+from jen_composer.core.io import atomic_write_json, atomic_write_text
 from jen_composer.metrics.benchmark import split_songs
 from jen_composer.metrics.controls import shaped_noise
 from jen_composer.metrics.probe.features import HEADS, clip_features
 from jen_composer.metrics.probe.train import ProbeSet, build_set, chance, fit_probe, head_accuracy
-from jen_composer.core.io import atomic_write_json, atomic_write_text
 
 
 def noise_set(root: Path, songs: list[str], data: DataConfig, ev: EvaluationConfig, seed: int) -> ProbeSet:

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from jen_composer.core.config.evaluation import ProbeConfig
+from jen_composer.core.seed import seed_everything
 from jen_composer.data.synth.theory import NOTE_NAMES
 from jen_composer.metrics.benchmark import load_song
 from jen_composer.metrics.probe.features import (
@@ -29,7 +30,6 @@ from jen_composer.metrics.probe.features import (
     tempo_classes,
 )
 from jen_composer.metrics.probe.model import Probe, ProbeNet
-from jen_composer.core.seed import seed_everything
 
 
 @dataclass
