@@ -2,7 +2,8 @@
 
 For each of `num_clips` songs of the split and each seed, the checkpoint generates stems for every
 task (joint: all tracks from the prompt; conditional: instrument + melody given the song's own drums
-+ bass; interactive: Algorithm 1 with a simulated producer who keeps the best-scoring new track each
++ bass; conditional_swapped: the same, given ANOTHER song's drums + bass (the next song of the split: a
+control for a model that ignores its conditions); interactive: Algorithm 1 with a simulated producer who keeps the best-scoring new track each
 round). Every task becomes one row, scored by ``metrics.scoring.Scorer`` exactly as `evaluate-audio`
 scores folders: adherence (CLAP or the probe) and fit scores on the generated tracks only, the mix,
 and FAD against the same songs' real stems (or ``evaluation.fad_reference``).
@@ -32,7 +33,7 @@ from jen_composer.metrics.evaluate_audio import folder_reference
 from jen_composer.metrics.report import SystemResult, write_report
 from jen_composer.metrics.scoring import Scorer, load_probe, wants_clap
 
-TASKS = ("joint", "conditional", "interactive")
+TASKS = ("joint", "conditional", "conditional_swapped", "interactive")
 CONDITION_TRACKS = ("drums", "bass")
 
 
@@ -88,15 +89,23 @@ class Evaluator:
         s = cfg.composer.sampler
         self.settings = dict(steps=int(s.steps), sampler=str(s.name), text_guidance=float(s.text_guidance),
                              stem_guidance=float(s.stem_guidance))
+        self.partners: dict[str, Clip] = {}  # song id -> the clip whose drums + bass conditional_swapped uses
 
-    def _generate(self, clip: Clip, task: str, seed: int, seconds: float) -> tuple[dict[str, np.ndarray], set[str]]:
+    def set_clips(self, clips: Sequence[Clip]) -> None:
+        """Pair every clip with the next one of the list (a derangement) for `conditional_swapped`."""
+        self.partners = {c.song_id: clips[(i + 1) % len(clips)] for i, c in enumerate(clips)}
+
+    def generate_task(self, clip: Clip, task: str, seed: int, seconds: float) -> tuple[dict[str, np.ndarray], set[str]]:
         """All k stems of one task, and the set of tracks the model generated."""
         tracks = self.pipe.tracks
         gen = lambda kept, todo, s: self.pipe.generate(clip.prompt, kept, todo, seconds=seconds, seed=s, **self.settings)  # noqa: E731
         if task == "joint":
             return gen({}, list(tracks), seed), set(tracks)
-        if task == "conditional":
-            kept = {t: clip.stems[t] for t in tracks if t in CONDITION_TRACKS}
+        if task in ("conditional", "conditional_swapped"):
+            source = clip if task == "conditional" else self.partners.get(clip.song_id)
+            if source is None or (task == "conditional_swapped" and source.song_id == clip.song_id):
+                raise ConfigError("evaluation: conditional_swapped needs at least two clips (evaluation.num_clips >= 2)")
+            kept = {t: source.stems[t] for t in tracks if t in CONDITION_TRACKS}
             todo = [t for t in tracks if t not in kept]
             return {**kept, **gen(kept, todo, seed)}, set(todo)
         if task == "interactive":
@@ -147,6 +156,7 @@ class Evaluator:
             name_prefix: str = "") -> list[SystemResult]:
         tracks = self.pipe.tracks
         reference, ref_id = self.reference(clips)
+        self.set_clips(clips)
         rows = []
         for task in tasks:
             scoring = Scorer(self.ev, tracks, reference=reference, clap=self.scorer, probe=self.probe,
@@ -154,7 +164,7 @@ class Evaluator:
             for clip in clips:
                 for seed in seeds:
                     self.log(f"  {task}: {clip.song_id} seed {seed}")
-                    stems, made = self._generate(clip, task, int(seed), seconds)
+                    stems, made = self.generate_task(clip, task, int(seed), seconds)
                     scoring.add(self._audio(f"{clip.song_id}/{seed}", clip.prompt, clip.labels, stems, made))
             rows.append(scoring.result(f"{name_prefix}{task}", task=task, seeds=seeds))
         return rows

@@ -37,6 +37,7 @@ class TrainerConfig:
     checkpoint_every_n_steps: int = 200
     ema_decay: float = 0.999
     fast_dev_run: bool = False
+    deterministic: bool = False  # Trainer(deterministic=...): deterministic kernels (exact resume on GPU)
     progress_bar: bool = True
     optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
     resume: str = ""  # checkpoint path, or "last" for the run folder's last.ckpt
@@ -66,6 +67,7 @@ class LoggerConfig:
     kind: str = "csv"  # wandb | csv | tensorboard | none
     project: str = "jen-composer"
     entity: str = ""
-    group: str = ""
+    group: str = ""  # W&B run group (the ablation runner sets it to the manifest's title)
+    job_type: str = ""  # W&B job type (the ablation runner sets it to the row's label)
     log_checkpoints: bool = False  # W&B checkpoint artifacts
     preview: PreviewConfig = field(default_factory=PreviewConfig)
