@@ -1,4 +1,4 @@
-"""Evaluation config group (`configs/evaluation/`): CLAP, FAD, coherence metrics, listening tests."""
+"""Evaluation config group (`configs/evaluation/`): CLAP, FAD, coherence metrics; listening-test defaults."""
 
 from __future__ import annotations
 
@@ -43,6 +43,12 @@ class CoherenceConfig:
 
 @dataclass
 class ListeningTestConfig:
+    """Defaults of the standalone `listening-test` and `rpr` commands.
+
+    Not part of `EvaluationConfig`: those commands take no run config, so a value set in an
+    experiment would never be read.
+    """
+
     pairs_per_prompt: int = 1  # comparisons per (system, reference) pair and clip
     reference_system: str = ""  # RPR is the share preferred over this system (empty: the first)
     ci_method: str = "wilson"  # wilson | bootstrap
@@ -55,7 +61,6 @@ class EvaluationConfig:
     clap: ClapConfig = field(default_factory=ClapConfig)
     fad: FadConfig = field(default_factory=FadConfig)
     coherence: CoherenceConfig = field(default_factory=CoherenceConfig)
-    listening: ListeningTestConfig = field(default_factory=ListeningTestConfig)
     every_n_val_epochs: int = 1
     split: str = "test"  # songs `evaluate` generates for (prompts, kept stems, references)
     tasks: list[str] = field(default_factory=lambda: ["joint", "conditional"])  # joint | conditional | interactive
@@ -64,6 +69,5 @@ class EvaluationConfig:
     prompts: list[str] = field(default_factory=lambda: ["rock song with distorted guitar"])
     num_clips: int = 8
     seeds: list[int] = field(default_factory=lambda: [0])
-    fad_reference: str = ""  # cached reference statistics
     separator: str = "htdemucs"  # Demucs model used to split mixes into our four tracks
     seed: int = 0  # seeds randomness in evaluation (listening-test order, bootstrap)
