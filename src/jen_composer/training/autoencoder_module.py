@@ -17,6 +17,7 @@ from omegaconf import DictConfig
 
 from jen_composer.core.checkpoints import embedded_info
 from jen_composer.core.config import to_container
+from jen_composer.core.config.options import LrScheduler, choices
 from jen_composer.core.errors import ConfigError
 from jen_composer.data.spectrogram import spectrogram_image
 from jen_composer.models.autoencoder.chunking import pad_to_multiple
@@ -33,7 +34,7 @@ from jen_composer.models.autoencoder.stats import compute_latent_stats, flatten_
 from jen_composer.training.ema import EMA
 from jen_composer.training.media import log_audio, log_image
 
-SCHEDULERS = ("constant", "linear", "cosine")
+SCHEDULERS = choices(LrScheduler)
 
 
 def lr_factor(step: int, kind: str, warmup: int, total: int) -> float:

@@ -20,11 +20,12 @@ import math
 import lightning.pytorch as pl
 from omegaconf import DictConfig
 
+from jen_composer.core.config.options import CurriculumSchedule, choices
 from jen_composer.core.config.training import CurriculumConfig
 from jen_composer.core.errors import ConfigError
 from jen_composer.diffusion.tasks import TaskMixture, TaskType, task_types
 
-SCHEDULES = ("progressive", "uniform", "joint_only")
+SCHEDULES = choices(CurriculumSchedule)
 BUMP_WIDTH = 0.75  # in stages: how many neighbouring stages share the weight at any moment
 
 

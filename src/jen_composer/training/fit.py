@@ -17,12 +17,13 @@ from lightning.pytorch.callbacks import Callback, ModelCheckpoint, RichProgressB
 from omegaconf import DictConfig
 
 from jen_composer.core.config import run_dir, write_run_files
+from jen_composer.core.config.options import RunTask, choices
 from jen_composer.core.errors import ConfigError
 from jen_composer.core.seed import seed_everything
 from jen_composer.training.checkpoint_io import AtomicCheckpointIO, EmbedRunInfo
 from jen_composer.training.loggers import build_logger
 
-TASKS = ("autoencoder", "composer")
+TASKS = choices(RunTask)
 
 
 @dataclass

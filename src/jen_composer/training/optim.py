@@ -9,9 +9,10 @@ from typing import Any
 import torch
 from omegaconf import DictConfig
 
+from jen_composer.core.config.options import LrScheduler, choices
 from jen_composer.core.errors import ConfigError
 
-SCHEDULERS = ("linear", "constant", "cosine")
+SCHEDULERS = choices(LrScheduler)
 
 
 def lr_multiplier(kind: str, step: int, warmup: int, total: int) -> float:

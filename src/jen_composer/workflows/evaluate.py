@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from omegaconf import DictConfig
 
+from jen_composer.core.config.options import EvalTask, choices
 from jen_composer.core.errors import ConfigError, DataError
 from jen_composer.data.audio import read_audio
 from jen_composer.data.index import list_song_dirs
@@ -31,7 +32,7 @@ from jen_composer.metrics.coherence import bass_chord_agreement, beat_sync, temp
 from jen_composer.metrics.fad import EmbeddingStats, clap_embedder, embed_all, fad_result
 from jen_composer.metrics.report import SystemResult, write_report
 
-TASKS = ("joint", "conditional", "interactive")
+TASKS = choices(EvalTask)
 CONDITION_TRACKS = ("drums", "bass")
 MIX = "mix"
 

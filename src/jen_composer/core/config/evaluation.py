@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from jen_composer.core.config.options import ClapBackend, EvalTask, FadEmbedding, Split
+
 
 @dataclass
 class ClapConfig:
     """Which CLAP model scores text-audio alignment (see docs/evaluation.md)."""
 
-    backend: str = "random"  # random (offline, plumbing only) | laion | transformers
+    backend: ClapBackend = ClapBackend.random  # random: offline, plumbing only; none: no CLAP during training
     checkpoint: str = ""  # laion: a .pt path (music_audioset_epoch_15_esc_90.14.pt); transformers: hub name/path
     amodel: str = "HTSAT-base"  # laion audio tower: HTSAT-base (music ckpt) | HTSAT-tiny (630k-audioset-best.pt)
     enable_fusion: bool = False
@@ -23,7 +25,7 @@ class ClapConfig:
 
 @dataclass
 class FadConfig:
-    embedding: str = "clap"  # clap (CLAP audio embeddings) | mel (log-mel statistics, no weights)
+    embedding: FadEmbedding = FadEmbedding.clap  # clap: CLAP audio embeddings; mel: log-mel statistics, no weights
     reference_cache: str = ""  # folder for cached reference statistics (empty: no cache)
     fad_inf: bool = False  # also extrapolate FAD to infinitely many clips (Chung et al. 2020 style)
     fad_inf_points: int = 8  # subset sizes used for the extrapolation
@@ -62,8 +64,8 @@ class EvaluationConfig:
     fad: FadConfig = field(default_factory=FadConfig)
     coherence: CoherenceConfig = field(default_factory=CoherenceConfig)
     every_n_val_epochs: int = 1
-    split: str = "test"  # songs `evaluate` generates for (prompts, kept stems, references)
-    tasks: list[str] = field(default_factory=lambda: ["joint", "conditional"])  # joint | conditional | interactive
+    split: Split = Split.test  # songs `evaluate` generates for (prompts, kept stems, references)
+    tasks: list[EvalTask] = field(default_factory=lambda: [EvalTask.joint, EvalTask.conditional])
     clip_seconds: float = 4.096  # length of every generated clip
     interactive_rounds: int = 0  # > 0: the `interactive` task runs Algorithm 1 with a simulated producer
     prompts: list[str] = field(default_factory=lambda: ["rock song with distorted guitar"])
