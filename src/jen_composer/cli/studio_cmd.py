@@ -14,6 +14,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--host", default=d.studio.host, help=f"interface to bind (default {d.studio.host}: this machine only)")
     p.add_argument("--port", type=int, default=d.studio.port, help=f"port (default {d.studio.port})")
     p.add_argument("--sessions", default=d.sessions_root, metavar="DIR", help=f"where sessions are saved (default {d.sessions_root})")
+    p.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                   help="also answer requests addressed to NAME (e.g. this machine's LAN name with --host 0.0.0.0)")
     p.add_argument("--max-upload-mb", type=float, default=d.studio.max_upload_mb, help="upload size limit")
     p.set_defaults(func=run)
 
@@ -28,6 +30,7 @@ def run(args: argparse.Namespace) -> int:
         raise JenComposerError(f"--port must be 1..65535, got {args.port}")
     cfg = CompositionConfig()
     cfg.studio.max_upload_mb = args.max_upload_mb
+    cfg.studio.host, cfg.studio.allowed_hosts = args.host, list(args.allow_host)
     engine = load_engine(args.ckpt)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: binding {args.host}: the studio has no authentication; anyone who can reach it can use it")

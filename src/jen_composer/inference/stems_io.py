@@ -19,7 +19,7 @@ def write_stems(folder: Path, stems: dict[str, np.ndarray], sample_rate: int, ke
     paths: dict[str, Path] = {}
     for name, wave in stems.items():
         path = folder / f"{name}{'_kept' if name in kept else ''}.wav"
-        sf.write(path, np.asarray(wave, np.float32).T, sample_rate)
+        sf.write(path, np.asarray(wave, np.float32).T, sample_rate, subtype="FLOAT")  # float: a loud take is kept, not clipped
         paths[name] = path
     mix = np.sum([np.asarray(w, np.float32) for w in stems.values()], axis=0)
     peak = float(np.abs(mix).max()) if mix.size else 0.0

@@ -14,6 +14,7 @@ from pathlib import Path
 from jen_composer.composition.session import STATE_FILE, Session
 from jen_composer.core.config.composition import CompositionConfig
 from jen_composer.core.errors import JenComposerError
+from jen_composer.core.io import clean_stale_temps
 from jen_composer.inference.engine import Engine
 
 _ID = re.compile(r"^[0-9a-f]{32}$")
@@ -47,6 +48,8 @@ class SessionRegistry:
             if sid not in self._open:
                 if not (self.root / sid / STATE_FILE).is_file():
                     raise UnknownSession(f"no session {sid}")
+                for folder in (self.root / sid, *(p for p in (self.root / sid).rglob("*") if p.is_dir())):
+                    clean_stale_temps(folder)  # what a killed studio was writing when it died
                 self._open[sid] = Session.open(self.root / sid, self.engine, self.cfg)
             return self._open[sid]
 

@@ -101,7 +101,7 @@ class SamplePreviewCallback(pl.Callback):
             return
         sr = int(self.cfg.data.sample_rate)
         for track, role, wave in zip(tracks, roles, audio, strict=True):
-            sf.write(out / f"{track}{'_kept' if role == 'keep' else ''}.wav", wave.T.numpy(), sr)
+            sf.write(out / f"{track}{'_kept' if role == 'keep' else ''}.wav", wave.T.numpy(), sr, subtype="FLOAT")
         mix = audio.sum(0)
         peak = float(mix.abs().max())
         mix = mix / peak * 0.95 if peak > 0.95 else mix

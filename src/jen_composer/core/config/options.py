@@ -96,6 +96,7 @@ class ClapBackend(StrEnum):
 class FadEmbedding(StrEnum):
     clap = "clap"
     mel = "mel"
+    probe = "probe"
 
 
 class Split(StrEnum):
@@ -107,4 +108,15 @@ class Split(StrEnum):
 class EvalTask(StrEnum):
     joint = "joint"
     conditional = "conditional"
+    conditional_swapped = "conditional_swapped"
     interactive = "interactive"
+
+
+class PitchTracker(StrEnum):
+    chroma = "chroma"  # librosa only, the light default
+    crepe = "crepe"  # torchcrepe pitch
+
+
+class CrepeModel(StrEnum):
+    tiny = "tiny"
+    full = "full"
