@@ -21,7 +21,7 @@ HELP = """commands:
   reimagine TRACK STRENGTH   a variation of a kept track, strength in (0, 1]
   region TRACK START END     regenerate seconds START..END of one track
   prompt TEXT                change the prompt for the next rounds
-  set steps=N cfg=X stem=X sampler=ddim|ddpm|dpmpp2m
+  set steps=N cfg=X stem=X sampler=NAME
   undo [ROUND]               go back to an earlier round (0 = empty; default: one step)
   history / status           list the rounds / the current takes
   mix [gain T DB | mute T | unmute T | solo T | unsolo T | FILE.wav]

@@ -14,6 +14,7 @@ import numpy as np
 from jen_composer.composition.audio import splice_region
 from jen_composer.core.config.composer import SamplerConfig
 from jen_composer.core.errors import JenComposerError
+from jen_composer.diffusion.samplers import SAMPLERS
 from jen_composer.inference.engine import Engine, ProgressFn
 
 OPS = ("generate", "import", "reimagine", "region", "undo")
@@ -31,8 +32,8 @@ class Settings:
     def validate(self) -> Settings:
         if not 1 <= int(self.steps) <= 1000:
             raise JenComposerError(f"steps must be between 1 and 1000, got {self.steps}")
-        if self.sampler not in ("ddpm", "ddim", "dpmpp2m"):
-            raise JenComposerError(f"sampler must be ddpm, ddim or dpmpp2m, got '{self.sampler}'")
+        if self.sampler not in SAMPLERS:
+            raise JenComposerError(f"sampler must be one of {', '.join(SAMPLERS)}, got '{self.sampler}'")
         if not 0.0 <= float(self.text_guidance) <= 30.0 or not 0.0 <= float(self.stem_guidance) <= 30.0:
             raise JenComposerError("guidance scales must lie in [0, 30]")
         self.steps, self.text_guidance, self.stem_guidance = int(self.steps), float(self.text_guidance), float(

@@ -119,6 +119,7 @@ class ComposerPipeline:
         request = GenerationRequest(
             prompts=[prompt], roles=roles, sampler=sampler, steps=int(steps), text_guidance=float(text_guidance),
             stem_guidance=float(stem_guidance), eta=float(self.cfg.composer.sampler.eta), seed=int(seed),
+            time_grid=str(self.cfg.composer.sampler.time_grid),
             known=known, reimagine=strengths, known_mask=mask, length=frames,
         )
         return run_generate(self.model, self.schedule, request, self.tracks, progress=progress)[0]
