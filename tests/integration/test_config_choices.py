@@ -16,7 +16,7 @@ from omegaconf.nodes import EnumNode
 
 from jen_composer.core.config import compose, from_container, to_container
 from jen_composer.core.config.loader import schema
-from jen_composer.core.config.options import Bottleneck, ClapBackend, choices
+from jen_composer.core.config.options import Bottleneck, ClapBackend, LrScheduler, choices
 from jen_composer.core.config.runinfo import run_id
 from jen_composer.core.errors import ConfigError
 
@@ -93,6 +93,8 @@ def test_saved_configs_hold_plain_strings(repo_root: Path) -> None:
 def test_lower_layer_registries_match_the_options() -> None:
     from jen_composer.metrics.clap import BACKENDS
     from jen_composer.models.autoencoder.bottleneck import BOTTLENECKS
+    from jen_composer.training.optim import SCHEDULERS
 
     assert set(BOTTLENECKS) == set(choices(Bottleneck))
+    assert set(SCHEDULERS) == set(choices(LrScheduler))
     assert {*BACKENDS, "none"} == set(choices(ClapBackend))  # none: no CLAP scoring during training
