@@ -19,13 +19,14 @@ from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig
 
 from jen_composer.core.config import run_dir, write_run_files
+from jen_composer.core.config.options import RunTask, choices
 from jen_composer.core.errors import ConfigError
 from jen_composer.training.checkpoint_io import AtomicCheckpointIO, EmbedRunInfo
 from jen_composer.training.checkpointing import build_checkpoint_callbacks
 from jen_composer.training.loggers import build_logger
 from jen_composer.training.progress import StepProgressBar
 
-TASKS = ("autoencoder", "composer")
+TASKS = choices(RunTask)
 
 
 @dataclass
