@@ -40,6 +40,13 @@ def test_validation_loss_per_task_mode_and_curriculum_logged(trained) -> None:
         assert name in columns
     stage = [float(r["curriculum/stage1"]) for r in rows if r.get("curriculum/stage1")]
     assert len(stage) >= 3  # logged every step
+    steps = [r for r in rows if r.get("tasks/generated_step")]  # what was really sampled, per step
+    assert steps
+    for r in steps:
+        shares = sum(float(v) for k, v in r.items() if k.startswith("tasks/share_") and k.endswith("_step") and v)
+        counts = sum(float(r[f"tasks/{role}_step"]) for role in ("generated", "kept", "absent"))
+        assert shares == pytest.approx(1.0) and counts == pytest.approx(4.0)  # k = 4 tracks per sample
+        assert 1.0 <= float(r["tasks/generated_step"]) <= 4.0
 
 
 def test_pipeline_from_checkpoint_generates_aligned_stems(trained) -> None:

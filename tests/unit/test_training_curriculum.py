@@ -38,8 +38,8 @@ def test_uniform_and_joint_only() -> None:
     ("timestep_vector", 1 / 27, 1.0),  # section 5.1 only
     ("curriculum", None, 0.5),  # section 4.3 blended with 5.1
 ])
-def test_ablation_rows_task_mixtures(row: str, joint: float | None, paper_mix: float) -> None:
-    cfg = compose(f"experiments/ablations/{row}.yaml")
+def test_ablation_rows_task_mixtures(repo_root, row: str, joint: float | None, paper_mix: float) -> None:
+    cfg = compose(repo_root / f"experiments/ablations/{row}.yaml")
     mixture = task_mixture(cfg.curriculum, int(cfg.curriculum.ramp_steps), len(cfg.data.tracks))
     assert mixture.paper_mix == paper_mix
     shares = {tt.name: p for tt, p in mixture.type_probabilities().items()}
@@ -48,3 +48,11 @@ def test_ablation_rows_task_mixtures(row: str, joint: float | None, paper_mix: f
     else:
         assert cfg.curriculum.schedule == "progressive"
         assert shares["gen1_keep0_absent3"] == pytest.approx(0.5 / 27)  # absent tracks only come from 5.1
+
+
+@pytest.mark.parametrize("recipe", ["composer/tiny", "composer/bench", "composer/paper", "ablations/timestep_vector"])
+def test_docs_share_tables_are_the_commands_output(repo_root, recipe: str) -> None:
+    from jen_composer.cli.config_cmd import task_shares_markdown
+
+    table = task_shares_markdown(compose(repo_root / f"experiments/{recipe}.yaml"))
+    assert table in (repo_root / "docs/training.md").read_text(), f"rerun: jen-composer config experiments/{recipe}.yaml --task-shares"

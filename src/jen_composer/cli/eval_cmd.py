@@ -8,7 +8,7 @@ from pathlib import Path
 from jen_composer.core.config.evaluation import EvaluationConfig, ListeningTestConfig
 from jen_composer.core.errors import ConfigError
 
-_LT = ListeningTestConfig  # CLI defaults come from the config schema (one place)
+_LT = ListeningTestConfig  # the defaults of listening-test and rpr (one place)
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -14,11 +14,12 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from jen_composer.core.config.options import Split, choices
 from jen_composer.core.errors import ConfigError, DataError
 from jen_composer.core.io import atomic_write_json
 
 SPLITS_FILE = "splits.json"
-SPLIT_NAMES = ("train", "val", "test")
+SPLIT_NAMES = choices(Split)
 log = logging.getLogger(__name__)
 
 

@@ -20,7 +20,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
+from omegaconf import DictConfig
 
+from jen_composer.core.config.composer import SamplerConfig
 from jen_composer.core.errors import ConfigError
 from jen_composer.diffusion.samplers import SAMPLERS, TIME_GRIDS
 
@@ -46,13 +48,13 @@ class GenerationRequest:
     inpaint_resample: int = 0  # extra re-noise-and-redo passes per step for known_mask regions (RePaint)
 
     @classmethod
-    def from_config(cls, sampler_cfg: object, prompts: list[str], roles: Sequence[str] | Sequence[Sequence[str]],
+    def from_config(cls, sampler_cfg: SamplerConfig | DictConfig, prompts: list[str], roles: Sequence[str] | Sequence[Sequence[str]],
                     seed: int, **kwargs: object) -> GenerationRequest:
         """Sampler name, steps, guidance scales and eta from ``cfg.composer.sampler``."""
         c = sampler_cfg
-        base = {"sampler": c.name, "steps": c.steps, "text_guidance": c.text_guidance,  # type: ignore[attr-defined]
-                "stem_guidance": c.stem_guidance, "eta": c.eta, "time_grid": c.time_grid,  # type: ignore[attr-defined]
-                "inpaint_resample": c.inpaint_resample}  # type: ignore[attr-defined]
+        base = {"sampler": c.name, "steps": c.steps, "text_guidance": c.text_guidance,
+                "stem_guidance": c.stem_guidance, "eta": c.eta, "time_grid": c.time_grid,
+                "inpaint_resample": c.inpaint_resample}
         base.update(kwargs)
         return cls(prompts=list(prompts), roles=roles, seed=seed, **base)  # type: ignore[arg-type]
 

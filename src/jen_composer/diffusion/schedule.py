@@ -21,10 +21,11 @@ import torch
 from omegaconf import DictConfig
 
 from jen_composer.core.config.composer import DiffusionConfig
+from jen_composer.core.config.options import NoiseScheduleKind, Prediction, choices
 from jen_composer.core.errors import ConfigError
 
-SCHEDULES = ("linear", "cosine")
-PREDICTIONS = ("eps", "v")
+SCHEDULES = choices(NoiseScheduleKind)
+PREDICTIONS = choices(Prediction)
 
 
 def _raw_alpha_bar(kind: str, T: int) -> torch.Tensor:

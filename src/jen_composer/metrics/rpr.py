@@ -148,7 +148,7 @@ def compute_rpr(answers: Sequence[Mapping[str, str]], key: Mapping[str, Any], me
                 level: float = 0.95, bootstrap_samples: int = 2000, seed: int = 0) -> list[RprResult]:
     """RPR per non-reference system: the share of its comparisons it won against the reference."""
     if method not in ("wilson", "bootstrap"):
-        raise ConfigError(f"evaluation.listening.ci_method '{method}': expected wilson or bootstrap")
+        raise ConfigError(f"--ci '{method}': expected wilson or bootstrap")
     trials, reference = key["trials"], key["reference"]
     outcomes: dict[str, list[float]] = {s: [] for s in key["systems"] if s != reference}
     for row in answers:

@@ -18,9 +18,10 @@ from torch import nn
 from transformers import AutoTokenizer, ByT5Tokenizer, T5Config, T5EncoderModel
 
 from jen_composer.core.config.composer import TextEncoderConfig
+from jen_composer.core.config.options import TextEncoderKind, choices
 from jen_composer.core.errors import CheckpointError, ConfigError
 
-TEXT_KINDS = ("byt5_small", "flan_t5")
+TEXT_KINDS = choices(TextEncoderKind)
 _PROBE = "upbeat rock with bass and drums"
 _MIN_VOCAB = 200  # an empty offline T5Tokenizer reports ~104 (only its extra ids)
 

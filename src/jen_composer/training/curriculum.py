@@ -20,10 +20,12 @@ import math
 import lightning.pytorch as pl
 from omegaconf import DictConfig
 
+from jen_composer.core.config.options import CurriculumSchedule, choices
+from jen_composer.core.config.training import CurriculumConfig
 from jen_composer.core.errors import ConfigError
 from jen_composer.diffusion.tasks import TaskMixture, TaskType, task_types
 
-SCHEDULES = ("progressive", "uniform", "joint_only")
+SCHEDULES = choices(CurriculumSchedule)
 BUMP_WIDTH = 0.75  # in stages: how many neighbouring stages share the weight at any moment
 
 
@@ -47,7 +49,7 @@ def stage_probabilities(schedule: str, step: int, k: int, ramp_steps: int, min_p
     return [min_probability + free * w / total for w in weights]
 
 
-def task_mixture(cfg: DictConfig, step: int, k: int) -> TaskMixture:
+def task_mixture(cfg: CurriculumConfig | DictConfig, step: int, k: int) -> TaskMixture:
     """The training-task distribution at ``step`` for the ``curriculum`` config group."""
     probs = stage_probabilities(str(cfg.schedule), step, k, int(cfg.ramp_steps), float(cfg.min_probability))
     return TaskMixture(tuple(probs), float(cfg.paper_mix))
@@ -56,7 +58,7 @@ def task_mixture(cfg: DictConfig, step: int, k: int) -> TaskMixture:
 class CurriculumCallback(pl.Callback):
     """Publishes the step's `TaskMixture` to the module (``pl_module.tasks``) and logs its stage weights."""
 
-    def __init__(self, cfg: DictConfig, num_tracks: int) -> None:
+    def __init__(self, cfg: CurriculumConfig | DictConfig, num_tracks: int) -> None:
         self.cfg = cfg
         self.k = num_tracks
         task_mixture(cfg, 0, num_tracks)  # validate early

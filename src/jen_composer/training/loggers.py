@@ -11,11 +11,12 @@ from lightning.pytorch.loggers import CSVLogger, Logger, TensorBoardLogger, Wand
 from omegaconf import DictConfig
 
 from jen_composer.core.config import to_container
+from jen_composer.core.config.options import LoggerKind, choices
 from jen_composer.core.config.runinfo import git_info, run_id
 from jen_composer.core.errors import ConfigError
 from jen_composer.training.checkpointing import BEST_MONITOR
 
-LOGGER_KINDS = ("wandb", "csv", "tensorboard", "none")
+LOGGER_KINDS = choices(LoggerKind)
 
 
 def wandb_mode() -> str | None:

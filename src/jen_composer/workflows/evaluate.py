@@ -20,6 +20,7 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 
 from jen_composer.core.config.evaluation import EvaluationConfig
+from jen_composer.core.config.options import EvalTask, choices
 from jen_composer.core.errors import ConfigError, DataError
 from jen_composer.data.audio import read_audio, resample
 from jen_composer.data.index import list_song_dirs
@@ -33,7 +34,7 @@ from jen_composer.metrics.evaluate_audio import folder_reference
 from jen_composer.metrics.report import SystemResult, write_report
 from jen_composer.metrics.scoring import Scorer, load_probe, wants_clap
 
-TASKS = ("joint", "conditional", "conditional_swapped", "interactive")
+TASKS = choices(EvalTask)
 CONDITION_TRACKS = ("drums", "bass")
 
 

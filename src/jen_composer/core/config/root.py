@@ -9,6 +9,7 @@ from jen_composer.core.config.composer import ComposerConfig
 from jen_composer.core.config.composition import CompositionConfig
 from jen_composer.core.config.data import DataConfig
 from jen_composer.core.config.evaluation import EvaluationConfig
+from jen_composer.core.config.options import RunTask
 from jen_composer.core.config.training import CurriculumConfig, LoggerConfig, TrainerConfig
 
 # Keys that change what a run logs, evaluates or is called, not the weights it trains: excluded from
@@ -21,7 +22,7 @@ LOGGING_ONLY_KEYS: frozenset[str] = frozenset(
 @dataclass
 class RunConfig:
     name: str = "unnamed"
-    task: str = "composer"  # what `fit` trains: autoencoder | composer
+    task: RunTask = RunTask.composer  # what `fit` trains
     tags: list[str] = field(default_factory=list)
     notes: str = ""
     seed: int = 0

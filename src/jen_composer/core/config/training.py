@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from jen_composer.core.config.options import CurriculumSchedule, LoggerKind, LrScheduler
+
 
 def _betas() -> list[float]:
     return [0.9, 0.95]
@@ -18,7 +20,7 @@ class OptimizerConfig:
     lr: float = 3e-5  # paper
     betas: list[float] = field(default_factory=_betas)  # paper (0.9, 0.95)
     weight_decay: float = 0.1  # paper
-    scheduler: str = "linear"  # linear (decay to 0 at max_steps, paper) | constant | cosine
+    scheduler: LrScheduler = LrScheduler.linear  # linear: decay to 0 at max_steps (paper)
     warmup_steps: int = 0
 
 
@@ -47,7 +49,7 @@ class TrainerConfig:
 class CurriculumConfig:
     """The training-task distribution (see training.curriculum and docs/training.md)."""
 
-    schedule: str = "progressive"  # section 4.3 stage weights over time: progressive (paper) | uniform | joint_only
+    schedule: CurriculumSchedule = CurriculumSchedule.progressive  # section 4.3 stage weights over time
     ramp_steps: int = 1000  # steps over which harder stages gain weight
     min_probability: float = 0.05  # easier stages keep at least this share
     paper_mix: float = 0.5  # share of samples drawn from section 5.1's tasks; the rest from the stage draw
@@ -64,7 +66,7 @@ class PreviewConfig:
 
 @dataclass
 class LoggerConfig:
-    kind: str = "csv"  # wandb | csv | tensorboard | none
+    kind: LoggerKind = LoggerKind.csv
     project: str = "jen-composer"
     entity: str = ""
     group: str = ""  # W&B run group (the ablation runner sets it to the manifest's title)

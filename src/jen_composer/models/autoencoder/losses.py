@@ -11,6 +11,8 @@ from omegaconf import DictConfig
 from torch import nn
 from torch.nn import functional as F
 
+from jen_composer.core.config.autoencoder import AutoencoderConfig
+
 
 def mrstft(fft_sizes: list[int], sample_rate: int | None = None, mel_bins: int | None = None) -> nn.Module:
     """auraloss multi-resolution STFT loss (spectral convergence + log magnitude), hop = n_fft / 4."""
@@ -33,7 +35,7 @@ def mel_fft_sizes(fft_sizes: list[int], mel_bins: int) -> list[int]:
 class ReconstructionLoss(nn.Module):
     """``forward(recon, target, kl) -> dict`` with ``loss`` and each weighted term for logging."""
 
-    def __init__(self, cfg: DictConfig) -> None:
+    def __init__(self, cfg: AutoencoderConfig | DictConfig) -> None:
         super().__init__()
         self.cfg = cfg
         self.stft = mrstft(list(cfg.stft_fft_sizes))

@@ -21,11 +21,13 @@ def as_autoencoder_config(cfg: AutoencoderConfig | DictConfig | dict[str, Any]) 
     try:
         return OmegaConf.merge(OmegaConf.structured(AutoencoderConfig), cfg)  # type: ignore[return-value]
     except Exception as exc:  # omegaconf raises several types; give one clear line
-        raise ConfigError(f"autoencoder config: {str(exc).splitlines()[0]}") from None
+        key = getattr(exc, "full_key", "")
+        where = f"autoencoder.{key}" if key else "autoencoder config"
+        raise ConfigError(f"{where}: {str(exc).splitlines()[0]}") from None
 
 
 def config_dict(cfg: DictConfig) -> dict[str, Any]:
-    return OmegaConf.to_container(cfg, resolve=True)  # type: ignore[return-value]
+    return OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)  # type: ignore[return-value]
 
 
 class WaveformVAE(NormalisedAutoencoder):

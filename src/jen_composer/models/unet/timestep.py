@@ -7,9 +7,10 @@ import math
 import torch
 from torch import nn
 
+from jen_composer.core.config.options import TimestepMode, choices
 from jen_composer.core.errors import ConfigError
 
-TIMESTEP_MODES = ("vector", "shared")
+TIMESTEP_MODES = choices(TimestepMode)
 
 
 def sinusoidal_embedding(t: torch.Tensor, dim: int, max_period: float = 10000.0) -> torch.Tensor:
