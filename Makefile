@@ -11,7 +11,7 @@ export WANDB_MODE ?= offline
 export PYTHONUNBUFFERED := 1
 LINT_PATHS := $(wildcard src tests benchmarks)  # only the folders this checkout has
 
-.PHONY: help install system-deps demo test test-all test-gpu lint format bench clean
+.PHONY: help install system-deps demo bundle test test-all test-gpu lint format bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -33,6 +33,9 @@ $(STAMP): pyproject.toml
 
 demo: install  ## render the benchmark, train tiny models, generate stems (the main job, CPU, offline)
 	$(VENV)/bin/jen-composer demo
+
+bundle: install  ## rebuild the bundled pretrained weights + manifest from scratch (bench recipe: renders 300 songs, trains both models)
+	$(VENV)/bin/jen-composer bundle --retrain --recipe bench
 
 test: install  ## fast test suite (not slow, not gpu)
 	$(PY) -m pytest -q -p no:cacheprovider

@@ -27,3 +27,4 @@ def time_call(fn: Callable[[], object], repeats: int = 3, warmup: int = 1) -> fl
         times.append(time.perf_counter() - start)
     times.sort()
     return times[len(times) // 2]
+

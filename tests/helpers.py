@@ -35,3 +35,35 @@ def tiny_autoencoder_overrides(songs: Path, out: Path) -> list[str]:
         "trainer.accelerator=cpu", "trainer.devices=1", "trainer.strategy=auto", "trainer.precision=32-true",
         "trainer.progress_bar=false", "logger.kind=csv", f"output_root={out}",
     ]
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+def page_media(page: Path) -> dict[str, list]:
+    """Open an HTML file from disk in headless Chromium; every player's (error code, duration), every
+    image's (loaded, width), the score cells and the title."""
+    import os
+
+    import pytest
+
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: the browser test cannot run")
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        tab = browser.new_page()
+        tab.goto(page.resolve().as_uri())
+        tab.wait_for_function("[...document.querySelectorAll('audio')].every(a => a.readyState >= 1 || a.error)",
+                              timeout=60000)
+        tab.wait_for_function("[...document.querySelectorAll('img')].every(i => i.complete)", timeout=60000)
+        out = {
+            "audio": tab.evaluate("[...document.querySelectorAll('audio')].map(a => [a.error ? a.error.code : 0, a.duration])"),
+            "images": tab.evaluate("[...document.querySelectorAll('img')].map(i => [i.complete, i.naturalWidth])"),
+            "cells": tab.evaluate("[...document.querySelectorAll('[data-testid=scores] td')].map(c => c.textContent)"),
+            "title": [tab.title()],
+        }
+        browser.close()
+    return out

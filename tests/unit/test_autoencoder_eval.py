@@ -11,7 +11,7 @@ import torch
 
 from jen_composer.core.config import compose
 from jen_composer.core.config.autoencoder import AutoencoderConfig
-from jen_composer.data.spectrogram import spectrogram_image
+from jen_composer.data.spectrogram import spectrogram_figure
 from jen_composer.models.autoencoder import WaveformVAE
 from jen_composer.models.autoencoder.evaluate import evaluate_reconstruction
 from jen_composer.training.media import log_audio, log_image
@@ -41,7 +41,7 @@ def test_media_goes_to_files_without_a_logger(tmp_path: Path) -> None:
     [wav] = log_audio(FakeTrainer(), "val/audio", wave, 8000, step=3)
     data, sr = sf.read(wav)
     assert sr == 8000 and data.shape == (800, 2)
-    image = spectrogram_image([wave, wave])
+    image = spectrogram_figure({"target": wave, "reconstruction": wave}, 8000)
     assert image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3
     [png] = log_image(FakeTrainer(), "val/spec", image, step=3)
     assert Path(png).is_file() and Path(png).name == "val_spec_step0000003.png"

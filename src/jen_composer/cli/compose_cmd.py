@@ -20,7 +20,7 @@ _ACTIONS = ("generate", "keep", "unkeep", "imports", "rounds", "undo", "export")
 def register(sub: argparse._SubParsersAction) -> None:
     d = CompositionConfig()
     p = sub.add_parser("compose", help="co-compose multi-track music: generate, keep, regenerate, export")
-    p.add_argument("--ckpt", required=True, help="composer checkpoint")
+    p.add_argument("--ckpt", help="composer checkpoint (default: the bundled weights)")
     p.add_argument("--prompt", help="text prompt (required for a new session)")
     p.add_argument("--session", metavar="DIR", help=f"session folder to create or reopen (default: {d.sessions_root}/<time>)")
     p.add_argument("--generate", choices=["all", "unkept"], help="first round: all tracks, or the unkept ones")
@@ -66,10 +66,11 @@ def _open_or_create(args: argparse.Namespace, engine, cfg: CompositionConfig):  
 def run(args: argparse.Namespace) -> int:
     from jen_composer.cli.compose_loop import interactive, run_command
     from jen_composer.core.errors import JenComposerError
+    from jen_composer.inference.bundle import checkpoint_or_bundle
     from jen_composer.inference.engine import load_engine
 
     cfg = CompositionConfig()
-    engine = load_engine(args.ckpt)
+    engine = load_engine(checkpoint_or_bundle(args.ckpt))
     session = _open_or_create(args, engine, cfg)
     print(f"session: {session.root}")
 

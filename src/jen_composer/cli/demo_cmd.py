@@ -15,15 +15,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from jen_composer.workflows.demo import run_demo
+    from jen_composer.workflows.demo_scores import PASS
 
     result = run_demo(overrides=args.overrides, ae_overrides=args.ae)
     total = sum(result.seconds.values())
     stages = ", ".join(f"{k} {v:.0f} s" for k, v in result.seconds.items())
-    print(f"\n== demo finished in {total:.0f} s ({stages})")
-    print(f"   data:              {result.data_root}")
-    print(f"   autoencoder:       {result.autoencoder}")
-    print(f"   composer:          {result.composer_checkpoint}")
+    print(f"\n== demo finished in {total:.0f} s ({stages}); this machine: {result.gflops:.0f} GFLOP/s")
+    print(f"   short training runs: {result.autoencoder} (autoencoder), {result.composer_checkpoint} (composer)")
+    print(f"   music from the bundled weights ({result.bundle}):")
     for name, folder in result.samples.items():
-        print(f"   {name + ':':<18} {folder}/ (stems, mix.wav, spectrogram.png)")
-    print(f"   metrics:           {result.metrics_file}")
+        print(f"   {name + ':':<24} {folder}/")
+    passed = sum(r[PASS] == "yes" for r in result.scores)
+    print(f"   scores: {passed} of {len(result.scores)} beat every control ({result.page.parent / 'scores.json'})")
+    print(f"\n   results page: {result.page}")
+    print(f"   open it with:  xdg-open {result.page}   (or file://{result.page.resolve()})")
     return 0

@@ -7,12 +7,12 @@ import argparse
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("evaluate", help="generate from a composer checkpoint and write the paper's tables + plots")
-    p.add_argument("--ckpt", required=True, help="composer checkpoint (.ckpt written by `fit`)")
+    p.add_argument("--ckpt", help="composer checkpoint (.ckpt written by `fit`; default: the bundled weights)")
     p.add_argument("--split", help="songs to evaluate on (default: evaluation.split)")
     p.add_argument("--tasks", help="comma-separated: joint,conditional,conditional_swapped,interactive (default: evaluation.tasks)")
     p.add_argument("--clips", type=int, help="number of songs (default: evaluation.num_clips)")
     p.add_argument("--seeds", help="comma-separated seeds (default: evaluation.seeds)")
-    p.add_argument("--out", help="output folder (default: <run folder>/evaluation)")
+    p.add_argument("--out", help="output folder (default: <run folder>/evaluation, or runs/bundle/evaluation)")
     p.add_argument("overrides", nargs="*", metavar="key=value", help="evaluation.* overrides, e.g. evaluation.clap.backend=laion")
     p.set_defaults(func=run)
 
@@ -24,9 +24,10 @@ def run(args: argparse.Namespace) -> int:
     from jen_composer.core.config import from_container
     from jen_composer.core.config.loader import merge_checked, parse_overrides
     from jen_composer.core.errors import ConfigError
+    from jen_composer.inference.bundle import checkpoint_or_bundle
     from jen_composer.workflows.evaluate import evaluate_checkpoint
 
-    ckpt = Path(args.ckpt)
+    ckpt = Path(checkpoint_or_bundle(args.ckpt))
     cfg = from_container(read_composer_checkpoint(ckpt)[CHECKPOINT_KEY]["config"], f"{ckpt} (embedded config)")
     extra = parse_overrides(args.overrides)
     if set(extra) - {"evaluation"}:
@@ -40,7 +41,8 @@ def run(args: argparse.Namespace) -> int:
     if args.seeds:
         e.seeds = [int(s) for s in args.seeds.split(",")]
     tasks = args.tasks.split(",") if args.tasks else None
-    out = Path(args.out) if args.out else ckpt.parent.parent / "evaluation"
+    default_out = ckpt.parent.parent / "evaluation" if args.ckpt else Path("runs/bundle/evaluation")
+    out = Path(args.out) if args.out else default_out
     rows, paths = evaluate_checkpoint(ckpt, out, overrides=e, tasks=tasks)
     print(paths["markdown"].read_text())
     for key, path in paths.items():

@@ -12,6 +12,7 @@ from jen_composer.cli import (
     accept_cmd,
     autoencoder_cmd,
     bench_cmd,
+    bundle_cmd,
     compose_cmd,
     config_cmd,
     data_cmd,
@@ -23,12 +24,13 @@ from jen_composer.cli import (
     studio_cmd,
 )
 from jen_composer.cli.common import USAGE_EXIT_CODE, Parser
+from jen_composer.cli.console import quiet_known_noise
 from jen_composer.core.errors import JenComposerError
 
 BROKEN_PIPE_EXIT_CODE = 141  # what a shell reports for a process ended by SIGPIPE
 # Explicit list (no string factories): a command appears here only once it works.
 COMMANDS = [demo_cmd, config_cmd, data_cmd, fit_cmd, autoencoder_cmd, compose_cmd, studio_cmd, evaluate_cmd, eval_cmd, scores_cmd, ablate_cmd,
-            accept_cmd, bench_cmd]
+            accept_cmd, bench_cmd, bundle_cmd]
 
 
 def build_parser() -> Parser:
@@ -43,6 +45,7 @@ def build_parser() -> Parser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    quiet_known_noise()
     try:
         return int(args.func(args) or 0)
     except JenComposerError as exc:

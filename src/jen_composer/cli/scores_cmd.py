@@ -20,6 +20,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, type=Path, help="folder for validation.md and validation.json")
     p.add_argument("--songs", type=int, default=0, help="use the first N held-out songs (default: all)")
     p.add_argument("--bootstrap", type=int, default=2000, help="bootstrap resamples for the 95%% intervals")
+    p.add_argument("--seconds", type=float, default=None,
+                   help="score each song's first N seconds (default: evaluation.clip_seconds; 0 = whole song)")
+    p.add_argument("--workers", type=int, default=1, help="processes scoring songs (default: 1)")
     p.add_argument("--config", default=None, help="experiment YAML whose evaluation/data groups to use")
     p.add_argument("overrides", nargs="*", metavar="key=value",
                    help="e.g. evaluation.probe.path=runs/probe/probe.pt evaluation.fit.pitch_tracker=crepe")
@@ -51,7 +54,9 @@ def run_validate(args: argparse.Namespace) -> int:
     from jen_composer.metrics.validation import validate_scores
 
     ev, data, root = _configs(args)
-    paths = validate_scores(root, args.out, ev, data, songs=args.songs, bootstrap=args.bootstrap)
+    seconds = ev.clip_seconds if args.seconds is None else args.seconds
+    paths = validate_scores(root, args.out, ev, data, songs=args.songs, bootstrap=args.bootstrap, seconds=seconds,
+                            workers=args.workers)
     print(paths["markdown"].read_text(), end="")
     print(f"wrote {paths['markdown']} and {paths['json']}")
     return 0

@@ -43,6 +43,14 @@ def composer_from_checkpoint(path: str | Path, use_ema: bool = True) -> tuple[Co
     return model.eval(), cfg
 
 
+def _autoencoder_path(checkpoint: Path, configured: str) -> str:
+    """The configured autoencoder; a relative one that exists beside the checkpoint (a bundle) wins."""
+    beside = checkpoint.parent / configured
+    if configured and not Path(configured).is_absolute() and beside.is_dir():
+        return str(beside)
+    return configured
+
+
 class ComposerPipeline:
     """Satisfies `composition.engine.Engine`."""
 
@@ -57,7 +65,7 @@ class ComposerPipeline:
     @classmethod
     def from_checkpoint(cls, path: str | Path, use_ema: bool = True, autoencoder: str | None = None) -> ComposerPipeline:
         model, cfg = composer_from_checkpoint(path, use_ema)
-        ae_path = autoencoder or str(cfg.composer.autoencoder)
+        ae_path = autoencoder or _autoencoder_path(Path(path), str(cfg.composer.autoencoder))
         if not ae_path:
             raise CheckpointError(f"{path}: its config has no composer.autoencoder to decode with; pass one explicitly")
         ae = load_autoencoder(ae_path)
@@ -122,6 +130,7 @@ class ComposerPipeline:
             prompts=[prompt], roles=roles, sampler=sampler, steps=int(steps), text_guidance=float(text_guidance),
             stem_guidance=float(stem_guidance), eta=float(self.cfg.composer.sampler.eta), seed=int(seed),
             time_grid=str(self.cfg.composer.sampler.time_grid),
+            inpaint_resample=int(self.cfg.composer.sampler.inpaint_resample),
             known=known, reimagine=strengths, known_mask=mask, length=frames,
         )
         return run_generate(self.model, self.schedule, request, self.tracks, progress=progress)[0]

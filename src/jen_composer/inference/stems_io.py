@@ -6,14 +6,14 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-import torch
 from PIL import Image
 
-from jen_composer.data.spectrogram import spectrogram_image
+from jen_composer.data.spectrogram import spectrogram_figure
 
 
-def write_stems(folder: Path, stems: dict[str, np.ndarray], sample_rate: int, kept: set[str] | None = None) -> dict[str, Path]:
-    """`<track>.wav` (or `<track>_kept.wav`), `mix.wav` (peak-safe sum) and `spectrogram.png`."""
+def write_stems(folder: Path, stems: dict[str, np.ndarray], sample_rate: int, kept: set[str] | None = None,
+                title: str = "") -> dict[str, Path]:
+    """`<track>.wav` (or `<track>_kept.wav`), `mix.wav` (peak-safe sum) and a labelled `spectrogram.png`."""
     folder.mkdir(parents=True, exist_ok=True)
     kept = kept or set()
     paths: dict[str, Path] = {}
@@ -27,7 +27,8 @@ def write_stems(folder: Path, stems: dict[str, np.ndarray], sample_rate: int, ke
         mix = mix / peak * 0.99
     paths["mix"] = folder / "mix.wav"
     sf.write(paths["mix"], mix.T, sample_rate)
-    rows = [torch.from_numpy(np.asarray(w, np.float32)) for w in [*stems.values(), mix]]
     paths["spectrogram"] = folder / "spectrogram.png"
-    Image.fromarray(spectrogram_image(rows)).save(paths["spectrogram"])
+    roles = {name: "kept" if name in kept else "generated" for name in stems}
+    image = spectrogram_figure({**stems, "mix": mix}, sample_rate, roles, title)
+    Image.fromarray(image).save(paths["spectrogram"])
     return paths

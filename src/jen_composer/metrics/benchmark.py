@@ -37,6 +37,12 @@ def split_songs(root: Path, split: str, seed: int, test_fraction: float, val_fra
     return sorted(splits[split])
 
 
+def song_labels_of(folder: Path, tracks: Sequence[str]) -> dict[str, Any]:
+    """A song folder's tags and labels, without reading its audio."""
+    meta = read_meta(folder, list(tracks))
+    return song_labels(meta.tags, meta.labels)
+
+
 def load_song(root: Path, song: str, tracks: Sequence[str], sample_rate: int) -> Song:
     """One song's gain-scaled mono stems and labels (a missing stem is an error naming the file)."""
     folder = Path(root) / song

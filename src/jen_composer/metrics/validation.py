@@ -11,6 +11,7 @@ from a control when the paired bootstrap 95% interval of mean(real - control) ov
 from __future__ import annotations
 
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from jen_composer.core.config.data import DataConfig
 from jen_composer.core.config.evaluation import EvaluationConfig
 from jen_composer.core.io import atomic_write_json
 from jen_composer.metrics import controls
-from jen_composer.metrics.benchmark import Song, load_song, split_songs
+from jen_composer.metrics.benchmark import Song, load_song, song_labels_of, split_songs
 from jen_composer.metrics.clip_scores import ClipAudio, clip_scores
 from jen_composer.metrics.fad import EmbeddingStats, embed_all, frechet_distance, mel_embedder
 from jen_composer.metrics.scoring import load_probe, pitch_fit
@@ -83,61 +84,92 @@ def paired_rows(scores: dict[str, list[dict[str, float]]], samples: int, seed: i
 
 def fad_rows(emb: dict[str, list[np.ndarray]], ref: EmbeddingStats, samples: int, seed: int,
              name: str) -> dict[str, Any]:
-    """FAD of the real set and of each control set against ``ref``, bootstrapped over songs (paired)."""
+    """FAD of the real set and of each control set against ``ref``, bootstrapped over songs (paired;
+    at most 500 resamples: each costs a matrix square root per set)."""
     rng = np.random.default_rng(seed)
     n = len(emb["real"])
-    fad = lambda x, i: frechet_distance(EmbeddingStats.from_embeddings(np.stack([x[j] for j in i])), ref)  # noqa: E731
+    sets = {c: np.stack(v) for c, v in emb.items()}
+    fad = lambda c, i: frechet_distance(EmbeddingStats.from_embeddings(sets[c][i]), ref)  # noqa: E731
     every = np.arange(n)
-    row: dict[str, Any] = {"score": name, "real": fad(emb["real"], every), "songs": n}
-    boots = [rng.integers(0, n, size=n) for _ in range(samples)]
+    boots = [rng.integers(0, n, size=n) for _ in range(min(samples, 500))]
+    real = np.array([fad("real", i) for i in boots])
+    row: dict[str, Any] = {"score": name, "real": fad("real", every), "songs": n}
     for control in CONTROLS:
-        d = np.array([fad(emb[control], i) - fad(emb["real"], i) for i in boots])
-        row[control] = {"mean": fad(emb[control], every), "diff": float(d.mean()),
-                        "low": float(np.percentile(d, 2.5)), "high": float(np.percentile(d, 97.5)), "pairs": n}
+        d = np.array([fad(control, i) for i in boots]) - real
+        row[control] = {"mean": fad(control, every), "diff": float(d.mean()), "low": float(np.percentile(d, 2.5)),
+                        "high": float(np.percentile(d, 97.5)), "pairs": n}
     return row
 
 
+def _cut(song: Song, samples: int) -> Song:
+    if samples <= 0:
+        return song
+    song.stems = {t: np.pad(w[:samples], (0, max(0, samples - len(w)))) for t, w in song.stems.items()}
+    return song
+
+
+def score_song(index: int, song_id: str, other_id: str, root: Path, ev: EvaluationConfig, data: DataConfig,
+               samples: int) -> tuple[dict[str, dict[str, dict[str, float]]], dict[str, dict[str, np.ndarray]]]:
+    """Scores and mix embeddings of one held-out song and its controls, per scenario and condition."""
+    sr, tracks = ev.coherence.sample_rate, list(data.tracks)
+    probe, pitch = load_probe(ev), pitch_fit(ev)
+    embed = probe.embed if probe is not None else mel_embedder()
+    rng = np.random.default_rng([ev.seed, index])
+    song = _cut(load_song(root, song_id, tracks, sr), samples)
+    other = _cut(load_song(root, other_id, tracks, sr), samples)
+    audio = {"real": song.stems, **{c: control_audio(song, other, c, ev, data.synth.soundfont, rng) for c in CONTROLS}}
+    scores: dict[str, dict[str, dict[str, float]]] = {sc: {} for sc in KEPT}
+    emb: dict[str, dict[str, np.ndarray]] = {sc: {} for sc in KEPT}
+    for scenario, kept in KEPT.items():
+        made = frozenset(t for t in tracks if t not in kept)
+        for c in audio:
+            stems = {t: (audio[c][t] if t in made else song.stems[t]) for t in tracks}
+            scores[scenario][c] = clip_scores(ClipAudio(song_id, stems, song.text, song.labels, made), ev, pitch, probe)
+            emb[scenario][c] = embed_all(embed, [_t(np.sum(np.stack(list(stems.values())), axis=0))], sr)[0].numpy()
+    return scores, emb
+
+
 def validate_scores(root: Path, out: Path, ev: EvaluationConfig, data: DataConfig, songs: int = 0,
-                    bootstrap: int = 2000) -> dict[str, Path]:
-    """Score held-out songs and their controls; write ``validation.md`` and ``validation.json`` in ``out``."""
+                    bootstrap: int = 2000, seconds: float = 0.0, workers: int = 1) -> dict[str, Path]:
+    """Score held-out songs (their first ``seconds``; 0 = whole) and their controls; write
+    ``validation.md`` and ``validation.json`` in ``out``."""
     start = time.time()
     sr, tracks = ev.coherence.sample_rate, list(data.tracks)
     split = (data.split_seed, data.test_fraction, data.val_fraction)
     test_ids = split_songs(root, "test", *split)
     test_ids = test_ids[:songs] if songs > 0 else test_ids
     all_ids = sorted({*split_songs(root, "train", *split), *split_songs(root, "val", *split), *test_ids})
-    probe, pitch = load_probe(ev), pitch_fit(ev)
-    embed = probe.embed if probe is not None else mel_embedder()
-    tempi = {s: float(load_song(root, s, tracks[:1], sr).labels["tempo"]) for s in all_ids}
+    probe = load_probe(ev)  # fail early on a bad probe file
+    tempi = {s: float(song_labels_of(root / s, tracks)["tempo"]) for s in all_ids}
     rng = np.random.default_rng(ev.seed)
+    others = [controls.foreign_song(s, tempi, rng) for s in test_ids]
+    samples = int(round(seconds * sr))
+    job = partial(score_song, root=root, ev=ev, data=data, samples=samples)
+    bar = partial(tqdm, desc="validate", unit="song", total=len(test_ids))
+    if workers > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(workers) as pool:
+            results = list(bar(pool.map(job, range(len(test_ids)), test_ids, others)))
+    else:
+        results = [job(i, s, o) for i, s, o in bar(zip(range(len(test_ids)), test_ids, others))]
     names = ["real", *CONTROLS]
-    scores = {sc: {c: [] for c in names} for sc in KEPT}
-    emb = {sc: {c: [] for c in names} for sc in KEPT}
-    for song_id in tqdm(test_ids, desc="validate", unit="song"):
-        song = load_song(root, song_id, tracks, sr)
-        other = load_song(root, controls.foreign_song(song_id, tempi, rng), tracks, sr)
-        audio = {"real": song.stems, **{c: control_audio(song, other, c, ev, data.synth.soundfont, rng)
-                                       for c in CONTROLS}}
-        for scenario, kept in KEPT.items():
-            made = frozenset(t for t in tracks if t not in kept)
-            for c in names:
-                stems = {t: (audio[c][t] if t in made else song.stems[t]) for t in tracks}
-                clip = ClipAudio(song_id, stems, song.text, song.labels, made)
-                scores[scenario][c].append(clip_scores(clip, ev, pitch, probe))
-                mix = np.sum(np.stack(list(stems.values())), axis=0)
-                emb[scenario][c].append(embed_all(embed, [_t(mix)], sr)[0].numpy())
+    scores = {sc: {c: [r[0][sc][c] for r in results] for c in names} for sc in KEPT}
+    emb = {sc: {c: [r[1][sc][c] for r in results] for c in names} for sc in KEPT}
+    embed = probe.embed if probe is not None else mel_embedder()
     ref_ids = split_songs(root, "train", *split)[:REFERENCE_SONGS]
-    ref_mix = [_t(np.sum(np.stack(list(load_song(root, s, tracks, sr).stems.values())), axis=0)) for s in ref_ids]
+    ref_mix = [_t(np.sum(np.stack(list(_cut(load_song(root, s, tracks, sr), samples).stems.values())), axis=0))
+               for s in ref_ids]
     ref = EmbeddingStats.from_embeddings(embed_all(embed, ref_mix, sr))
     fad_name = f"fad_mix ({'probe' if probe is not None else 'mel'} embedding)"
     result = {sc: [*paired_rows(scores[sc], bootstrap, ev.seed), fad_rows(emb[sc], ref, bootstrap, ev.seed, fad_name)]
               for sc in KEPT}
-    meta = {"data": str(root), "songs": len(test_ids), "reference_songs": len(ref_ids), "bootstrap": bootstrap,
-            "probe": probe.sha256 if probe is not None else None, "pitch_tracker": ev.fit.pitch_tracker,
-            "seconds": round(time.time() - start, 1), "kept": {k: list(v) for k, v in KEPT.items()}}
+    meta = {"data": str(root), "songs": len(test_ids), "seconds_per_song": seconds or "whole",
+            "reference_songs": len(ref_ids), "bootstrap": bootstrap, "probe": probe.sha256 if probe is not None else None,
+            "pitch_tracker": ev.fit.pitch_tracker, "wall_seconds": round(time.time() - start, 1),
+            "kept": {k: list(v) for k, v in KEPT.items()}, "foreign": dict(zip(test_ids, others))}
     out.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(out / "validation.json", {"meta": meta, "rows": result,
-                                                "per_song": {sc: {c: v for c, v in d.items()} for sc, d in scores.items()}})
+    atomic_write_json(out / "validation.json", {"meta": meta, "rows": result, "per_song": scores})
     return {"markdown": write_validation(out / "validation.md", result, meta), "json": out / "validation.json"}
 
 

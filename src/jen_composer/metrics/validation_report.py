@@ -20,8 +20,9 @@ def _cell(c: dict[str, Any]) -> str:
 
 def validation_markdown(rows: dict[str, list[dict[str, Any]]], meta: dict[str, Any]) -> str:
     head = ["score", "real", *(CONTROL_TITLES[c] for c in CONTROL_TITLES), "songs"]
-    out = [f"Held-out songs: {meta['songs']} from {meta['data']}; {meta['bootstrap']} bootstrap resamples; "
-           f"probe: {meta['probe'] or 'none'}; pitch tracker: {meta['pitch_tracker']}; {meta['seconds']:.0f} s.",
+    out = [f"Held-out songs: {meta['songs']} from {meta['data']} (seconds per song: {meta['seconds_per_song']}); "
+           f"{meta['bootstrap']} bootstrap resamples; probe: {meta['probe'] or 'none'}; pitch tracker: "
+           f"{meta['pitch_tracker']}; wall time {meta['wall_seconds']:.0f} s.",
            "Each control cell: control mean: mean(real - control) [95% interval] and whether the interval "
            "excludes 0 (FAD: control - real, since lower is better).", ""]
     for scenario, items in rows.items():

@@ -17,7 +17,7 @@ from omegaconf import DictConfig
 from jen_composer.core.checkpoints import embedded_info
 from jen_composer.core.config import to_container
 from jen_composer.core.errors import ConfigError
-from jen_composer.data.spectrogram import spectrogram_image
+from jen_composer.data.spectrogram import spectrogram_figure
 from jen_composer.models.autoencoder.chunking import pad_to_multiple
 from jen_composer.models.autoencoder.discriminator import (
     MultiScaleSTFTDiscriminator,
@@ -154,7 +154,8 @@ class AutoencoderModule(pl.LightningModule):
         sr, step = self.model.sample_rate, self.global_step
         log_audio(self.trainer, "val/audio_target", target, sr, step)
         log_audio(self.trainer, "val/audio_reconstruction", recon, sr, step)
-        log_image(self.trainer, "val/spectrogram_target_vs_reconstruction", spectrogram_image([target, recon]), step)
+        image = spectrogram_figure({"target": target, "reconstruction": recon}, sr, title=f"step {step}")
+        log_image(self.trainer, "val/spectrogram_target_vs_reconstruction", image, step)
 
     def on_validation_epoch_end(self) -> None:
         """Refresh the latent statistics from training data so every checkpoint carries current ones."""

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import nn
 
 from jen_composer.models.frozen import frozen_modules
+
+SHADOW = "shadow."
 
 
 class EMA(nn.Module):
@@ -15,14 +19,36 @@ class EMA(nn.Module):
 
     Frozen submodules (a pretrained text encoder) are shared with ``model``, not copied: their
     average is themselves, and a second copy would double their memory and checkpoint size.
+    The shadow is not a registered submodule, so Lightning's model summary and its "modules in
+    eval mode" check see only the trained model; its tensors still follow ``.to()`` and are saved
+    and loaded as ``<prefix>shadow.*`` like a submodule's.
     """
 
     def __init__(self, model: nn.Module, decay: float) -> None:
         super().__init__()
         self.decay = float(decay)
         shared = {id(m): m for m in frozen_modules(model).values()}
-        self.shadow = copy.deepcopy(model, shared).eval().requires_grad_(False)
+        object.__setattr__(self, "shadow", copy.deepcopy(model, shared).eval().requires_grad_(False))
         self.register_buffer("num_updates", torch.zeros((), dtype=torch.long))
+
+    def _apply(self, fn: Callable[[torch.Tensor], torch.Tensor], recurse: bool = True) -> EMA:  # type: ignore[override]
+        self.shadow._apply(fn)
+        return super()._apply(fn, recurse)
+
+    def _save_to_state_dict(self, destination: dict[str, Any], prefix: str, keep_vars: bool) -> None:
+        super()._save_to_state_dict(destination, prefix, keep_vars)
+        for key, value in self.shadow.state_dict(keep_vars=keep_vars).items():
+            destination[prefix + SHADOW + key] = value
+
+    def _load_from_state_dict(self, state_dict: dict[str, Any], prefix: str, local_metadata: dict, strict: bool,
+                              missing_keys: list[str], unexpected_keys: list[str], error_msgs: list[str]) -> None:
+        start = prefix + SHADOW
+        own = {k: v for k, v in state_dict.items() if not k.startswith(start)}
+        super()._load_from_state_dict(own, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)
+        shadow = {k[len(start):]: v for k, v in state_dict.items() if k.startswith(start)}
+        result = self.shadow.load_state_dict(shadow, strict=False)
+        missing_keys.extend(start + k for k in result.missing_keys)
+        unexpected_keys.extend(start + k for k in result.unexpected_keys)
 
     @torch.no_grad()
     def update(self, model: nn.Module) -> None:

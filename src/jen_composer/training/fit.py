@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import lightning.pytorch as pl
-from lightning.pytorch.callbacks import Callback, LearningRateMonitor, RichProgressBar
+from lightning.pytorch.callbacks import Callback, LearningRateMonitor
 from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig
 
@@ -24,6 +24,7 @@ from jen_composer.core.errors import ConfigError
 from jen_composer.training.checkpoint_io import AtomicCheckpointIO, EmbedRunInfo
 from jen_composer.training.checkpointing import build_checkpoint_callbacks
 from jen_composer.training.loggers import build_logger
+from jen_composer.training.progress import StepProgressBar
 
 TASKS = choices(RunTask)
 
@@ -89,7 +90,7 @@ def _announce_resume(path: Path) -> None:
 def build_trainer(cfg: DictConfig, folder: Path, callbacks: list[Callback], manual_optimisation: bool) -> pl.Trainer:
     t = cfg.trainer
     best, periodic = build_checkpoint_callbacks(cfg, folder)
-    bars: list[Callback] = [RichProgressBar()] if t.progress_bar else []
+    bars: list[Callback] = [StepProgressBar(f"train {cfg.name}")] if t.progress_bar else []
     logger = build_logger(cfg, folder)
     lr: list[Callback] = [LearningRateMonitor(logging_interval="step")] if logger else []
     return pl.Trainer(
@@ -109,7 +110,7 @@ def build_trainer(cfg: DictConfig, folder: Path, callbacks: list[Callback], manu
         logger=logger,
         deterministic=bool(t.deterministic),
         callbacks=[best, periodic, EmbedRunInfo(cfg), *lr, *bars, *callbacks],
-        enable_progress_bar=bool(t.progress_bar),
+        enable_progress_bar=False,  # StepProgressBar instead: steps of max_steps, not batches of an epoch
         plugins=[AtomicCheckpointIO()],
         num_sanity_val_steps=0,
         use_distributed_sampler=False,  # the data module shards per rank and resumes mid-epoch itself

@@ -20,7 +20,7 @@ from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig
 from PIL import Image
 
-from jen_composer.data.spectrogram import spectrogram_image
+from jen_composer.data.spectrogram import spectrogram_figure
 from jen_composer.diffusion.generate import generate
 from jen_composer.diffusion.request import GenerationRequest
 from jen_composer.training.media import log_audio, log_image
@@ -106,7 +106,8 @@ class SamplePreviewCallback(pl.Callback):
         peak = float(mix.abs().max())
         mix = mix / peak * 0.95 if peak > 0.95 else mix
         sf.write(out / "mix.wav", mix.T.numpy(), sr)
-        image = spectrogram_image([*audio, mix])
+        marks = {t: "kept" if r == "keep" else "generated" for t, r in zip(tracks, roles, strict=True)}
+        image = spectrogram_figure({**dict(zip(tracks, audio, strict=True)), "mix": mix}, sr, marks, f"step {step}: {out.name}")
         Image.fromarray(image).save(out / "spectrogram.png")
         if rich_loggers:
             key = f"preview/{out.name}"

@@ -1,0 +1,42 @@
+"""`jen-composer bundle`: check the bundled pretrained weights, or rebuild them from scratch."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("bundle", help="verify the bundled weights (default engine of compose/studio/evaluate), or --retrain them")
+    p.add_argument("--retrain", action="store_true", help="train the recipe from scratch and rewrite the bundle + manifest")
+    p.add_argument("--recipe", default="bench", help="experiments/{autoencoder,composer}/RECIPE.yaml (default: bench)")
+    p.add_argument("--out", help="bundle folder to write (default: the package's own, jen_composer/assets/bundle)")
+    p.add_argument("--note", default="", help="a sentence recorded in the manifest (e.g. why this recipe)")
+    p.add_argument("--ae", action="append", default=[], metavar="key=value", help="autoencoder override (repeatable)")
+    p.add_argument("overrides", nargs="*", metavar="key=value", help="composer overrides")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from jen_composer.inference.bundle import BUNDLE_DIR, read_manifest, verify_bundle
+
+    out = Path(args.out) if args.out else BUNDLE_DIR
+    if args.retrain:
+        from jen_composer.workflows.bundle_retrain import retrain_bundle
+
+        argv = ["jen-composer", "bundle", "--retrain", "--recipe", args.recipe, *(f"--ae={o}" for o in args.ae)]
+        argv += [*(["--out", args.out] if args.out else []), *(["--note", args.note] if args.note else []), *args.overrides]
+        retrain_bundle(shlex.join(argv), args.recipe, out, ae_overrides=args.ae, overrides=args.overrides, note=args.note)
+    ckpt = verify_bundle(out)
+    m = read_manifest(out)
+    size = sum((out / rel).stat().st_size for rel in m["files"]) / 1e6
+    commit = m.get("commit") or {}
+    print(f"bundled weights: {out} ({size:.1f} MB, sha256 verified)")
+    print(f"   recipe:   {m.get('recipe')}" + (f"  -- {m['note']}" if m.get("note") else ""))
+    print(f"   command:  {m.get('command')}")
+    print(f"   commit:   {commit.get('sha')}{' (uncommitted changes)' if commit.get('dirty') else ''}")
+    print(f"   trained:  {m.get('training_seconds', {}).get('total')} s on {m.get('machine', {}).get('platform')}")
+    print(f"   composer: {ckpt}")
+    return 0

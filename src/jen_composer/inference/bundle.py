@@ -1,0 +1,89 @@
+"""The bundled pretrained weights: the default engine of `compose`, `studio` and `evaluate`.
+
+`jen_composer/assets/bundle/` holds a slim composer checkpoint (EMA weights in fp16 + the embedded
+config), the exported autoencoder it decodes with (`autoencoder/`) and `manifest.json`: the
+command, commit, configs and training time that made it, and the sha256 of every file. Each use
+verifies the checksums first. `jen-composer bundle --retrain` rebuilds it from scratch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from jen_composer.core.checkpoints import CHECKPOINT_KEY, read_composer_checkpoint
+from jen_composer.core.errors import CheckpointError
+from jen_composer.core.io import atomic_torch_save, atomic_write_json
+
+BUNDLE_DIR = Path(__file__).resolve().parents[1] / "assets" / "bundle"
+MANIFEST = "manifest.json"
+COMPOSER = "composer.ckpt"
+AUTOENCODER = "autoencoder"  # the composer's embedded `composer.autoencoder`, resolved beside the checkpoint
+REBUILD = "rebuild it with `jen-composer bundle --retrain`"
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_manifest(folder: Path = BUNDLE_DIR) -> dict[str, Any]:
+    path = folder / MANIFEST
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise CheckpointError(f"{path}: no bundled weights here; pass --ckpt, or {REBUILD}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CheckpointError(f"{path}: corrupt manifest ({exc}); {REBUILD}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("files"), dict) or COMPOSER not in data["files"]:
+        raise CheckpointError(f"{path}: manifest lists no '{COMPOSER}' with its sha256; {REBUILD}")
+    return data
+
+
+def verify_bundle(folder: Path = BUNDLE_DIR) -> Path:
+    """Check every file's sha256 against the manifest; return the composer checkpoint's path."""
+    for rel, expected in read_manifest(folder)["files"].items():
+        path = folder / rel
+        if not path.is_file():
+            raise CheckpointError(f"{path}: bundled file missing; {REBUILD}")
+        got = sha256(path)
+        if got != expected:
+            raise CheckpointError(f"{path}: sha256 {got[:16]}... does not match the manifest's {str(expected)[:16]}...: "
+                                  f"the bundled weights are damaged or were changed; {REBUILD}")
+    return folder / COMPOSER
+
+
+def checkpoint_or_bundle(ckpt: str | None) -> str:
+    """The checkpoint the user named, or the verified bundled one."""
+    return ckpt if ckpt else str(verify_bundle(BUNDLE_DIR))
+
+
+def slim_checkpoint(src: Path, dst: Path) -> None:
+    """EMA (else live) weights as fp16 ``model.*`` + the embedded config, decoding with ``AUTOENCODER``."""
+    ckpt = read_composer_checkpoint(src)
+    state = ckpt["state_dict"]
+    prefix = "ema.shadow." if any(k.startswith("ema.shadow.") for k in state) else "model."
+    weights = {"model." + k[len(prefix):]: (v.half() if v.is_floating_point() else v).clone()
+               for k, v in state.items() if k.startswith(prefix)}
+    info = dict(ckpt[CHECKPOINT_KEY])
+    info["config"] = {**info["config"], "composer": {**info["config"]["composer"], "autoencoder": AUTOENCODER}}
+    atomic_torch_save({"state_dict": weights, CHECKPOINT_KEY: info}, dst)
+
+
+def write_bundle(composer_ckpt: Path, autoencoder_dir: Path, out: Path, provenance: dict[str, Any]) -> Path:
+    """Write the bundle into ``out`` (checksums computed from what was written) and return the manifest path."""
+    from jen_composer.models.autoencoder import export_autoencoder, load_autoencoder
+
+    out.mkdir(parents=True, exist_ok=True)
+    slim_checkpoint(composer_ckpt, out / COMPOSER)
+    export_autoencoder(load_autoencoder(autoencoder_dir), out / AUTOENCODER)
+    files = sorted([out / COMPOSER, *(p for p in (out / AUTOENCODER).iterdir() if p.is_file())])
+    manifest = {**provenance, "files": {p.relative_to(out).as_posix(): sha256(p) for p in files}}
+    atomic_write_json(out / MANIFEST, manifest)
+    return out / MANIFEST
+

@@ -1,0 +1,77 @@
+"""Bundled weights: slim fp16 checkpoint + autoencoder + manifest, verified before every use."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from jen_composer.cli.main import main
+from jen_composer.core.errors import CheckpointError
+from jen_composer.inference import bundle
+from jen_composer.inference.pipeline import ComposerPipeline
+
+GEN = dict(seconds=1.0, seed=3, steps=2, sampler="ddim", text_guidance=1.0, stem_guidance=1.0)
+
+
+@pytest.fixture(scope="module")
+def made_bundle(tiny_composer_run, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    cfg, result = tiny_composer_run
+    out = tmp_path_factory.mktemp("bundle") / "bundle"
+    bundle.write_bundle(result.last_checkpoint, Path(cfg.composer.autoencoder), out, {"command": "test", "recipe": "toy"})
+    return out, result.last_checkpoint
+
+
+def test_bundle_is_self_contained_fp16_and_generates_like_its_source(made_bundle, one_thread) -> None:  # type: ignore[no-untyped-def]
+    out, source = made_bundle
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["command"] == "test" and set(manifest["files"]) == {"composer.ckpt", "autoencoder/config.json",
+                                                                         "autoencoder/model.safetensors"}
+    ckpt = bundle.verify_bundle(out)
+    state = torch.load(ckpt, map_location="cpu", weights_only=True)["state_dict"]
+    assert {v.dtype for v in state.values() if v.is_floating_point()} == {torch.float16}
+    assert ckpt.stat().st_size < 0.4 * source.stat().st_size  # no optimiser state, no live copy, half precision
+    slim, full = ComposerPipeline.from_checkpoint(ckpt), ComposerPipeline.from_checkpoint(source)
+    assert slim.autoencoder.checksum() == full.autoencoder.checksum()  # decodes with the copy beside it
+    a, b = slim.generate("a bright pop song", {}, ["bass", "melody"], **GEN), full.generate("a bright pop song", {}, ["bass", "melody"], **GEN)
+    for track in a:
+        assert np.abs(a[track] - b[track]).max() < 0.05 * (np.abs(b[track]).max() + 1e-3)
+
+
+def test_damaged_bundle_is_one_line_error_before_use(made_bundle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    out, _ = made_bundle
+    damaged = tmp_path / "bundle"
+    shutil.copytree(out, damaged)
+    data = bytearray((damaged / "composer.ckpt").read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (damaged / "composer.ckpt").write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match="sha256 .* does not match the manifest"):
+        bundle.verify_bundle(damaged)
+    monkeypatch.setattr(bundle, "BUNDLE_DIR", damaged)
+    assert main(["compose", "--prompt", "x", "--generate", "all", "--session", str(tmp_path / "s")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "composer.ckpt" in err and "bundle --retrain" in err
+    assert not (tmp_path / "s").exists()
+    (damaged / "manifest.json").unlink()
+    with pytest.raises(CheckpointError, match="no bundled weights"):
+        bundle.verify_bundle(damaged)
+
+
+def test_shipped_bundle_is_intact_and_is_the_default_engine(tmp_path: Path, one_thread,  # type: ignore[no-untyped-def]
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bundle"]) == 0 and "sha256 verified" in capsys.readouterr().out
+    manifest = bundle.read_manifest()
+    for key in ("command", "commit", "config", "training_seconds", "machine", "files"):
+        assert manifest.get(key), f"manifest lacks {key}"
+    assert "bundle --retrain" in manifest["command"] and manifest["commit"].get("sha")
+    assert sum((bundle.BUNDLE_DIR / f).stat().st_size for f in manifest["files"]) < 20e6
+    out = tmp_path / "export"
+    rc = main(["compose", "--prompt", "warm lofi beat", "--generate", "all", "--steps", "2", "--seconds", "1",
+               "--session", str(tmp_path / "s"), "--export", str(out)])
+    assert rc == 0 and sorted(p.name for p in (out / "stems").glob("*.wav")) == [
+        "bass.wav", "drums.wav", "instrument.wav", "melody.wav"]
