@@ -28,10 +28,11 @@ import numpy as np
 
 from jen_composer.composition.audio import mix_tracks, read_take, rms_db, write_take
 from jen_composer.composition.importer import load_user_audio, sanitize_filename
-from jen_composer.composition.rounds import Round, Settings, derive_seed, execute_round
+from jen_composer.composition.rounds import Round, derive_seed, execute_round
 from jen_composer.core.config.composition import CompositionConfig
 from jen_composer.core.errors import JenComposerError
 from jen_composer.core.io import atomic_path, atomic_write_json
+from jen_composer.diffusion.settings import SamplerSettings
 from jen_composer.inference.engine import Engine, ProgressFn
 
 FORMAT = 1
@@ -80,7 +81,7 @@ class Session:
         *,
         seconds: float | None = None,
         seed: int | None = None,
-        settings: Settings | None = None,
+        settings: SamplerSettings | None = None,
         cfg: CompositionConfig | None = None,
     ) -> Session:
         cfg = cfg or CompositionConfig()
@@ -100,7 +101,7 @@ class Session:
             "seconds": secs,
             "seed": int(cfg.seed if seed is None else seed),
             "prompt": str(prompt),
-            "settings": asdict((settings or Settings()).validate()),
+            "settings": (settings or SamplerSettings()).to_dict(),
             "kept": [],
             "takes": {},
             "mix": asdict(MixState()),
@@ -172,8 +173,8 @@ class Session:
         return [Round.from_dict(r) for r in self.state["rounds"]]
 
     @property
-    def settings(self) -> Settings:
-        return Settings(**self.state["settings"])
+    def settings(self) -> SamplerSettings:
+        return SamplerSettings.from_dict(self.state["settings"])
 
     @property
     def mix_state(self) -> MixState:
@@ -237,15 +238,12 @@ class Session:
                 self.state["prompt"] = prompt
             self.save()
 
-    def set_settings(self, **changes: Any) -> Settings:
+    def set_settings(self, **changes: Any) -> SamplerSettings:
+        """Change some sampler settings (field names or ``SamplerSettings.ALIASES``; None = unchanged)."""
         with self.lock:
-            merged = {**self.state["settings"], **{k: v for k, v in changes.items() if v is not None}}
-            try:
-                new = Settings(**merged).validate()
-            except TypeError as exc:
-                raise JenComposerError(f"bad sampler setting: {exc}") from None
+            new = self.settings.replace(changes)
             with self._state_lock:
-                self.state["settings"] = asdict(new)
+                self.state["settings"] = new.to_dict()
             self.save()
             return new
 

@@ -43,10 +43,10 @@ def sample(branches: BranchDenoiser, schedule: NoiseSchedule, request: Generatio
             return torch.where(replace, schedule.add_noise(known, known_noise, t_next), state)
 
         x = after_step(x, plan.t_start)
-    denoiser = GuidedDenoiser(branches, T, request.text_guidance, request.stem_guidance, plan.conditions,
-                              absent_noise, batched=batched_cfg)
-    x = run_sampler(denoiser, schedule, x, plan.t_start, plan.active, request.sampler, request.steps,
-                    request.eta, gen, after_step, progress)
+    s = request.settings
+    denoiser = GuidedDenoiser(branches, T, s.text_guidance, s.stem_guidance, plan.conditions, absent_noise,
+                              batched=batched_cfg)
+    x = run_sampler(denoiser, schedule, x, plan.t_start, plan.active, s, gen, after_step, progress)
     x = torch.where(plan.conditions[..., None, None], known, x)
     return torch.where((plan.roles == ABSENT)[..., None, None], torch.zeros_like(x), x)
 

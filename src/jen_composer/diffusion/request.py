@@ -22,36 +22,22 @@ from dataclasses import dataclass
 import torch
 
 from jen_composer.core.errors import ConfigError
+from jen_composer.diffusion.settings import SamplerSettings
 
 ROLES = ("generate", "keep", "absent")
 GENERATE, KEEP, ABSENT = 0, 1, 2
-SAMPLERS = ("ddpm", "ddim", "dpmpp2m")
 
 
 @dataclass
 class GenerationRequest:
     prompts: list[str]
     roles: Sequence[str] | Sequence[Sequence[str]]  # k roles for every sample, or B x k
-    sampler: str  # ddpm (all T-1 steps, ancestral) | ddim | dpmpp2m
-    steps: int  # ignored by ddpm
-    text_guidance: float  # 1 = no text CFG
-    stem_guidance: float  # 1 = no extra pull towards the kept stems
-    eta: float  # DDIM stochasticity (0 = deterministic)
+    settings: SamplerSettings  # sampler name, steps, guidance scales, eta (from cfg.composer.sampler)
     seed: int
     known: torch.Tensor | None = None  # [B, k, d, L] latents of kept tracks (other tracks ignored)
     reimagine: torch.Tensor | None = None  # [B, k] strengths in [0, 1]; 0 = keep as is
     known_mask: torch.Tensor | None = None  # [B, k, L] bool; False = regenerate (kept tracks only)
     length: int | None = None  # L when nothing is kept
-
-    @classmethod
-    def from_config(cls, sampler_cfg: object, prompts: list[str], roles: Sequence[str] | Sequence[Sequence[str]],
-                    seed: int, **kwargs: object) -> GenerationRequest:
-        """Sampler name, steps, guidance scales and eta from ``cfg.composer.sampler``."""
-        c = sampler_cfg
-        base = {"sampler": c.name, "steps": c.steps, "text_guidance": c.text_guidance,  # type: ignore[attr-defined]
-                "stem_guidance": c.stem_guidance, "eta": c.eta}  # type: ignore[attr-defined]
-        base.update(kwargs)
-        return cls(prompts=list(prompts), roles=roles, seed=seed, **base)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -81,10 +67,8 @@ def make_plan(req: GenerationRequest, k: int, d: int, T: int, device: torch.devi
     b = len(req.prompts)
     if b == 0:
         raise ConfigError("request.prompts: at least one prompt is needed")
-    if req.sampler not in SAMPLERS:
-        raise ConfigError(f"request.sampler: '{req.sampler}' is not one of {SAMPLERS}")
-    if req.sampler != "ddpm" and not 1 <= req.steps <= T - 1:
-        raise ConfigError(f"request.steps: {req.steps} is outside 1..{T - 1}")
+    if req.settings.name != "ddpm" and not 1 <= req.settings.steps <= T - 1:
+        raise ConfigError(f"request.settings.steps: {req.settings.steps} is outside 1..{T - 1}")
     roles = role_codes(req.roles, b, k).to(device)
     keep = roles == KEEP
     if req.known is not None:

@@ -14,6 +14,7 @@ import torch
 
 from jen_composer.diffusion.guidance import Denoiser
 from jen_composer.diffusion.schedule import NoiseSchedule
+from jen_composer.diffusion.settings import SamplerSettings
 
 Progress = Callable[[int, int], None]
 
@@ -77,7 +78,7 @@ class _Stepper:
 
 
 def run_sampler(denoiser: Denoiser, schedule: NoiseSchedule, x: torch.Tensor, t_start: torch.Tensor,
-                active: torch.Tensor, sampler: str, steps: int, eta: float, generator: torch.Generator,
+                active: torch.Tensor, settings: SamplerSettings, generator: torch.Generator,
                 after_step: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
                 progress: Progress | None = None) -> torch.Tensor:
     """Denoise the active tracks of ``x [B,k,d,L]`` (at levels ``t_start``) down to t=0.
@@ -85,8 +86,8 @@ def run_sampler(denoiser: Denoiser, schedule: NoiseSchedule, x: torch.Tensor, t_
     ``after_step(x, t_next)`` may overwrite parts of the state (inpainting). Steps in which no
     track moves (re-imagined tracks waiting for the clock) cost no denoiser call.
     """
-    grid = timestep_grid(sampler, steps, schedule.T)
-    stepper = _Stepper(schedule, sampler, eta, generator)
+    grid = timestep_grid(settings.name, settings.steps, schedule.T)
+    stepper = _Stepper(schedule, settings.name, settings.eta, generator)
     total = len(grid) - 1
     for i in range(total):
         t_cur = torch.where(active, t_start.clamp(max=grid[i]), t_start)

@@ -21,6 +21,7 @@ from jen_composer.composition.importer import ALLOWED_SUFFIXES, sanitize_filenam
 from jen_composer.composition.session import Session
 from jen_composer.core.config.composition import CompositionConfig
 from jen_composer.core.errors import JenComposerError
+from jen_composer.diffusion.settings import SamplerSettings
 from jen_composer.inference.engine import Engine
 from jen_composer.studio.jobs import JobManager
 from jen_composer.studio.registry import SessionRegistry, UnknownSession
@@ -69,13 +70,6 @@ class PromptBody(BaseModel):
     prompt: str = Field(max_length=2000)
 
 
-class SettingsBody(BaseModel):
-    steps: int | None = None
-    sampler: str | None = None
-    text_guidance: float | None = None
-    stem_guidance: float | None = None
-
-
 class UndoBody(BaseModel):
     round: int | None = None
 
@@ -104,9 +98,10 @@ def state_json(sid: str, session: Session, jobs: JobManager, bins: int) -> dict[
     }
 
 
-def create_app(engine: Engine, cfg: CompositionConfig | None = None, sessions_root: str | Path | None = None) -> FastAPI:
+def create_app(engine: Engine, cfg: CompositionConfig | None = None, sessions_root: str | Path | None = None,
+               settings: SamplerSettings | None = None) -> FastAPI:
     cfg = cfg or CompositionConfig()
-    registry = SessionRegistry(sessions_root or cfg.sessions_root, engine, cfg)
+    registry = SessionRegistry(sessions_root or cfg.sessions_root, engine, cfg, settings)
     jobs = JobManager()
     limit = int(cfg.studio.max_upload_mb * 1024 * 1024)
     app = FastAPI(title="jen-composer studio", docs_url=None, redoc_url=None, openapi_url=None)
@@ -133,12 +128,8 @@ def create_app(engine: Engine, cfg: CompositionConfig | None = None, sessions_ro
 
     @app.get("/api/config")
     def config() -> dict[str, Any]:
-        from dataclasses import asdict
-
-        from jen_composer.composition.rounds import Settings
-
         return {"tracks": list(engine.tracks), "sample_rate": engine.sample_rate, "checkpoint": engine.checkpoint,
-                "seconds": cfg.seconds, "settings": asdict(Settings()), "max_upload_mb": cfg.studio.max_upload_mb,
+                "seconds": cfg.seconds, "settings": registry.settings.to_dict(), "max_upload_mb": cfg.studio.max_upload_mb,
                 "accept": list(ALLOWED_SUFFIXES), "sessions": registry.list()[:20]}
 
     @app.post("/api/sessions")
@@ -203,8 +194,9 @@ def create_app(engine: Engine, cfg: CompositionConfig | None = None, sessions_ro
         return state(sid)
 
     @app.post("/api/sessions/{sid}/settings")
-    def settings(sid: str, body: SettingsBody) -> dict[str, Any]:
-        registry.get(sid).set_settings(**body.model_dump())
+    def settings(sid: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Any SamplerSettings field (or alias); unknown names and bad values are a 400."""
+        registry.get(sid).set_settings(**body)
         return state(sid)
 
     @app.post("/api/sessions/{sid}/undo")

@@ -14,6 +14,7 @@ from pathlib import Path
 from jen_composer.composition.session import STATE_FILE, Session
 from jen_composer.core.config.composition import CompositionConfig
 from jen_composer.core.errors import JenComposerError
+from jen_composer.diffusion.settings import SamplerSettings
 from jen_composer.inference.engine import Engine
 
 _ID = re.compile(r"^[0-9a-f]{32}$")
@@ -24,10 +25,12 @@ class UnknownSession(JenComposerError):
 
 
 class SessionRegistry:
-    def __init__(self, root: str | Path, engine: Engine, cfg: CompositionConfig) -> None:
+    def __init__(self, root: str | Path, engine: Engine, cfg: CompositionConfig,
+                 settings: SamplerSettings | None = None) -> None:
         self.root = Path(root)
         self.engine = engine
         self.cfg = cfg
+        self.settings = settings or SamplerSettings()  # what new sessions start with
         self._open: dict[str, Session] = {}
         self._lock = threading.Lock()
 
@@ -35,7 +38,8 @@ class SessionRegistry:
         if not prompt.strip():
             raise JenComposerError("the prompt is empty")
         sid = uuid.uuid4().hex
-        session = Session.create(self.root / sid, self.engine, prompt, seconds=seconds, seed=seed, cfg=self.cfg)
+        session = Session.create(self.root / sid, self.engine, prompt, seconds=seconds, seed=seed,
+                                 settings=self.settings, cfg=self.cfg)
         with self._lock:
             self._open[sid] = session
         return sid, session

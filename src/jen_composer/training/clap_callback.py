@@ -17,6 +17,7 @@ from omegaconf import DictConfig
 
 from jen_composer.diffusion.generate import generate
 from jen_composer.diffusion.request import GenerationRequest
+from jen_composer.diffusion.settings import SamplerSettings
 from jen_composer.metrics.clap import build_clap_scorer
 from jen_composer.metrics.clap_score import MultiTrackClapScore
 
@@ -64,11 +65,10 @@ class ClapScoreCallback(pl.Callback):
         prompts = list(self.cfg.evaluation.prompts)
         mine = list(range(trainer.global_rank, len(prompts), trainer.world_size))
         frames = int(round(float(self.cfg.data.snippet_seconds) * self.cfg.data.sample_rate / self._decoder.hop))
+        settings = SamplerSettings.from_config(self.cfg.composer.sampler)
         for i in mine:
-            request = GenerationRequest.from_config(
-                self.cfg.composer.sampler, [prompts[i]], ["generate"] * len(tracks), seed=int(self.cfg.seed) + i,
-                length=frames,
-            )
+            request = GenerationRequest([prompts[i]], ["generate"] * len(tracks), settings,
+                                        seed=int(self.cfg.seed) + i, length=frames)
             latents = generate(module.eval_model(), module.schedule, request, tracks)[0]
             stems = self._decoder.decode(latents.cpu().float())  # [k, C, S]
             metric.update(stems[None], [prompts[i]])

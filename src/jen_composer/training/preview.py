@@ -23,6 +23,7 @@ from PIL import Image
 from jen_composer.data.spectrogram import spectrogram_image
 from jen_composer.diffusion.generate import generate
 from jen_composer.diffusion.request import GenerationRequest
+from jen_composer.diffusion.settings import SamplerSettings
 from jen_composer.training.media import log_audio, log_image
 
 CONDITION_TRACKS = ("drums", "bass")  # kept in the conditional preview when present
@@ -80,10 +81,9 @@ class SamplePreviewCallback(pl.Callback):
         for prompt_index, prompt in enumerate(p.prompts):
             for name, roles in preview_scenarios(tracks).items():
                 for scale in p.cfg_scales:
-                    request = GenerationRequest.from_config(
-                        self.cfg.composer.sampler, [prompt], roles, seed=int(p.seed) + prompt_index,
-                        known=known, steps=int(p.steps), text_guidance=float(scale),
-                    )
+                    settings = SamplerSettings.from_config(self.cfg.composer.sampler).replace(
+                        steps=p.steps, text_guidance=scale)
+                    request = GenerationRequest([prompt], roles, settings, seed=int(p.seed) + prompt_index, known=known)
                     latents = generate(model, module.schedule, request, tracks)[0]
                     out = folder / f"prompt{prompt_index}_{name}_cfg{scale:g}"
                     self._write(out, tracks, roles, latents, trainer, step, rich_loggers)
