@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
@@ -23,7 +22,7 @@ from jen_composer.diffusion.generate import generate as run_generate
 from jen_composer.diffusion.request import GenerationRequest
 from jen_composer.diffusion.schedule import NoiseSchedule
 from jen_composer.diffusion.settings import SamplerSettings
-from jen_composer.models.autoencoder import load_autoencoder
+from jen_composer.models.autoencoder import NormalisedAutoencoder, load_autoencoder
 from jen_composer.models.composer import ComposerModel, build_composer
 
 
@@ -45,7 +44,8 @@ def composer_from_checkpoint(path: str | Path, use_ema: bool = True) -> tuple[Co
 class ComposerPipeline:
     """Satisfies `composition.engine.Engine`."""
 
-    def __init__(self, model: ComposerModel, cfg: DictConfig, autoencoder: Any, checkpoint: str = "") -> None:
+    def __init__(self, model: ComposerModel, cfg: DictConfig, autoencoder: NormalisedAutoencoder,
+                 checkpoint: str = "") -> None:
         self.model, self.cfg, self.autoencoder = model.eval(), cfg, autoencoder.eval()
         self.schedule = NoiseSchedule.from_config(cfg.composer.diffusion)
         self.tracks = list(cfg.data.tracks)

@@ -9,11 +9,12 @@ import soundfile as sf
 import torch
 from PIL import Image
 
+from jen_composer.data.mix import MIX, PEAK_LIMIT, mix_stems
 from jen_composer.data.spectrogram import spectrogram_image
 
 
 def write_stems(folder: Path, stems: dict[str, np.ndarray], sample_rate: int, kept: set[str] | None = None) -> dict[str, Path]:
-    """`<track>.wav` (or `<track>_kept.wav`), `mix.wav` (peak-safe sum) and `spectrogram.png`."""
+    """`<track>.wav` (or `<track>_kept.wav`), `mix.wav` (peak-limited sum) and `spectrogram.png`."""
     folder.mkdir(parents=True, exist_ok=True)
     kept = kept or set()
     paths: dict[str, Path] = {}
@@ -21,12 +22,9 @@ def write_stems(folder: Path, stems: dict[str, np.ndarray], sample_rate: int, ke
         path = folder / f"{name}{'_kept' if name in kept else ''}.wav"
         sf.write(path, np.asarray(wave, np.float32).T, sample_rate)
         paths[name] = path
-    mix = np.sum([np.asarray(w, np.float32) for w in stems.values()], axis=0)
-    peak = float(np.abs(mix).max()) if mix.size else 0.0
-    if peak > 0.99:
-        mix = mix / peak * 0.99
-    paths["mix"] = folder / "mix.wav"
-    sf.write(paths["mix"], mix.T, sample_rate)
+    mix = mix_stems(stems, peak_limit=PEAK_LIMIT)
+    paths[MIX] = folder / "mix.wav"
+    sf.write(paths[MIX], mix.T, sample_rate)
     rows = [torch.from_numpy(np.asarray(w, np.float32)) for w in [*stems.values(), mix]]
     paths["spectrogram"] = folder / "spectrogram.png"
     Image.fromarray(spectrogram_image(rows)).save(paths["spectrogram"])

@@ -21,6 +21,7 @@ import numpy as np
 
 from jen_composer.core.errors import DataError
 from jen_composer.data.audio import AUDIO_EXTENSIONS, find_audio, load_resampled
+from jen_composer.data.mix import mix_stems
 from jen_composer.data.schema import META_FILE, MIX_TRACK, read_meta
 from jen_composer.metrics.coherence import parse_tempo
 
@@ -124,4 +125,4 @@ def load_mix(clip: Clip, tracks: Sequence[str], sample_rate: int) -> np.ndarray:
     if clip.mix is not None:
         return load_resampled(clip.mix, clip.id, sample_rate, 1)[0]
     stems = load_stems(clip, tracks, sample_rate, separator="")
-    return np.sum(np.stack(list(stems.values())), axis=0).astype(np.float32)
+    return mix_stems(stems)

@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from jen_composer.core.config.evaluation import EvaluationConfig
 from jen_composer.core.errors import DataError
+from jen_composer.data.mix import MIX, mix_stems
 from jen_composer.metrics import coherence as coh
 from jen_composer.metrics.audio_folder import (
     Clip,
@@ -28,7 +29,7 @@ from jen_composer.metrics.audio_folder import (
     load_stems,
 )
 from jen_composer.metrics.clap import ClapScorer, build_clap_scorer
-from jen_composer.metrics.clap_score import MIX, MultiTrackClapScore
+from jen_composer.metrics.clap_score import MultiTrackClapScore
 from jen_composer.metrics.fad import (
     EmbedFn,
     clap_embedder,
@@ -47,7 +48,7 @@ def clip_coherence(stems: dict[str, np.ndarray], prompt: PromptInfo, chords: Seq
     """Coherence metrics of one clip (keys as in report.COHERENCE_COLUMNS; missing = not measurable)."""
     c, sr = cfg.coherence, cfg.coherence.sample_rate
     out: dict[str, float] = {}
-    mix = np.sum(np.stack(list(stems.values())), axis=0)
+    mix = mix_stems(stems)
     if prompt.tempo:
         out["tempo_accuracy"] = coh.tempo_adherence(mix, sr, prompt.tempo, c.tempo_tolerance, c.hop_length)["hit"]
     others = [w for t, w in stems.items() if t != c.drums_track]
@@ -108,7 +109,7 @@ def evaluate_audio_folder(folder: Path, prompts_file: Path, cfg: EvaluationConfi
         clap.update(stem_tensor, [info.text], scored=scored)
         for i, t in enumerate(tracks):
             gen_audio[t].append(stem_tensor[0, i])
-        gen_audio[MIX].append(stem_tensor[0].sum(dim=0))
+        gen_audio[MIX].append(mix_stems(stem_tensor[0]))
         labels = labels_from_meta(clip, tracks)
         chords = info.chords if info.chords is not None else labels.get("chords")
         per_clip.append(clip_coherence(stems, info, chords, cfg))
@@ -138,7 +139,7 @@ def _fad(gen_audio: dict[str, list[torch.Tensor]], reference: Path, cfg: Evaluat
                 stems = load_stems(c, tracks, sr, cfg.separator)
                 for t in tracks:
                     ref_cache[t].append(torch.from_numpy(stems[t]))
-                ref_cache[MIX].append(torch.from_numpy(np.sum(np.stack(list(stems.values())), axis=0)))
+                ref_cache[MIX].append(torch.from_numpy(mix_stems(stems)))
         return ref_cache[track]
 
     out = {}

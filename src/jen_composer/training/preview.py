@@ -20,6 +20,7 @@ from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig
 from PIL import Image
 
+from jen_composer.data.mix import PEAK_LIMIT, mix_stems
 from jen_composer.data.spectrogram import spectrogram_image
 from jen_composer.diffusion.generate import generate
 from jen_composer.diffusion.request import GenerationRequest
@@ -102,9 +103,7 @@ class SamplePreviewCallback(pl.Callback):
         sr = int(self.cfg.data.sample_rate)
         for track, role, wave in zip(tracks, roles, audio, strict=True):
             sf.write(out / f"{track}{'_kept' if role == 'keep' else ''}.wav", wave.T.numpy(), sr)
-        mix = audio.sum(0)
-        peak = float(mix.abs().max())
-        mix = mix / peak * 0.95 if peak > 0.95 else mix
+        mix = mix_stems(audio, peak_limit=PEAK_LIMIT)
         sf.write(out / "mix.wav", mix.T.numpy(), sr)
         image = spectrogram_image([*audio, mix])
         Image.fromarray(image).save(out / "spectrogram.png")

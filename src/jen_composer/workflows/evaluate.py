@@ -21,6 +21,7 @@ from omegaconf import DictConfig
 
 from jen_composer.core.errors import ConfigError, DataError
 from jen_composer.data.index import list_song_dirs
+from jen_composer.data.mix import MIX, mix_stems
 from jen_composer.data.prompts import build_prompt
 from jen_composer.data.schema import read_meta
 from jen_composer.data.splits import resolve_splits
@@ -33,7 +34,6 @@ from jen_composer.metrics.report import SystemResult, write_report
 
 TASKS = ("joint", "conditional", "interactive")
 CONDITION_TRACKS = ("drums", "bass")
-MIX = "mix"
 
 
 @dataclass
@@ -140,7 +140,7 @@ class Evaluator:
                     metric.update(batch, [clip.prompt], torch.tensor([[t in made for t in tracks]]))
                     for t in made:
                         generated[t].append(to_t(stems[t]))
-                    generated[MIX].append(to_t(sum(stems.values())))
+                    generated[MIX].append(to_t(mix_stems(stems)))
                     mono = {t: np.asarray(stems[t]).mean(0) for t in tracks}
                     if "drums" in mono:
                         coherence["beat_sync"].append(beat_sync(mono["drums"], [mono[t] for t in tracks if t != "drums"], sr))

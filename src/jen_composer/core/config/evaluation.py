@@ -60,7 +60,7 @@ class EvaluationConfig:
     split: str = "test"  # songs `evaluate` generates for (prompts, kept stems, references)
     tasks: list[str] = field(default_factory=lambda: ["joint", "conditional"])  # joint | conditional | interactive
     clip_seconds: float = 4.096  # length of every generated clip
-    interactive_rounds: int = 0  # > 0: the `interactive` task runs Algorithm 1 with a simulated producer
+    interactive_rounds: int = 0  # rounds of the `interactive` task (Algorithm 1, simulated producer); below 1 counts as 1
     prompts: list[str] = field(default_factory=lambda: ["rock song with distorted guitar"])
     num_clips: int = 8
     seeds: list[int] = field(default_factory=lambda: [0])
