@@ -11,9 +11,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from jen_composer.composition.audio import peaks, wav_bytes
@@ -119,12 +120,7 @@ def create_app(engine: Engine, cfg: CompositionConfig | None = None, sessions_ro
     def index() -> FileResponse:
         return FileResponse(STATIC / "index.html", headers=NO_STORE)
 
-    @app.get("/static/{name}")
-    def static(name: str) -> FileResponse:
-        path = STATIC / sanitize_filename(name)
-        if name not in ("app.js", "style.css") or not path.is_file():
-            raise UnknownSession(f"no static file {name[:40]!r}")
-        return FileResponse(path, headers=NO_STORE)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")  # 404 for anything not in static/
 
     @app.get("/api/config")
     def config() -> dict[str, Any]:
@@ -168,7 +164,7 @@ def create_app(engine: Engine, cfg: CompositionConfig | None = None, sessions_ro
     def job(job_id: str) -> dict[str, Any]:
         found = jobs.get(job_id)
         if found is None:
-            raise UnknownSession(f"no job {job_id[:40]!r}")
+            raise HTTPException(status_code=404, detail=f"no job {job_id[:40]!r}")
         return found.to_dict()
 
     @app.post("/api/sessions/{sid}/keep")
