@@ -45,7 +45,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _open_or_create(args: argparse.Namespace, engine, defaults):  # type: ignore[no-untyped-def]
-    from jen_composer.composition.session import STATE_FILE, Session
+    from jen_composer.composition.session import Session
+    from jen_composer.composition.store import STATE_FILE
     from jen_composer.core.errors import JenComposerError
 
     cfg = defaults.composition

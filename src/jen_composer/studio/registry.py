@@ -11,7 +11,8 @@ import threading
 import uuid
 from pathlib import Path
 
-from jen_composer.composition.session import STATE_FILE, Session
+from jen_composer.composition.session import Session
+from jen_composer.composition.store import STATE_FILE
 from jen_composer.core.config.composition import CompositionConfig
 from jen_composer.core.errors import JenComposerError
 from jen_composer.diffusion.settings import SamplerSettings
