@@ -28,7 +28,7 @@ from jen_composer.metrics.audio_folder import (
     load_prompts,
     load_stems,
 )
-from jen_composer.metrics.clap import ClapScorer, build_clap_scorer
+from jen_composer.metrics.clap import ClapScorer, require_clap_scorer
 from jen_composer.metrics.clap_score import MultiTrackClapScore
 from jen_composer.metrics.fad import (
     EmbedFn,
@@ -97,7 +97,7 @@ def evaluate_audio_folder(folder: Path, prompts_file: Path, cfg: EvaluationConfi
 
         ensure_separator(cfg.separator)
     sr = cfg.coherence.sample_rate
-    scorer = scorer if scorer is not None else build_clap_scorer(cfg.clap)
+    scorer = scorer if scorer is not None else require_clap_scorer(cfg.clap, "eval audio")
     clap = MultiTrackClapScore(scorer, tracks, sample_rate=sr)
     per_clip: list[dict[str, float]] = []
     gen_audio: dict[str, list[torch.Tensor]] = {t: [] for t in [*tracks, MIX]}

@@ -18,7 +18,7 @@ from omegaconf import DictConfig
 from jen_composer.diffusion.generate import generate
 from jen_composer.diffusion.request import GenerationRequest
 from jen_composer.diffusion.settings import SamplerSettings
-from jen_composer.metrics.clap import build_clap_scorer
+from jen_composer.metrics.clap import require_clap_scorer
 from jen_composer.metrics.clap_score import MultiTrackClapScore
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ class ClapScoreCallback(pl.Callback):
             from jen_composer.models.autoencoder import load_autoencoder
 
             self._decoder = load_autoencoder(self.cfg.composer.autoencoder).eval()
-            scorer = build_clap_scorer(self.cfg.evaluation.clap)
+            scorer = require_clap_scorer(self.cfg.evaluation.clap, "the CLAP score callback")
             self._metric = MultiTrackClapScore(scorer, tracks, int(self.cfg.data.sample_rate))
         self._metric.to(self._device)
         return self._metric

@@ -22,6 +22,7 @@ from jen_composer.data.index import list_song_dirs
 from jen_composer.data.latent_cache import CACHE_FILE, LatentCache, encode_latent_cache
 from jen_composer.data.splits import resolve_splits
 from jen_composer.data.synth import synth_dataset
+from jen_composer.diffusion.settings import SamplerSettings
 from jen_composer.inference.pipeline import ComposerPipeline
 from jen_composer.inference.stems_io import write_stems
 from jen_composer.models.autoencoder import export_from_checkpoint, load_autoencoder
@@ -111,9 +112,7 @@ def generate_examples(checkpoint: Path, data_root: Path, out: Path, cfg) -> tupl
     for name in ("drums", "bass"):
         wave, _ = sf.read(data_root / test_song / f"{name}.wav", dtype="float32", always_2d=True)
         kept[name] = wave.T[:, :samples_n] * float(meta["gains"][name])
-    s = cfg.composer.sampler
-    settings = dict(seconds=seconds, steps=int(s.steps), sampler=str(s.name), text_guidance=float(s.text_guidance),
-                    stem_guidance=float(s.stem_guidance))
+    settings = dict(seconds=seconds, settings=SamplerSettings.from_config(cfg.composer.sampler))
     joint = pipe.generate(prompt, {}, list(pipe.tracks), seed=0, **settings)
     generated = [t for t in pipe.tracks if t not in kept]
     conditional = pipe.generate(prompt, kept, generated, seed=0, **settings)

@@ -25,8 +25,9 @@ from jen_composer.data.mix import MIX, mix_stems
 from jen_composer.data.prompts import build_prompt
 from jen_composer.data.schema import read_meta
 from jen_composer.data.splits import resolve_splits
+from jen_composer.diffusion.settings import SamplerSettings
 from jen_composer.inference.pipeline import ComposerPipeline
-from jen_composer.metrics.clap import build_clap_scorer
+from jen_composer.metrics.clap import require_clap_scorer
 from jen_composer.metrics.clap_score import MultiTrackClapScore
 from jen_composer.metrics.coherence import bass_chord_agreement, beat_sync, tempo_adherence
 from jen_composer.metrics.fad import EmbeddingStats, clap_embedder, embed_all, fad_result
@@ -77,15 +78,13 @@ class Evaluator:
 
     def __init__(self, pipe: ComposerPipeline, cfg: DictConfig, log: Callable[[str], None] = print) -> None:
         self.pipe, self.cfg, self.log = pipe, cfg, log
-        self.scorer = build_clap_scorer(cfg.evaluation.clap)
-        s = cfg.composer.sampler
-        self.settings = dict(steps=int(s.steps), sampler=str(s.name), text_guidance=float(s.text_guidance),
-                             stem_guidance=float(s.stem_guidance))
+        self.scorer = require_clap_scorer(cfg.evaluation.clap, "evaluate")
+        self.settings = SamplerSettings.from_config(cfg.composer.sampler)
 
     def _generate(self, clip: Clip, task: str, seed: int, seconds: float) -> tuple[dict[str, np.ndarray], set[str]]:
         """All k stems of one task, and the set of tracks the model generated."""
         tracks = self.pipe.tracks
-        gen = lambda kept, todo, s: self.pipe.generate(clip.prompt, kept, todo, seconds=seconds, seed=s, **self.settings)  # noqa: E731
+        gen = lambda kept, todo, s: self.pipe.generate(clip.prompt, kept, todo, seconds=seconds, seed=s, settings=self.settings)  # noqa: E731
         if task == "joint":
             return gen({}, list(tracks), seed), set(tracks)
         if task == "conditional":

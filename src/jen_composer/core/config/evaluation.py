@@ -9,13 +9,11 @@ from dataclasses import dataclass, field
 class ClapConfig:
     """Which CLAP model scores text-audio alignment (see docs/evaluation.md)."""
 
-    backend: str = "random"  # random (offline, plumbing only) | laion | transformers
+    backend: str = "none"  # none (no CLAP scores) | laion | transformers
     checkpoint: str = ""  # laion: a .pt path (music_audioset_epoch_15_esc_90.14.pt); transformers: hub name/path
     amodel: str = "HTSAT-base"  # laion audio tower: HTSAT-base (music ckpt) | HTSAT-tiny (630k-audioset-best.pt)
     enable_fusion: bool = False
     tokenizer: str = "roberta-base"  # laion: name or local folder of the RoBERTa tokenizer; "byt5" = file-free
-    random_text_layers: int = 2  # random backend: depth of the random RoBERTa (width stays 768)
-    random_seed: int = 0  # random backend: weights are a function of this seed
     batch_size: int = 8
     max_seconds: float = 10.0  # CLAP's window; longer clips are centre-cropped (deterministic)
     device: str = "cpu"
