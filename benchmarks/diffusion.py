@@ -19,7 +19,7 @@ from jen_composer.diffusion.objective import diffusion_loss
 from jen_composer.diffusion.request import GenerationRequest
 from jen_composer.diffusion.schedule import NoiseSchedule
 from jen_composer.diffusion.settings import SamplerSettings
-from jen_composer.diffusion.tasks import sample_task_timesteps
+from jen_composer.diffusion.tasks import paper_timesteps
 from jen_composer.models.composer import ComposerModel
 
 TRACKS = ["bass", "drums", "instrument", "melody"]
@@ -75,7 +75,7 @@ def run_benchmarks(quick: bool) -> list[BenchRow]:
     prompts = ["[bass generation] upbeat funk with slap bass"] * 8
 
     def train_step() -> None:
-        tt = sample_task_timesteps(8, len(TRACKS), 2, schedule.T, g, cfg.task_mode)
+        tt = paper_timesteps(8, len(TRACKS), schedule.T, g)
         loss = diffusion_loss(model, schedule, x0, tt, prompts, None, g)
         opt.zero_grad(set_to_none=True)
         loss.backward()

@@ -16,7 +16,7 @@ from jen_composer.diffusion.objective import diffusion_loss, sample_text_dropout
 from jen_composer.diffusion.request import GenerationRequest
 from jen_composer.diffusion.schedule import NoiseSchedule
 from jen_composer.diffusion.settings import SamplerSettings
-from jen_composer.diffusion.tasks import generated_mask, sample_task_timesteps, task_prompts
+from jen_composer.diffusion.tasks import generated_mask, paper_timesteps, task_prompts
 from jen_composer.models.composer import ComposerModel
 
 TRACKS = ["bass", "drums", "melody"]
@@ -107,8 +107,7 @@ def test_trained_tiny_unet_moves_towards_the_conditional_mean() -> None:
     step = 0
     while time.perf_counter() - start < 30.0 and step < 300:
         x0 = gaussian_sequences(32, length, rho, g)
-        stage = torch.randint(1, 4, (32,), generator=g)
-        t = sample_task_timesteps(32, 3, stage, schedule.T, g, "paper", 0.5)
+        t = paper_timesteps(32, 3, schedule.T, g)
         prompts = task_prompts(["gauss"] * 32, generated_mask(t, schedule.T), TRACKS)
         loss = diffusion_loss(model, schedule, x0, t, prompts, sample_text_dropout(32, 0.1, g), g)
         opt.zero_grad()

@@ -18,11 +18,13 @@ from jen_composer.core.config.composition import CompositionConfig
 from jen_composer.studio.app import create_app
 from tests.fakes import FakeEngine
 
+LOCAL = "http://127.0.0.1:7860"  # the studio answers loopback hosts only (TestClient's default is "testserver")
+
 
 def _client(tmp_path: Path, step_delay: float = 0.0, max_upload_mb: float = 1.0) -> TestClient:
     cfg = CompositionConfig(seconds=1.0)
     cfg.studio.max_upload_mb = max_upload_mb
-    return TestClient(create_app(FakeEngine(step_delay=step_delay), cfg, tmp_path / "sessions"))
+    return TestClient(create_app(FakeEngine(step_delay=step_delay), cfg, tmp_path / "sessions"), base_url=LOCAL)
 
 
 def _wait(c: TestClient, job_id: str, timeout: float = 30.0) -> dict:

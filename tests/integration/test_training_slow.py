@@ -55,7 +55,7 @@ def test_ddp_two_cpu_processes_keep_weights_and_curriculum_identical(world, tmp_
 
         class Dump(pl.Callback):
             def __init__(self): self.probs = []
-            def on_train_batch_start(self, trainer, module, batch, i): self.probs.append(list(module.stage_probs))
+            def on_train_batch_start(self, trainer, module, batch, i): self.probs.append(list(module.tasks.stage_probs))
             def on_train_end(self, trainer, module):
                 flat = torch.cat([p.detach().flatten() for p in module.parameters()])
                 torch.save({{"weights": flat, "probs": self.probs, "world": trainer.world_size}},

@@ -1,21 +1,14 @@
-"""Noise schedules, per-track noising, the task sampler's distributions and task tokens."""
+"""Noise schedules, per-track noising, the masked loss and task tokens (task shares: test_diffusion_task_shares)."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from jen_composer.core.errors import ConfigError
 from jen_composer.core.seed import make_generator
 from jen_composer.diffusion.objective import masked_loss, noise_tracks
 from jen_composer.diffusion.schedule import NoiseSchedule
-from jen_composer.diffusion.tasks import (
-    generated_mask,
-    join_task_prompt,
-    sample_task_timesteps,
-    task_prefix,
-    task_prompts,
-)
+from jen_composer.diffusion.tasks import join_task_prompt, task_prefix, task_prompts
 
 
 @pytest.mark.parametrize("kind", ["linear", "cosine"])
@@ -59,42 +52,6 @@ def test_loss_ignores_condition_and_absent_tracks() -> None:
     assert masked_loss(pred, target, t, 100).item() == 0.0
     pred[0, 1] += 1.0
     assert masked_loss(pred, target, t, 100).item() == pytest.approx(1.0)
-
-
-def test_task_sampler_paper_mode_distribution() -> None:
-    T, k, n = 1000, 4, 20000
-    g = make_generator(3)
-    stages = torch.randint(1, k + 1, (n,), generator=make_generator(4))
-    t = sample_task_timesteps(n, k, stages, T, g, "paper", condition_probability=0.5)
-    gen = generated_mask(t, T)
-    assert torch.equal(gen.sum(1), stages)  # exactly s generated tracks per row
-    levels = torch.where(gen, t, torch.zeros_like(t))
-    shared = levels.max(1).values
-    assert bool(((levels == shared[:, None]) | ~gen).all())  # generated tracks share one t
-    assert 1 <= int(shared.min()) and int(shared.max()) <= T - 1
-    assert abs(shared.float().mean().item() - T / 2) < 15  # ~U{1..T-1}
-    others = t[~gen]
-    assert set(others.unique().tolist()) <= {0, T}
-    assert abs((others == 0).float().mean().item() - 0.5) < 0.02
-    per_track = gen.float().mean(0)  # every track equally likely to be generated
-    assert float(per_track.max() - per_track.min()) < 0.03
-
-
-def test_task_sampler_modes_and_seeding() -> None:
-    T, k = 50, 3
-    a = sample_task_timesteps(500, k, 2, T, make_generator(0), "independent")
-    b = sample_task_timesteps(500, k, 2, T, make_generator(0), "independent")
-    assert torch.equal(a, b)
-    gen = generated_mask(a, T)
-    assert bool((gen.sum(1) == 2).all())
-    pairs = a[gen].view(500, 2)
-    assert (pairs[:, 0] != pairs[:, 1]).float().mean() > 0.9  # own level per generated track
-    j = sample_task_timesteps(500, k, 1, T, make_generator(0), "joint_only")
-    assert bool((j == j[:, :1]).all()) and bool(generated_mask(j, T).all())
-    with pytest.raises(ConfigError, match="composer.task_mode"):
-        sample_task_timesteps(2, k, 1, T, make_generator(0), "nope")
-    with pytest.raises(ConfigError, match="num_generate"):
-        sample_task_timesteps(2, k, 4, T, make_generator(0))
 
 
 def test_task_tokens() -> None:

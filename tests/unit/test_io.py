@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from jen_composer.core.io import atomic_path, atomic_write_json, atomic_write_text
+from jen_composer.core.io import atomic_path, atomic_write_json, atomic_write_text, clean_stale_temps
 
 
 def test_atomic_write_replaces_and_failure_keeps_old(tmp_path: Path) -> None:
@@ -21,3 +25,34 @@ def test_atomic_write_replaces_and_failure_keeps_old(tmp_path: Path) -> None:
     assert [p.name for p in target.parent.iterdir()] == ["f.txt"]  # no temp file left behind
     atomic_write_json(target, {"a": 1})
     assert '"a": 1' in target.read_text()
+
+
+def test_atomic_files_follow_the_umask(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        atomic_write_text(tmp_path / "a.txt", "x")
+        os.umask(0o077)
+        atomic_write_text(tmp_path / "b.txt", "x")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "a.txt").stat().st_mode) == 0o644  # mkstemp alone gives 0600
+    assert stat.S_IMODE((tmp_path / "b.txt").stat().st_mode) == 0o600
+
+
+def test_temp_left_by_a_killed_writer_is_removed(tmp_path: Path) -> None:
+    """A writer killed between mkstemp and rename leaves `.name.<pid>.*.tmp`; the next write cleans it."""
+    code = ("import os, sys; from jen_composer.core.io import atomic_path\n"
+            "with atomic_path(sys.argv[1]) as tmp:\n"
+            "    tmp.write_bytes(b'half'); os.kill(os.getpid(), 9)\n")
+    proc = subprocess.run([sys.executable, "-c", code, str(tmp_path / "ckpt.bin")], env=os.environ.copy())
+    assert proc.returncode == -9
+    litter = list(tmp_path.glob(".ckpt.bin.*.tmp"))
+    assert len(litter) == 1 and not (tmp_path / "ckpt.bin").exists()
+    atomic_write_text(tmp_path / "other.txt", "x")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["other.txt"]
+
+
+def test_temp_of_a_live_writer_is_kept(tmp_path: Path) -> None:
+    live = tmp_path / f".f.txt.{os.getpid()}.abc123.tmp"
+    live.write_text("in progress")
+    assert clean_stale_temps(tmp_path) == [] and live.exists()

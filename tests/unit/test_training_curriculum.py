@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-import torch
 
+from jen_composer.core.config import compose
 from jen_composer.core.errors import ConfigError
-from jen_composer.training.curriculum import sample_stages, stage_probabilities
+from jen_composer.training.curriculum import stage_probabilities, task_mixture
 
 
 @pytest.mark.parametrize("k", [1, 2, 3, 4])
@@ -33,9 +33,18 @@ def test_uniform_and_joint_only() -> None:
         stage_probabilities("fancy", 0, 4, 10, 0.0)
 
 
-def test_sample_stages_follows_probabilities() -> None:
-    g = torch.Generator().manual_seed(0)
-    stages = sample_stages([0.1, 0.2, 0.3, 0.4], 20000, g)
-    freq = torch.bincount(stages, minlength=5)[1:].float() / 20000
-    assert torch.allclose(freq, torch.tensor([0.1, 0.2, 0.3, 0.4]), atol=0.015)
-    assert int(stages.min()) >= 1 and int(stages.max()) <= 4
+@pytest.mark.parametrize(("row", "joint", "paper_mix"), [
+    ("baseline", 1.0, 0.0),  # joint only: every sample generates all four tracks
+    ("timestep_vector", 1 / 27, 1.0),  # section 5.1 only
+    ("curriculum", None, 0.5),  # section 4.3 blended with 5.1
+])
+def test_ablation_rows_task_mixtures(row: str, joint: float | None, paper_mix: float) -> None:
+    cfg = compose(f"experiments/ablations/{row}.yaml")
+    mixture = task_mixture(cfg.curriculum, int(cfg.curriculum.ramp_steps), len(cfg.data.tracks))
+    assert mixture.paper_mix == paper_mix
+    shares = {tt.name: p for tt, p in mixture.type_probabilities().items()}
+    if joint is not None:
+        assert shares["gen4_keep0_absent0"] == pytest.approx(joint)
+    else:
+        assert cfg.curriculum.schedule == "progressive"
+        assert shares["gen1_keep0_absent3"] == pytest.approx(0.5 / 27)  # absent tracks only come from 5.1

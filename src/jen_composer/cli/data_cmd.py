@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from jen_composer.core.config.data import DataConfig, SynthConfig
+from jen_composer.core.errors import DataError
+
+if TYPE_CHECKING:
+    from jen_composer.data.convert.common import ConvertSummary
 
 _DEFAULT = DataConfig()
 _SYNTH = SynthConfig()
@@ -60,6 +65,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=_DEFAULT.split_seed)
     p.add_argument("--test-fraction", type=float, default=_DEFAULT.test_fraction)
     p.add_argument("--val-fraction", type=float, default=_DEFAULT.val_fraction)
+    p.add_argument("--sample-rate", type=int, help="expected rate for the song check (default: the first song's)")
+    p.add_argument("--channels", type=int, default=1, choices=(1, 2))
     p.set_defaults(func=_split)
 
     p = cmds.add_parser("check", help="validate every song folder and print a summary")
@@ -90,7 +97,7 @@ def _render_midi(args: argparse.Namespace) -> int:
 
     s = render_midi_folder(args.midi, args.out, args.sample_rate, args.channels, args.soundfont,
                            "skip" if args.skip_bad else "error")
-    print(s)
+    _print_summary(s)
     return 0
 
 
@@ -99,14 +106,21 @@ def _prepare(args: argparse.Namespace) -> int:
 
     s = prepare_dataset(args.format, args.src, args.out, args.sample_rate, args.channels, args.mapping,
                         "skip" if args.skip_bad else "error")
-    print(s)
+    _print_summary(s)
     return 0
+
+
+def _print_summary(summary: ConvertSummary) -> None:
+    """One line per converted or repaired file, then the counts (skipped songs were logged as warnings)."""
+    for note in summary.notes:
+        print(f"note: {note}")
+    print(summary)
 
 
 def _separate(args: argparse.Namespace) -> int:
     from jen_composer.data.separate import separate_folder
 
-    print(separate_folder(args.src, args.out, args.sample_rate, args.channels, args.model))
+    _print_summary(separate_folder(args.src, args.out, args.sample_rate, args.channels, args.model))
     return 0
 
 
@@ -114,10 +128,18 @@ def _split(args: argparse.Namespace) -> int:
     import json
     from pathlib import Path
 
-    from jen_composer.data.index import list_song_dirs
-    from jen_composer.data.splits import write_splits
+    from jen_composer.data.index import first_sample_rate, scan_dataset
+    from jen_composer.data.splits import check_fractions, write_splits
 
-    songs = [d.name for d in list_song_dirs(Path(args.data))]
+    check_fractions(args.test_fraction, args.val_fraction)
+    rate = args.sample_rate or first_sample_rate(Path(args.data))
+    cfg = DataConfig(root=args.data, sample_rate=rate, channels=args.channels, on_bad_input="skip")
+    summary = scan_dataset(cfg)  # songs that `data check` rejects are left out of every split
+    for song, reason in summary.skipped.items():
+        print(f"excluded {song}: {reason}")
+    songs = [r.song_id for r in summary.songs]
+    if not songs:
+        raise DataError(f"{args.data}: no usable songs to split ({summary})")
     path = write_splits(Path(args.data), songs, args.seed, args.test_fraction, args.val_fraction, force=True)
     data = json.loads(path.read_text())
     print(f"{path}: " + ", ".join(f"{k} {len(data[k])}" for k in ("train", "val", "test")))

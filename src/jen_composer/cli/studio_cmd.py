@@ -14,6 +14,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--host", help=f"interface to bind (default {d.studio.host}: this machine only)")
     p.add_argument("--port", type=int, help=f"port (default {d.studio.port})")
     p.add_argument("--sessions", metavar="DIR", help=f"where sessions are saved (default {d.sessions_root})")
+    p.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                   help="also answer requests addressed to NAME (e.g. this machine's LAN name with --host 0.0.0.0)")
     p.add_argument("--max-upload-mb", type=float, help="upload size limit")
     p.add_argument("overrides", nargs="*", metavar="key=value",
                    help="composition.* / composer.sampler.* overrides of the checkpoint's config, e.g. composition.seconds=8")
@@ -33,6 +35,8 @@ def run(args: argparse.Namespace) -> int:
     for key, value in (("host", args.host), ("port", args.port), ("max_upload_mb", args.max_upload_mb)):
         if value is not None:
             cfg.studio[key] = value
+    if args.allow_host:
+        cfg.studio.allowed_hosts = [*cfg.studio.allowed_hosts, *args.allow_host]
     if not 0 < cfg.studio.port < 65536:
         raise JenComposerError(f"--port must be 1..65535, got {cfg.studio.port}")
     host, port = cfg.studio.host, cfg.studio.port

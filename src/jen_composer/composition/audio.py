@@ -14,6 +14,7 @@ import soundfile as sf
 
 from jen_composer.core.errors import DataError
 from jen_composer.core.io import atomic_path
+from jen_composer.data.audio import fit_peak
 from jen_composer.data.mix import mix_stems
 
 
@@ -34,10 +35,14 @@ def read_take(path: str | os.PathLike[str]) -> np.ndarray:
 
 
 def wav_bytes(audio: np.ndarray, sample_rate: int, subtype: str = "PCM_16") -> bytes:
-    """Encode ``[C, S]`` audio for a browser player (16-bit PCM plays everywhere)."""
+    """Encode ``[C, S]`` audio for a browser player (16-bit PCM plays everywhere).
+
+    PCM cannot hold a peak above 1, so a louder take is scaled down for playback (never clipped);
+    the take file itself and the export keep the float samples.
+    """
     buf = io.BytesIO()
-    clipped = np.clip(audio, -1.0, 1.0) if subtype.startswith("PCM") else audio
-    sf.write(buf, np.ascontiguousarray(clipped.T), sample_rate, subtype=subtype, format="WAV")
+    playable = fit_peak(audio)[0] if subtype.startswith("PCM") else audio
+    sf.write(buf, np.ascontiguousarray(playable.T), sample_rate, subtype=subtype, format="WAV")
     return buf.getvalue()
 
 

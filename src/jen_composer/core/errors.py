@@ -15,3 +15,9 @@ class DataError(JenComposerError):
 
 class CheckpointError(JenComposerError):
     """A checkpoint or exported artefact is missing, corrupt or of the wrong kind."""
+
+
+def one_line(exc: BaseException) -> str:
+    """The first line of an exception's message, or its type name when the message is empty."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

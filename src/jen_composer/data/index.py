@@ -16,7 +16,14 @@ import numpy as np
 from jen_composer.core.config.data import DataConfig
 from jen_composer.core.errors import ConfigError, DataError
 from jen_composer.data.activity import BLOCK, Activity, block_power
-from jen_composer.data.audio import audio_info, find_audio, read_audio
+from jen_composer.data.audio import (
+    AUDIO_EXTENSIONS,
+    MAX_FULL_SCALE_RUN,
+    audio_info,
+    find_audio,
+    longest_full_scale_run,
+    read_audio,
+)
 from jen_composer.data.schema import META_FILE, SongMeta, read_meta
 
 log = logging.getLogger(__name__)
@@ -51,7 +58,8 @@ class ScanSummary:
 
 
 def _reason(message: str) -> str:
-    for key in ("cannot read", "sample rate", "lengths differ", "missing track", "missing", "NaN",
+    for key in ("cannot read", "sample rate", "lengths differ", "missing track", "missing", "NaN", "full-scale",
+                "no audio",
                 "silent", "shorter", "JSON", "meta.json", "channels"):
         if key in message:
             return key
@@ -68,6 +76,18 @@ def list_song_dirs(root: Path) -> list[Path]:
         if (d / META_FILE).is_file() or any(find_audio(d, f.stem) for f in d.iterdir() if f.is_file()):
             out.append(d)
     return out
+
+
+def first_sample_rate(root: Path) -> int:
+    """The sample rate of the first readable track file (for commands that take no --sample-rate)."""
+    for folder in list_song_dirs(root):
+        for f in sorted(folder.iterdir()):
+            if f.suffix.lower() in AUDIO_EXTENSIONS:
+                try:
+                    return int(audio_info(f, folder.name).samplerate)
+                except DataError:
+                    continue
+    raise DataError(f"{root}: no readable audio file in any song folder")
 
 
 def check_song(folder: Path, cfg: DataConfig) -> SongRecord:
@@ -107,9 +127,13 @@ def check_song(folder: Path, cfg: DataConfig) -> SongRecord:
         )
     stems = []
     for track in tracks:
-        x, _ = read_audio(files[track], song, frames=frames, channels=cfg.channels)
-        if not np.isfinite(x).all():
-            raise DataError(f"song '{song}': {files[track]} contains NaN or inf samples")
+        x, _ = read_audio(files[track], song, frames=frames, channels=cfg.channels)  # refuses NaN/inf
+        run, start = longest_full_scale_run(x)
+        if run > MAX_FULL_SCALE_RUN:
+            raise DataError(
+                f"song '{song}': {files[track]} has {run} consecutive full-scale samples at "
+                f"{start / cfg.sample_rate:.3f} s (clipped, or NaN written as PCM); re-export it without clipping"
+            )
         stems.append(x * meta.gain(track))
     activity = Activity(block_power(np.stack(stems), BLOCK), BLOCK)
     if not activity.active_starts(frames, window, max(window // 4, 1), cfg.silence_threshold_db):

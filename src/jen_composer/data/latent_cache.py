@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from jen_composer.core.config.data import DataConfig
-from jen_composer.core.errors import DataError
+from jen_composer.core.errors import DataError, one_line
 from jen_composer.core.io import atomic_path, atomic_write_json
 from jen_composer.data.activity import Activity, block_power
 from jen_composer.data.audio import read_audio
@@ -228,7 +228,7 @@ class LatentCache:
             try:
                 handle = safe_open(str(path), framework="pt")
             except Exception as exc:
-                raise DataError(f"latent cache: cannot read {path}: {str(exc).splitlines()[0]}") from None
+                raise DataError(f"latent cache: cannot read {path}: {one_line(exc)}") from None
             self._handles[song] = handle
         return handle
 

@@ -1,7 +1,7 @@
 """The mix, defined once: the gain-scaled sum of the stems (paper 5.1: gains keep relative loudness).
 
 Metrics score the plain sum. Only what is written for people to listen to (stems folders, previews)
-is scaled down when its peak exceeds ``PEAK_LIMIT``, so a loud sum is quieter, never clipped.
+is scaled down when its peak exceeds ``data.audio.SAFE_PEAK``, so a loud sum is quieter, never clipped.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import numpy as np
 import torch
 
 MIX = "mix"  # the name of the mix wherever tracks and the mix are listed together
-PEAK_LIMIT = 0.99
 
 Audio = TypeVar("Audio", np.ndarray, torch.Tensor)
 

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-from jen_composer.core.errors import DataError
-from jen_composer.data.audio import AUDIO_EXTENSIONS, load_resampled, write_audio
+from jen_composer.core.errors import DataError, one_line
+from jen_composer.core.io import atomic_dir
+from jen_composer.data.audio import AUDIO_EXTENSIONS, fit_peak, load_resampled, peak, write_audio
 from jen_composer.data.convert.common import ConvertSummary, safe_id
 from jen_composer.data.schema import SongMeta, write_meta
 
@@ -26,7 +27,7 @@ def load_demucs(model: str):  # noqa: ANN201 (demucs types are optional)
         return get_model(model)
     except Exception as exc:
         raise DataError(f"Demucs model '{model}' could not be loaded (weights missing or offline?): "
-                        f"{str(exc).splitlines()[0]}") from None
+                        f"{one_line(exc)}") from None
 
 
 def separate_folder(src: str | Path, out: str | Path, sample_rate: int, channels: int,
@@ -46,15 +47,18 @@ def separate_folder(src: str | Path, out: str | Path, sample_rate: int, channels
         x = load_resampled(path, song, net.samplerate, net.audio_channels)
         with torch.no_grad():
             y = apply_model(net, torch.from_numpy(x)[None])[0].numpy()
-        folder = Path(out) / song
         tracks: dict[str, np.ndarray] = {}
         for i, name in enumerate(net.sources):  # 6-source models: guitar and piano join "instrument"
             track = DEMUCS_TO_TRACK.get(name, "instrument")
             tracks[track] = tracks.get(track, 0) + load_resampled_array(y[i], net.samplerate, sample_rate, channels)
-        for track, stem in tracks.items():
-            write_audio(folder / f"{track}.wav", stem, sample_rate)
-        write_audio(folder / "mix.wav", load_resampled_array(x, net.samplerate, sample_rate, channels), sample_rate)
-        write_meta(folder, SongMeta(caption=path.stem))
+        tracks["mix"] = load_resampled_array(x, net.samplerate, sample_rate, channels)
+        _, gain = fit_peak(np.array([max(peak(a) for a in tracks.values())]))  # resampling may overshoot
+        if gain != 1.0:
+            summary.notes.append(f"song '{song}': all stems scaled by {20 * np.log10(gain):.1f} dB to avoid clipping")
+        with atomic_dir(Path(out) / song) as folder:
+            for track, stem in tracks.items():
+                write_audio(folder / f"{track}.wav", stem * gain, sample_rate)
+            write_meta(folder, SongMeta(caption=path.stem))
         summary.written.append(song)
     return summary
 

@@ -14,7 +14,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from jen_composer.core.errors import DataError
+from jen_composer.core.errors import ConfigError, DataError
 from jen_composer.core.io import atomic_write_json
 
 SPLITS_FILE = "splits.json"
@@ -26,8 +26,16 @@ def _rank(seed: int, song: str) -> str:
     return hashlib.sha256(f"{seed}:{song}".encode()).hexdigest()
 
 
+def check_fractions(test_fraction: float, val_fraction: float) -> None:
+    """Both fractions must lie in [0, 1): a fraction of 1 would leave no training songs."""
+    for key, value in (("test_fraction", test_fraction), ("val_fraction", val_fraction)):
+        if not 0.0 <= float(value) < 1.0:  # also false for NaN
+            raise ConfigError(f"data.{key} (--{key.replace('_', '-')}) must be >= 0 and < 1, got {value}")
+
+
 def make_splits(songs: list[str], seed: int, test_fraction: float, val_fraction: float) -> dict[str, Any]:
     """Deterministic split of ``songs``; with >= 2 songs and a positive fraction each split gets >= 1."""
+    check_fractions(test_fraction, val_fraction)
     ordered = sorted(set(songs), key=lambda s: _rank(seed, s))
     n = len(ordered)
     n_test = round(n * test_fraction)

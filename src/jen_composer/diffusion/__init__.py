@@ -8,16 +8,16 @@ from jen_composer.diffusion.samplers import run_sampler, timestep_grid
 from jen_composer.diffusion.schedule import NoiseSchedule
 from jen_composer.diffusion.settings import SamplerSettings
 from jen_composer.diffusion.tasks import (
+    TaskMixture,
     generated_mask,
     join_task_prompt,
-    sample_task_timesteps,
     task_prefix,
     task_prompts,
 )
 
 __all__ = [
-    "BranchDenoiser", "Denoiser", "GenerationRequest", "GuidedDenoiser", "ModelBranches", "NoiseSchedule", "SamplerSettings",
-    "TrackPlan", "diffusion_loss", "generate", "generated_mask", "join_task_prompt", "make_plan", "masked_loss",
-    "noise_tracks", "run_sampler", "sample", "sample_task_timesteps", "sample_text_dropout", "task_prefix",
+    "BranchDenoiser", "Denoiser", "GenerationRequest", "GuidedDenoiser", "ModelBranches", "NoiseSchedule",
+    "SamplerSettings", "TaskMixture", "TrackPlan", "diffusion_loss", "generate", "generated_mask", "join_task_prompt",
+    "make_plan", "masked_loss", "noise_tracks", "run_sampler", "sample", "sample_text_dropout", "task_prefix",
     "task_prompts", "timestep_grid",
 ]

@@ -18,7 +18,9 @@ from __future__ import annotations
 import math
 
 import torch
+from omegaconf import DictConfig
 
+from jen_composer.core.config.composer import DiffusionConfig
 from jen_composer.core.errors import ConfigError
 
 SCHEDULES = ("linear", "cosine")
@@ -52,9 +54,9 @@ class NoiseSchedule:
         self.alpha_bar[0], self.alpha_bar[self.T] = 1.0, 0.0
 
     @classmethod
-    def from_config(cls, cfg: object) -> NoiseSchedule:
+    def from_config(cls, cfg: DiffusionConfig | DictConfig) -> NoiseSchedule:
         """From ``cfg.composer.diffusion`` (timesteps, schedule, prediction)."""
-        return cls(cfg.timesteps, cfg.schedule, cfg.prediction)  # type: ignore[attr-defined]
+        return cls(cfg.timesteps, cfg.schedule, cfg.prediction)
 
     def coefficients(self, t: torch.Tensor, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``(sqrt(alpha_bar_t), sqrt(1 - alpha_bar_t))`` for ``t [B, k]``, shaped ``[B, k, 1, 1]``."""

@@ -1,18 +1,43 @@
-"""Training tasks as timestep vectors (section 5.1) and the task-token prompt prefix (section 4.2).
+"""Training tasks as timestep vectors: every timestep sampler, their closed-form task shares, task tokens.
 
-A timestep vector ``t [B, k]`` says what each track is: 0 = a clean condition, 0 < t < T = being
-generated, T = absent (pure noise, no information).
+A timestep vector ``t [B, k]`` says what each track is: 0 = kept (a clean condition), 0 < t < T =
+generated, T = absent (pure noise, no information). Generated tracks of one sample share one level
+t ~ U{1..T-1} (they are denoised jointly). Three samplers, all here:
+
+- `paper_timesteps` (section 5.1): one track drawn uniformly is generated; each other track is kept,
+  generated with it, or absent, uniformly. Every count pattern (g generated, c kept, a absent) then
+  has the closed-form share `paper_type_probabilities`, e.g. "all k jointly" = 1/3^(k-1).
+- `role_timesteps` (section 4.3's stage s = s generated, k - s kept; validation's fixed tasks).
+- `TaskMixture`: the training distribution at one step, a blend of the two (`curriculum.paper_mix`).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
 
 import torch
 
 from jen_composer.core.errors import ConfigError
 
-TASK_MODES = ("paper", "independent", "joint_only")
+
+class TaskType(NamedTuple):
+    """How many of the k tracks a sample generates, keeps and leaves absent."""
+
+    generated: int
+    kept: int
+    absent: int
+
+    @property
+    def name(self) -> str:
+        return f"gen{self.generated}_keep{self.kept}_absent{self.absent}"
+
+
+def task_types(k: int) -> list[TaskType]:
+    """Every task with at least one generated track, most generated first."""
+    return [TaskType(g, c, k - g - c) for g in range(k, 0, -1) for c in range(k - g, -1, -1)]
 
 
 def generated_mask(t: torch.Tensor, T: int) -> torch.Tensor:
@@ -20,35 +45,118 @@ def generated_mask(t: torch.Tensor, T: int) -> torch.Tensor:
     return (t > 0) & (t < T)
 
 
-def sample_task_timesteps(batch: int, k: int, num_generate: torch.Tensor | int, T: int,
-                          generator: torch.Generator, mode: str = "paper",
-                          condition_probability: float = 0.5) -> torch.Tensor:
-    """A seeded timestep vector ``[B, k]`` long per sample (pure: uses only ``generator``).
+def role_counts(t: torch.Tensor, T: int) -> torch.Tensor:
+    """``[B, 3]`` long: (generated, kept, absent) tracks per sample."""
+    gen = generated_mask(t, T)
+    return torch.stack([gen.sum(1), (t == 0).sum(1), (t >= T).sum(1)], dim=1)
 
-    ``num_generate`` (``[B]`` or one stage s for all) tracks, chosen uniformly, are generated;
-    every other track is a condition (t=0) with ``condition_probability``, else absent (t=T).
-    Modes: ``paper`` (the generated tracks share t ~ U{1..T-1}), ``independent`` (each generated
-    track draws its own t), ``joint_only`` (ablation baseline: every track generated with one
-    shared t, ``num_generate`` ignored).
-    """
-    if mode not in TASK_MODES:
-        raise ConfigError(f"composer.task_mode: '{mode}' is not one of {TASK_MODES}")
-    if not 0.0 <= condition_probability <= 1.0:
-        raise ConfigError(f"composer.condition_probability: {condition_probability} is outside [0, 1]")
+
+def _level(batch: int, T: int, generator: torch.Generator) -> torch.Tensor:
+    """One shared generation level per sample, ``[B, 1]`` ~ U{1..T-1}."""
+    return torch.randint(1, T, (batch, 1), generator=generator, device=generator.device)
+
+
+def paper_timesteps(batch: int, k: int, T: int, generator: torch.Generator) -> torch.Tensor:
+    """Section 5.1 literally: track i ~ U{1..k} gets t_i ~ U{1..T-1}; each other track U{0, t_i, T}."""
     device = generator.device
-    n = torch.as_tensor(num_generate, dtype=torch.long, device=device).expand(batch)
-    if bool(((n < 1) | (n > k)).any()):
-        raise ConfigError(f"num_generate must be in 1..{k}, got {n.tolist()}")
-    shared = torch.randint(1, T, (batch, 1), generator=generator, device=device)
-    if mode == "joint_only":
-        return shared.expand(batch, k).clone()
+    chosen = torch.randint(0, k, (batch,), generator=generator, device=device)
+    level = _level(batch, T, generator)
+    choice = torch.randint(0, 3, (batch, k), generator=generator, device=device)  # 0 kept, 1 with t_i, 2 absent
+    choice[torch.arange(batch, device=device), chosen] = 1
+    t = torch.where(choice == 1, level.expand(batch, k), torch.full_like(choice, T))
+    return torch.where(choice == 0, torch.zeros_like(t), t)
+
+
+def role_timesteps(generate: torch.Tensor | int, keep: torch.Tensor | int, batch: int, k: int, T: int,
+                   generator: torch.Generator) -> torch.Tensor:
+    """``generate`` tracks (chosen uniformly) share t ~ U{1..T-1}, ``keep`` others are 0, the rest T.
+
+    ``generate`` / ``keep`` are one count for all samples or ``[B]`` per sample.
+    """
+    device = generator.device
+    n_gen = torch.as_tensor(generate, dtype=torch.long, device=device).expand(batch)
+    n_keep = torch.as_tensor(keep, dtype=torch.long, device=device).expand(batch)
+    if bool(((n_gen < 1) | (n_gen > k) | (n_keep < 0) | (n_gen + n_keep > k)).any()):
+        raise ConfigError(f"tasks: cannot generate {n_gen.tolist()} and keep {n_keep.tolist()} of {k} tracks")
     ranks = torch.rand(batch, k, generator=generator, device=device).argsort(dim=1).argsort(dim=1)
-    gen = ranks < n[:, None]  # a uniformly random subset of size n per row
-    own = torch.randint(1, T, (batch, k), generator=generator, device=device)
-    level = shared.expand(batch, k) if mode == "paper" else own
-    cond = torch.rand(batch, k, generator=generator, device=device) < condition_probability
-    other = torch.where(cond, torch.zeros_like(level), torch.full_like(level, T))
-    return torch.where(gen, level, other)
+    level = _level(batch, T, generator).expand(batch, k)
+    t = torch.where(ranks < (n_gen + n_keep)[:, None], torch.zeros_like(level), torch.full_like(level, T))
+    return torch.where(ranks < n_gen[:, None], level, t)
+
+
+def paper_type_probabilities(k: int) -> dict[TaskType, float]:
+    """Closed form of `paper_timesteps`: each arrangement with g generated has probability g / (k 3^(k-1))."""
+    return {tt: math.factorial(k) // (math.factorial(tt.generated) * math.factorial(tt.kept) * math.factorial(tt.absent))
+            * tt.generated / (k * 3 ** (k - 1)) for tt in task_types(k)}
+
+
+@dataclass(frozen=True)
+class TaskMixture:
+    """The task distribution at one training step, and its sampler.
+
+    With probability ``paper_mix`` a sample follows section 5.1 (`paper_timesteps`); otherwise a
+    curriculum stage s ~ ``stage_probs`` (stages 1..k) generates s tracks and keeps the other k - s
+    (section 4.3; stage k = free generation of all tracks = "joint only"). ``condition_only`` extra
+    tracks (e.g. the mix) are appended after the k tracks: never generated, each kept (t=0) with
+    probability ``condition_keep`` else absent (t=T). Draws use ``generator`` only, a fixed number of
+    them per call, so the same seed gives the same tasks whatever the probabilities.
+    """
+
+    stage_probs: tuple[float, ...]
+    paper_mix: float = 0.0
+    condition_only: int = 0
+    condition_keep: float = 0.5
+
+    def __post_init__(self) -> None:
+        probs = self.stage_probs
+        if not probs or min(probs) < 0 or abs(sum(probs) - 1.0) > 1e-6:
+            raise ConfigError(f"curriculum: stage probabilities {list(probs)} are not a distribution over 1..k")
+        if not 0.0 <= self.paper_mix <= 1.0:
+            raise ConfigError(f"curriculum.paper_mix: {self.paper_mix} is outside [0, 1]")
+        if self.condition_only < 0 or not 0.0 <= self.condition_keep <= 1.0:
+            raise ConfigError(f"tasks: bad condition-only tracks ({self.condition_only}, keep {self.condition_keep})")
+
+    @property
+    def k(self) -> int:
+        return len(self.stage_probs)
+
+    def sample(self, batch: int, T: int, generator: torch.Generator) -> torch.Tensor:
+        """``t [B, k + condition_only]`` long."""
+        device = generator.device
+        probs = torch.tensor(self.stage_probs, dtype=torch.float64, device=device)
+        stages = torch.multinomial(probs, batch, replacement=True, generator=generator) + 1
+        curriculum = role_timesteps(stages, self.k - stages, batch, self.k, T, generator)
+        paper = paper_timesteps(batch, self.k, T, generator)
+        use_paper = torch.rand(batch, 1, generator=generator, device=device) < self.paper_mix
+        t = torch.where(use_paper, paper, curriculum)
+        if self.condition_only:
+            kept = torch.rand(batch, self.condition_only, generator=generator, device=device) < self.condition_keep
+            t = torch.cat([t, torch.where(kept, 0, T).to(t.dtype)], dim=1)
+        return t
+
+    def type_probabilities(self) -> dict[TaskType, float]:
+        """Closed-form share of every task type among the k tracks (condition-only tracks excluded)."""
+        paper = paper_type_probabilities(self.k)
+        stage = {TaskType(s, self.k - s, 0): p for s, p in enumerate(self.stage_probs, start=1)}
+        return {tt: self.paper_mix * paper[tt] + (1.0 - self.paper_mix) * stage.get(tt, 0.0) for tt in task_types(self.k)}
+
+
+def realised_shares(t: torch.Tensor, T: int, k: int) -> dict[str, torch.Tensor]:
+    """What a batch really trained on (the first k tracks): mean counts per role and task-type shares."""
+    counts = role_counts(t[:, :k], T).float()
+    out = {f"tasks/{role}": counts[:, i].mean() for i, role in enumerate(("generated", "kept", "absent"))}
+    for tt in task_types(k):
+        hit = (counts == torch.tensor(tt, dtype=counts.dtype, device=counts.device)).all(1)
+        out[f"tasks/share_{tt.name}"] = hit.float().mean()
+    return out
+
+
+def validation_tasks(k: int) -> list[tuple[str, int, int]]:
+    """(name, tracks generated, tracks kept): marginal, conditional by number kept, joint."""
+    tasks = [("marginal", 1, 0)] if k > 1 else []
+    tasks += [(f"conditional_keep{kept}", k - kept, kept) for kept in range(1, k)]
+    tasks.append(("joint", k, 0))
+    return tasks
 
 
 def task_prefix(tracks: Sequence[str], generated: Sequence[bool]) -> str:

@@ -9,7 +9,8 @@ import soundfile as sf
 import torch
 from PIL import Image
 
-from jen_composer.data.mix import MIX, PEAK_LIMIT, mix_stems
+from jen_composer.data.audio import SAFE_PEAK
+from jen_composer.data.mix import MIX, mix_stems
 from jen_composer.data.spectrogram import spectrogram_image
 
 
@@ -20,9 +21,9 @@ def write_stems(folder: Path, stems: dict[str, np.ndarray], sample_rate: int, ke
     paths: dict[str, Path] = {}
     for name, wave in stems.items():
         path = folder / f"{name}{'_kept' if name in kept else ''}.wav"
-        sf.write(path, np.asarray(wave, np.float32).T, sample_rate)
+        sf.write(path, np.asarray(wave, np.float32).T, sample_rate, subtype="FLOAT")  # float: a loud take is kept, not clipped
         paths[name] = path
-    mix = mix_stems(stems, peak_limit=PEAK_LIMIT)
+    mix = mix_stems(stems, peak_limit=SAFE_PEAK)
     paths[MIX] = folder / "mix.wav"
     sf.write(paths[MIX], mix.T, sample_rate)
     rows = [torch.from_numpy(np.asarray(w, np.float32)) for w in [*stems.values(), mix]]

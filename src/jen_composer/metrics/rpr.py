@@ -49,7 +49,7 @@ def _mix_file(clip: Clip, tracks: Sequence[str], sample_rate: int, dest: Path) -
         return
     import soundfile as sf
 
-    sf.write(str(dest.with_suffix(".wav")), load_mix(clip, tracks, sample_rate), sample_rate)
+    sf.write(str(dest.with_suffix(".wav")), load_mix(clip, tracks, sample_rate), sample_rate, subtype="FLOAT")  # no clipping
 
 
 def build_listening_test(systems: Mapping[str, Path], out: Path, tracks: Sequence[str],

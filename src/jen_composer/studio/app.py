@@ -18,7 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from jen_composer.composition.audio import peaks, wav_bytes
-from jen_composer.composition.importer import ALLOWED_SUFFIXES, sanitize_filename
+from jen_composer.composition.importer import ALLOWED_SUFFIXES
 from jen_composer.composition.session import Session
 from jen_composer.core.config.composition import CompositionConfig
 from jen_composer.core.errors import JenComposerError
@@ -26,6 +26,8 @@ from jen_composer.diffusion.settings import SamplerSettings
 from jen_composer.inference.engine import Engine
 from jen_composer.studio.jobs import JobManager
 from jen_composer.studio.registry import SessionRegistry, UnknownSession
+from jen_composer.studio.security import HostOriginGuard
+from jen_composer.studio.uploads import PayloadTooLarge, read_upload
 
 STATIC = Path(__file__).parent / "static"
 NO_STORE = {"Cache-Control": "no-store"}
@@ -75,10 +77,6 @@ class UndoBody(BaseModel):
     round: int | None = None
 
 
-class PayloadTooLarge(JenComposerError):
-    """An upload above the configured limit (HTTP 413)."""
-
-
 def state_json(sid: str, session: Session, jobs: JobManager, bins: int) -> dict[str, Any]:
     """What the page renders: settings, every track's take (hash + waveform), mix, history, busy job."""
     snap = session.snapshot()
@@ -104,8 +102,8 @@ def create_app(engine: Engine, cfg: CompositionConfig | None = None, sessions_ro
     cfg = cfg or CompositionConfig()
     registry = SessionRegistry(sessions_root or cfg.sessions_root, engine, cfg, settings)
     jobs = JobManager()
-    limit = int(cfg.studio.max_upload_mb * 1024 * 1024)
     app = FastAPI(title="jen-composer studio", docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(HostOriginGuard, extra_hosts=[cfg.studio.host, *cfg.studio.allowed_hosts])
     app.state.registry, app.state.jobs, app.state.cfg = registry, jobs, cfg
 
     @app.exception_handler(JenComposerError)
@@ -205,20 +203,7 @@ def create_app(engine: Engine, cfg: CompositionConfig | None = None, sessions_ro
         session = registry.get(sid)
         if track not in session.tracks:
             raise JenComposerError(f"unknown track '{track[:40]}'")
-        declared = int(request.headers.get("content-length") or 0)
-        if declared > limit + 64 * 1024:
-            raise PayloadTooLarge(f"upload too large ({declared / 2**20:.1f} MB; limit {cfg.studio.max_upload_mb} MB)")
-        form = await request.form(max_files=1, max_fields=2)
-        upload = form.get("file")
-        if upload is None or isinstance(upload, str):
-            raise JenComposerError("no file in the upload (form field 'file')")
-        name = sanitize_filename(upload.filename or "upload")
-        data = await upload.read(limit + 1)
-        await form.close()
-        if len(data) > limit:
-            raise PayloadTooLarge(f"{name}: upload too large (limit {cfg.studio.max_upload_mb} MB)")
-        if not name.lower().endswith(ALLOWED_SUFFIXES):
-            raise JenComposerError(f"{name}: unsupported file type (use {', '.join(ALLOWED_SUFFIXES)})")
+        name, data = await read_upload(request, cfg.studio.max_upload_mb)
         await run_in_threadpool(session.import_track, track, data, name)
         return state(sid)
 

@@ -15,6 +15,7 @@ from jen_composer.composition.session import Session
 from jen_composer.composition.store import STATE_FILE
 from jen_composer.core.config.composition import CompositionConfig
 from jen_composer.core.errors import JenComposerError
+from jen_composer.core.io import clean_stale_temps
 from jen_composer.diffusion.settings import SamplerSettings
 from jen_composer.inference.engine import Engine
 
@@ -52,6 +53,8 @@ class SessionRegistry:
             if sid not in self._open:
                 if not (self.root / sid / STATE_FILE).is_file():
                     raise UnknownSession(f"no session {sid}")
+                for folder in (self.root / sid, *(p for p in (self.root / sid).rglob("*") if p.is_dir())):
+                    clean_stale_temps(folder)  # what a killed studio was writing when it died
                 self._open[sid] = Session.open(self.root / sid, self.engine, self.cfg)
             return self._open[sid]
 

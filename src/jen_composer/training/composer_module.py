@@ -1,8 +1,8 @@
 """`ComposerModule`: the thin LightningModule around `ComposerModel` and the diffusion objective.
 
-Per step: the curriculum's stage probabilities pick how many tracks each sample generates, the
-task sampler turns that into a timestep vector (section 5.1), task tokens prefix the prompt, CFG
-drops text, and the loss covers the generated tracks only. Randomness comes from generators seeded
+Per step: the curriculum's `TaskMixture` (section 4.3 stages blended with section 5.1) draws each
+sample's timestep vector, task tokens prefix the prompt, CFG drops text, and the loss covers the
+generated tracks only; the realised task shares are logged under ``tasks/``. Randomness comes from generators seeded
 by (seed, global step, rank), so a resumed run draws exactly what an uninterrupted one would.
 """
 
@@ -20,9 +20,16 @@ from jen_composer.core.errors import ConfigError
 from jen_composer.core.seed import make_generator
 from jen_composer.diffusion.objective import diffusion_loss, sample_text_dropout
 from jen_composer.diffusion.schedule import NoiseSchedule
-from jen_composer.diffusion.tasks import generated_mask, sample_task_timesteps, task_prompts
+from jen_composer.diffusion.tasks import (
+    TaskMixture,
+    generated_mask,
+    realised_shares,
+    role_timesteps,
+    task_prompts,
+    validation_tasks,
+)
 from jen_composer.models.composer import ComposerModel, build_composer
-from jen_composer.training.curriculum import CurriculumCallback, sample_stages, stage_probabilities
+from jen_composer.training.curriculum import CurriculumCallback, task_mixture
 from jen_composer.training.ema import EMA
 from jen_composer.training.optim import build_optimizer_and_scheduler
 from jen_composer.training.rng import ResumeStateCallback
@@ -39,24 +46,6 @@ def latent_dim_of(cfg: DictConfig) -> int:
     return int(cfg.autoencoder.latent_dim)
 
 
-def validation_tasks(k: int) -> list[tuple[str, int, int]]:
-    """(name, tracks generated, tracks kept): marginal, conditional by number kept, joint."""
-    tasks = [("marginal", 1, 0)] if k > 1 else []
-    tasks += [(f"conditional_keep{kept}", k - kept, kept) for kept in range(1, k)]
-    tasks.append(("joint", k, 0))
-    return tasks
-
-
-def roles_timesteps(batch: int, k: int, generate: int, keep: int, T: int, generator: torch.Generator) -> torch.Tensor:
-    """`t [B, k]` for a fixed task: `generate` random tracks share t ~ U{1..T-1}, `keep` are 0, rest T."""
-    order = torch.rand(batch, k, generator=generator).argsort(dim=1)
-    t = torch.full((batch, k), T, dtype=torch.long)
-    shared = torch.randint(1, T, (batch, 1), generator=generator).expand(batch, k)
-    rank = order.argsort(dim=1)
-    t = torch.where(rank < generate, shared, t)
-    return torch.where((rank >= generate) & (rank < generate + keep), torch.zeros_like(t), t)
-
-
 class ComposerModule(pl.LightningModule):
     def __init__(self, cfg: DictConfig) -> None:
         super().__init__()
@@ -68,8 +57,7 @@ class ComposerModule(pl.LightningModule):
         self.schedule = NoiseSchedule.from_config(cfg.composer.diffusion)
         decay = float(cfg.trainer.ema_decay)
         self.ema = EMA(self.model, decay) if decay > 0 else None
-        c = cfg.curriculum
-        self.stage_probs = stage_probabilities(c.schedule, 0, self.k, int(c.ramp_steps), float(c.min_probability))
+        self.tasks: TaskMixture = task_mixture(cfg.curriculum, 0, self.k)  # CurriculumCallback updates it per step
         self._autoencoder: list[Any] = []  # frozen, kept out of state_dict (source=audio only)
 
     # -- helpers -------------------------------------------------------------------------------
@@ -109,13 +97,14 @@ class ComposerModule(pl.LightningModule):
         x0 = self._latents(batch)
         b = x0.shape[0]
         g = self._generator()
-        stages = sample_stages(self.stage_probs, b, g)
-        t = sample_task_timesteps(b, self.k, stages, self.schedule.T, g, str(self.cfg.composer.task_mode))
+        t = self.tasks.sample(b, self.schedule.T, g)
         drop = sample_text_dropout(b, float(self.cfg.composer.text_dropout), g)
         noise_gen = make_generator(int(torch.randint(2**62, (1,), generator=g)), x0.device)
         loss = self._loss(self.model, x0, t, list(batch["prompt"]), drop, noise_gen)
         self.log("train/loss", loss, prog_bar=True, batch_size=b)
-        self.log("train/tracks_generated", stages.float().mean(), batch_size=b)
+        shares = realised_shares(t, self.schedule.T, self.k)
+        self.log("train/tracks_generated", shares["tasks/generated"], batch_size=b)
+        self.log_dict(shares, on_step=True, on_epoch=True, batch_size=b)
         return loss
 
     def optimizer_step(self, *args: Any, **kwargs: Any) -> None:
@@ -135,7 +124,7 @@ class ComposerModule(pl.LightningModule):
         losses = []
         for i, (name, generate, keep) in enumerate(validation_tasks(self.k)):
             g = make_generator(VAL_SEED_OFFSET + 1_000 * batch_idx + i)
-            t = roles_timesteps(b, self.k, generate, keep, self.schedule.T, g)
+            t = role_timesteps(generate, keep, b, self.k, self.schedule.T, g)
             loss = self._loss(model, x0, t, list(batch["prompt"]), None, g)
             self.log(f"val/loss_{name}", loss, batch_size=b, sync_dist=True)
             losses.append(loss)

@@ -1,10 +1,16 @@
-"""Section 4.3's curriculum: stage s = generate s of the k tracks given the other k - s.
+"""Section 4.3's curriculum as a schedule over training steps; the sampling itself is `diffusion.tasks`.
 
-`stage_probabilities` is a pure function of the global step, so every DDP rank computes the same
-probabilities and a resumed run continues exactly where it stopped. `progressive` moves a Gaussian
-bump over stages from 1 to k during `ramp_steps` (harder stages gain weight) while every stage keeps
-at least `min_probability` (easier ones are never forgotten); `uniform` weighs all stages equally;
-`joint_only` always generates all k tracks (the ablation baseline).
+Stage s generates s of the k tracks, sharing one t, and keeps the other k - s clean; stage k is free
+generation. `stage_probabilities` is a pure function of the global step, so every DDP rank computes
+the same probabilities and a resumed run continues exactly where it stopped:
+
+- `progressive` moves a Gaussian bump over stages from 1 to k during `ramp_steps` (harder stages
+  gain weight) while every stage keeps at least `min_probability` (easier ones are never forgotten);
+- `uniform` weighs all stages equally;
+- `joint_only` is stage k only (with `paper_mix: 0`, the ablation baseline: every step generates all
+  tracks with one shared t).
+
+`task_mixture` blends the stage draw with section 5.1's tasks (share `curriculum.paper_mix`).
 """
 
 from __future__ import annotations
@@ -12,10 +18,10 @@ from __future__ import annotations
 import math
 
 import lightning.pytorch as pl
-import torch
 from omegaconf import DictConfig
 
 from jen_composer.core.errors import ConfigError
+from jen_composer.diffusion.tasks import TaskMixture, TaskType, task_types
 
 SCHEDULES = ("progressive", "uniform", "joint_only")
 BUMP_WIDTH = 0.75  # in stages: how many neighbouring stages share the weight at any moment
@@ -41,35 +47,38 @@ def stage_probabilities(schedule: str, step: int, k: int, ramp_steps: int, min_p
     return [min_probability + free * w / total for w in weights]
 
 
-def sample_stages(probs: list[float], batch: int, generator: torch.Generator) -> torch.Tensor:
-    """Number of tracks to generate per sample, [batch] long in 1..k."""
-    return torch.multinomial(torch.tensor(probs), batch, replacement=True, generator=generator) + 1
+def task_mixture(cfg: DictConfig, step: int, k: int) -> TaskMixture:
+    """The training-task distribution at ``step`` for the ``curriculum`` config group."""
+    probs = stage_probabilities(str(cfg.schedule), step, k, int(cfg.ramp_steps), float(cfg.min_probability))
+    return TaskMixture(tuple(probs), float(cfg.paper_mix))
 
 
 class CurriculumCallback(pl.Callback):
-    """Publishes the current stage probabilities to the module and logs them every step."""
+    """Publishes the step's `TaskMixture` to the module (``pl_module.tasks``) and logs its stage weights."""
 
     def __init__(self, cfg: DictConfig, num_tracks: int) -> None:
-        self.schedule = str(cfg.schedule)
-        self.ramp_steps = int(cfg.ramp_steps)
-        self.min_probability = float(cfg.min_probability)
+        self.cfg = cfg
         self.k = num_tracks
-        stage_probabilities(self.schedule, 0, self.k, self.ramp_steps, self.min_probability)  # validate early
-
-    def probabilities(self, step: int) -> list[float]:
-        return stage_probabilities(self.schedule, step, self.k, self.ramp_steps, self.min_probability)
+        task_mixture(cfg, 0, num_tracks)  # validate early
 
     def on_train_batch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule, batch, batch_idx: int) -> None:
-        probs = self.probabilities(trainer.global_step)
-        pl_module.stage_probs = probs
-        pl_module.log_dict(
-            {f"curriculum/stage{s}": p for s, p in enumerate(probs, start=1)},
-            on_step=True, on_epoch=False, batch_size=1, sync_dist=False,
-        )
+        mixture = task_mixture(self.cfg, trainer.global_step, self.k)
+        pl_module.tasks = mixture
+        logged = {f"curriculum/stage{s}": p for s, p in enumerate(mixture.stage_probs, start=1)}
+        pl_module.log_dict({**logged, "curriculum/paper_mix": mixture.paper_mix},
+                           on_step=True, on_epoch=False, batch_size=1, sync_dist=False)
 
     def state_dict(self) -> dict:
-        return {"schedule": self.schedule, "ramp_steps": self.ramp_steps, "min_probability": self.min_probability, "k": self.k}
+        return {"schedule": str(self.cfg.schedule), "k": self.k}
 
     def load_state_dict(self, state_dict: dict) -> None:
         if state_dict.get("k") not in (None, self.k):
             raise ConfigError(f"curriculum: checkpoint was trained with {state_dict['k']} tracks, config has {self.k}")
+
+
+def share_table(cfg: DictConfig, steps: list[int] | None = None) -> tuple[list[int], dict[TaskType, list[float]]]:
+    """Closed-form task-type shares of a run config at the start, middle and end of training (or ``steps``)."""
+    steps = steps if steps is not None else [0, int(cfg.trainer.max_steps) // 2, int(cfg.trainer.max_steps)]
+    k = len(cfg.data.tracks)
+    mixtures = [task_mixture(cfg.curriculum, step, k).type_probabilities() for step in steps]
+    return steps, {tt: [m[tt] for m in mixtures] for tt in task_types(k)}

@@ -6,6 +6,9 @@ checkpoints/ (best + last, atomic, config embedded) and the logger's files.
 
 from __future__ import annotations
 
+import contextlib
+import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,6 +102,20 @@ def build_trainer(cfg: DictConfig, folder: Path, callbacks: list[Callback], manu
     )
 
 
+@contextlib.contextmanager
+def run_folder_removed_on_failure(folder: Path) -> Iterator[None]:
+    """A run that fails before its first checkpoint leaves no run folder behind (only one it created)."""
+    created = [p for p in (folder, folder.parent) if not p.exists()]  # the run folder and its <name> folder
+    try:
+        yield
+    except BaseException:
+        if folder in created and folder.is_dir() and not any(folder.rglob("*.ckpt")):
+            shutil.rmtree(folder, ignore_errors=True)
+            if folder.parent in created and not any(folder.parent.iterdir()):
+                folder.parent.rmdir()
+        raise
+
+
 def fit(cfg: DictConfig, extra_callbacks: list[Callback] | None = None) -> FitResult:
     """Train what `cfg` describes; returns where the run and its checkpoints are.
 
@@ -112,11 +129,13 @@ def fit(cfg: DictConfig, extra_callbacks: list[Callback] | None = None) -> FitRe
             f"{folder} already holds checkpoints of this exact config: continue it with trainer.resume=last, "
             "or start another run (change seed, name or any setting)"
         )
-    write_run_files(cfg, folder)
-    module, callbacks = build_module(cfg)
-    datamodule = build_datamodule(cfg)
-    trainer = build_trainer(cfg, folder, [*callbacks, *(extra_callbacks or [])], manual_optimisation=not module.automatic_optimization)
-    trainer.fit(module, datamodule=datamodule, ckpt_path=resume)
+    with run_folder_removed_on_failure(folder):
+        write_run_files(cfg, folder)
+        module, callbacks = build_module(cfg)
+        datamodule = build_datamodule(cfg)
+        trainer = build_trainer(cfg, folder, [*callbacks, *(extra_callbacks or [])],
+                                manual_optimisation=not module.automatic_optimization)
+        trainer.fit(module, datamodule=datamodule, ckpt_path=resume)
     periodic, best = trainer.checkpoint_callbacks[:2]
     last = Path(periodic.last_model_path) if periodic.last_model_path else None
     best_path = Path(best.best_model_path) if best.best_model_path else None

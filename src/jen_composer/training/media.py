@@ -14,6 +14,8 @@ import torch
 from lightning.pytorch.loggers import Logger, TensorBoardLogger, WandbLogger
 from PIL import Image
 
+from jen_composer.data.audio import fit_peak
+
 
 def _loggers(target: Any) -> list[Logger]:
     if isinstance(target, Logger):
@@ -38,7 +40,7 @@ def _samples_first(wave: torch.Tensor | np.ndarray) -> np.ndarray:
 
 def log_audio(target: Any, key: str, wave: torch.Tensor | np.ndarray, sample_rate: int, step: int) -> list[str]:
     """Log one clip ([C, S] or [S]) to every attached logger; returns where it went."""
-    data = np.clip(_samples_first(wave), -1.0, 1.0)
+    data, _ = fit_peak(_samples_first(wave))  # loggers store 16-bit audio: scale a loud clip, never clip it
     sent = []
     for logger in _loggers(target):
         if isinstance(logger, WandbLogger):

@@ -20,7 +20,8 @@ from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig
 from PIL import Image
 
-from jen_composer.data.mix import PEAK_LIMIT, mix_stems
+from jen_composer.data.audio import SAFE_PEAK
+from jen_composer.data.mix import mix_stems
 from jen_composer.data.spectrogram import spectrogram_image
 from jen_composer.diffusion.generate import generate
 from jen_composer.diffusion.request import GenerationRequest
@@ -102,8 +103,8 @@ class SamplePreviewCallback(pl.Callback):
             return
         sr = int(self.cfg.data.sample_rate)
         for track, role, wave in zip(tracks, roles, audio, strict=True):
-            sf.write(out / f"{track}{'_kept' if role == 'keep' else ''}.wav", wave.T.numpy(), sr)
-        mix = mix_stems(audio, peak_limit=PEAK_LIMIT)
+            sf.write(out / f"{track}{'_kept' if role == 'keep' else ''}.wav", wave.T.numpy(), sr, subtype="FLOAT")
+        mix = mix_stems(audio, peak_limit=SAFE_PEAK)
         sf.write(out / "mix.wav", mix.T.numpy(), sr)
         image = spectrogram_image([*audio, mix])
         Image.fromarray(image).save(out / "spectrogram.png")

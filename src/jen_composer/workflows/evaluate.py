@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
 import torch
 from omegaconf import DictConfig
 
 from jen_composer.core.errors import ConfigError, DataError
+from jen_composer.data.audio import read_audio
 from jen_composer.data.index import list_song_dirs
 from jen_composer.data.mix import MIX, mix_stems
 from jen_composer.data.prompts import build_prompt
@@ -63,10 +63,10 @@ def load_clips(cfg: DictConfig, split: str, count: int, seconds: float, sample_r
         meta = read_meta(root / song, list(cfg.data.tracks))
         stems = {}
         for track in cfg.data.tracks:
-            wave, sr = sf.read(root / song / f"{track}.wav", dtype="float32", always_2d=True, frames=n)
+            wave, sr = read_audio(root / song / f"{track}.wav", song, frames=n)  # refuses empty/NaN audio
             if sr != sample_rate:
                 raise DataError(f"{root / song / (track + '.wav')}: {sr} Hz, the checkpoint works at {sample_rate} Hz")
-            wave = np.pad(wave.T, ((0, 0), (0, max(0, n - wave.shape[0]))))
+            wave = np.pad(wave, ((0, 0), (0, max(0, n - wave.shape[-1]))))
             stems[track] = wave * float(meta.gain(track))
         raw = json.loads((root / song / "meta.json").read_text())
         clips.append(Clip(song, build_prompt(meta, cfg.data.prompt, None), stems, raw.get("labels", {})))

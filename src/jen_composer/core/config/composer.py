@@ -63,6 +63,4 @@ class ComposerConfig:
     sampler: SamplerConfig = field(default_factory=SamplerConfig)
     task_tokens: bool = True  # prefix prompts with "[bass & drums generation]"
     text_dropout: float = 0.1  # CFG: probability of the null text in training
-    task_mode: str = "paper"  # paper | independent | joint_only (see diffusion.tasks)
-    condition_probability: float = 0.5  # a non-generated track is a clean condition (t=0), else absent (t=T)
     autoencoder: str = ""  # exported autoencoder artefact dir used to decode (and encode audio)

@@ -24,6 +24,7 @@ class StudioConfig:
     """The browser studio (`jen-composer studio`)."""
 
     host: str = "127.0.0.1"  # loopback only unless the user asks otherwise
+    allowed_hosts: list[str] = field(default_factory=list)  # Host names accepted besides loopback and `host`
     port: int = 7860
     max_upload_mb: float = 20.0  # uploads above this are refused with HTTP 413
     peaks: int = 400  # waveform resolution (min/max pairs) sent to the page

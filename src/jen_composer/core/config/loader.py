@@ -25,7 +25,7 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from jen_composer.core.config.root import RunConfig
-from jen_composer.core.errors import ConfigError
+from jen_composer.core.errors import ConfigError, one_line
 
 GROUP_KEYS = tuple(RunConfig.__dataclass_fields__)
 
@@ -47,9 +47,11 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise ConfigError(f"{path}: config file not found")
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not a text YAML file (byte {exc.start} is not UTF-8)") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: invalid YAML: {exc}".splitlines()[0]) from None
+        raise ConfigError(f"{path}: invalid YAML: {one_line(exc)}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
     return data
@@ -82,7 +84,7 @@ def merge_checked(cfg: DictConfig, update: Mapping[str, Any], source: str) -> Di
         return OmegaConf.merge(cfg, update)  # type: ignore[return-value]
     except OmegaConfBaseException as exc:
         key = getattr(exc, "full_key", "") or "?"
-        reason = str(exc).splitlines()[0]
+        reason = one_line(exc)
         raise ConfigError(f"{source}: bad value for '{key}': {reason}") from None
 
 
@@ -90,6 +92,8 @@ def _merge_file(cfg: DictConfig, path: Path, root: Path, seen: tuple[Path, ...])
     if path in seen:
         raise ConfigError(f"{path}: circular 'defaults' ({' -> '.join(map(str, seen))})")
     body = _read_yaml(path)
+    if not body:
+        raise ConfigError(f"{path}: the experiment file is empty; it needs at least 'defaults' and 'name'")
     defaults = body.pop("defaults", [])
     if not isinstance(defaults, list):
         raise ConfigError(f"{path}: 'defaults' must be a list like [data/synth, composer/tiny]")
@@ -130,7 +134,7 @@ def parse_overrides(overrides: Sequence[str]) -> dict[str, Any]:
     try:
         return OmegaConf.to_container(OmegaConf.from_dotlist(items))  # type: ignore[return-value]
     except OmegaConfBaseException as exc:
-        raise ConfigError(f"command line: {str(exc).splitlines()[0]}") from None
+        raise ConfigError(f"command line: {one_line(exc)}") from None
 
 
 def compose(experiment: str | Path | None = None, overrides: Sequence[str] = ()) -> DictConfig:

@@ -44,9 +44,12 @@ class TrainerConfig:
 
 @dataclass
 class CurriculumConfig:
-    schedule: str = "progressive"  # progressive (paper) | uniform | joint_only
+    """The training-task distribution (see training.curriculum and docs/training.md)."""
+
+    schedule: str = "progressive"  # section 4.3 stage weights over time: progressive (paper) | uniform | joint_only
     ramp_steps: int = 1000  # steps over which harder stages gain weight
     min_probability: float = 0.05  # easier stages keep at least this share
+    paper_mix: float = 0.5  # share of samples drawn from section 5.1's tasks; the rest from the stage draw
 
 
 @dataclass

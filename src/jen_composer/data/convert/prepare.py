@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from jen_composer.core.errors import DataError
+from jen_composer.core.errors import DataError, one_line
 from jen_composer.core.io import atomic_write_json
 from jen_composer.data.audio import AUDIO_EXTENSIONS
 from jen_composer.data.convert.common import TRACKS, ConvertSummary, safe_id, write_song
@@ -37,7 +37,7 @@ def _load_yaml(path: Path) -> dict:
     try:
         data = yaml.safe_load(path.read_text())
     except (yaml.YAMLError, OSError) as exc:
-        raise DataError(f"{path}: cannot parse: {str(exc).splitlines()[0]}") from None
+        raise DataError(f"{path}: cannot parse: {one_line(exc)}") from None
     if not isinstance(data, dict):
         raise DataError(f"{path}: expected a mapping")
     return data
@@ -162,7 +162,7 @@ def prepare_dataset(
     songs = FORMATS[fmt](src_path, maps)
     for song_id, sources, meta, mix, split in tqdm(songs, desc=f"prepare {fmt}", unit="song", disable=not progress):
         try:
-            write_song(out_path, song_id, sources, sample_rate, channels, meta, mix)
+            write_song(out_path, song_id, sources, sample_rate, channels, meta, mix, summary.notes)
         except DataError as exc:
             if on_bad_input == "error":
                 raise

@@ -9,6 +9,7 @@ import pretty_midi
 
 from jen_composer.core.config.data import SynthConfig
 from jen_composer.core.errors import ConfigError
+from jen_composer.core.io import atomic_dir
 from jen_composer.data.audio import to_channels, write_audio
 from jen_composer.data.schema import SongMeta, write_meta
 from jen_composer.data.splits import write_splits
@@ -24,19 +25,19 @@ def synth_song(out: Path, song_id: str, genre: str, cfg: SynthConfig, sample_rat
     """Compose, render and write one song folder (stems, mix, MIDI, meta.json)."""
     score = compose_song(GENRES[genre], cfg.seconds, rng)
     samples = round(cfg.seconds * sample_rate)
-    folder = out / song_id
     stems = {t: render_part(score.parts[t], sample_rate, samples, cfg.soundfont) for t in TRACKS}
     jitter = {t: float(np.clip(g + rng.uniform(-0.1, 0.1), 0.2, 1.0)) for t, g in score.base_gains.items()}
     gains = fit_gains(stems, jitter, cfg.mix_peak)
-    for t in TRACKS:
-        write_audio(folder / f"{t}.wav", to_channels(stems[t][None], channels), sample_rate)
-        (folder / "midi").mkdir(parents=True, exist_ok=True)
-        midi = pretty_midi.PrettyMIDI(initial_tempo=float(score.labels["tempo"]))
-        midi.instruments.append(score.parts[t])
-        midi.write(str(folder / "midi" / f"{t}.mid"))
-    mix = sum(gains[t] * stems[t] for t in TRACKS)
-    write_audio(folder / "mix.wav", to_channels(np.asarray(mix)[None], channels), sample_rate)
-    write_meta(folder, SongMeta(tags=score.tags, caption=score.caption, gains=gains, labels=score.labels))
+    mix = sum(gains[t] * stems[t] for t in TRACKS)  # fit_gains keeps its peak below cfg.mix_peak
+    with atomic_dir(out / song_id) as folder:
+        for t in TRACKS:
+            write_audio(folder / f"{t}.wav", to_channels(stems[t][None], channels), sample_rate)
+            (folder / "midi").mkdir(parents=True, exist_ok=True)
+            midi = pretty_midi.PrettyMIDI(initial_tempo=float(score.labels["tempo"]))
+            midi.instruments.append(score.parts[t])
+            midi.write(str(folder / "midi" / f"{t}.mid"))
+        write_audio(folder / "mix.wav", to_channels(np.asarray(mix)[None], channels), sample_rate)
+        write_meta(folder, SongMeta(tags=score.tags, caption=score.caption, gains=gains, labels=score.labels))
 
 
 def synth_dataset(out: str | Path, cfg: SynthConfig, sample_rate: int, channels: int,

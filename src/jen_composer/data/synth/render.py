@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pretty_midi
 
-from jen_composer.core.errors import DataError
+from jen_composer.core.errors import DataError, one_line
 
 STEM_PEAK = 0.8  # rendered stems are peak-normalised to this; loudness balance lives in the gains
 
@@ -28,7 +28,7 @@ def render_part(inst: pretty_midi.Instrument, sample_rate: int, samples: int, so
         try:
             y = inst.fluidsynth(fs=sample_rate, synthesizer=soundfont)
         except Exception as exc:
-            raise DataError(f"FluidSynth failed with soundfont {soundfont}: {str(exc).splitlines()[0]}") from None
+            raise DataError(f"FluidSynth failed with soundfont {soundfont}: {one_line(exc)}") from None
         n = min(samples, y.shape[0])
         out[:n] = y[:n]
     peak = float(np.abs(out).max())

@@ -12,10 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from omegaconf import DictConfig
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from jen_composer.core.checkpoints import CHECKPOINT_KEY, read_checkpoint
+from jen_composer.core.config.autoencoder import AutoencoderConfig
 from jen_composer.core.errors import CheckpointError, ConfigError
 from jen_composer.core.io import atomic_path, atomic_write_json
 from jen_composer.models.autoencoder.base import NormalisedAutoencoder
@@ -159,7 +161,7 @@ def export_from_checkpoint(ckpt_path: str | Path, out_dir: str | Path, use_ema: 
     return export_autoencoder(model_from_checkpoint(ckpt_path, use_ema), out_dir)
 
 
-def build_autoencoder(cfg: Any) -> NormalisedAutoencoder:
+def build_autoencoder(cfg: AutoencoderConfig | DictConfig) -> NormalisedAutoencoder:
     """From the `autoencoder` config group: a fresh VAE, or the artefact/codec named by ``pretrained``."""
     if cfg.pretrained:
         return load_autoencoder(cfg.pretrained)

@@ -32,7 +32,7 @@ class WaveformVAE(NormalisedAutoencoder):
     """``encode``: wave [B, C, S] -> unit-scale latents [B, d, ceil(S/hop)]; ``decode`` inverts it."""
 
     def __init__(self, cfg: AutoencoderConfig | DictConfig | dict[str, Any]) -> None:
-        c = as_autoencoder_config(cfg)
+        c: AutoencoderConfig = as_autoencoder_config(cfg)
         if len(c.channel_mults) != len(c.strides):
             raise ConfigError(
                 f"autoencoder.channel_mults: needs one entry per stride ({len(c.strides)}), got {len(c.channel_mults)}"
