@@ -125,7 +125,7 @@ class Evaluator:
             reference = {t: EmbeddingStats.from_embeddings(embed_all(embed, [to_t(c.stems[t]) for c in clips], sr))
                          for t in tracks}
             reference[MIX] = EmbeddingStats.from_embeddings(
-                embed_all(embed, [to_t(sum(c.stems.values())) for c in clips], sr))
+                embed_all(embed, [to_t(mix_stems(c.stems)) for c in clips], sr))
         rows = []
         for task in tasks:
             metric = MultiTrackClapScore(self.scorer, tracks, sr)
