@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 from pathlib import Path
@@ -47,3 +48,19 @@ def test_config_command_prints_resolved(repo_root: Path, capsys) -> None:
     assert main(["config", str(repo_root / "experiments/composer/tiny.yaml"), "seed=5"]) == 0
     out = capsys.readouterr().out
     assert "seed: 5" in out and "run folder: runs/composer-tiny/" in out
+
+
+def _all_parsers(parser, name="jen-composer"):  # type: ignore[no-untyped-def]
+    yield name, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub, child in action.choices.items():
+                yield from _all_parsers(child, f"{name} {sub}")
+
+
+def test_no_command_offers_the_test_engine() -> None:
+    """The product CLI has no `--ckpt fake`: tests build the FakeEngine in Python (tests/fakes)."""
+    helps = dict(_all_parsers(build_parser()))
+    assert {"jen-composer compose", "jen-composer studio", "jen-composer data synth"} <= set(helps)
+    for name, parser in helps.items():
+        assert "'fake'" not in parser.format_help(), name
