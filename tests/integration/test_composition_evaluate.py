@@ -52,7 +52,7 @@ def test_ablate_tiny_manifest_builds_table(tiny_songs, tiny_latents, tiny_autoen
     assert main(["ablate", str(manifest), *overrides, "--out", str(tmp_path / "table")]) == 0
     text = (tmp_path / "table" / "table.md").read_text()
     assert text.count("\n| ") == 4  # header + 3 rows
-    assert "reusing the identical training run" in capsys.readouterr().out  # interactive reuses curriculum
+    assert "reusing the finished training run" in capsys.readouterr().out  # interactive reuses curriculum
     assert (tmp_path / "table" / "table.csv").read_text().startswith("row,clap/mix mean")
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 import torch
 
@@ -95,7 +93,7 @@ def gaussian_sequences(n: int, length: int, rho: float, generator: torch.Generat
 
 
 def test_trained_tiny_unet_moves_towards_the_conditional_mean() -> None:
-    """~12 s (300 steps, one thread): the conditional samples of track 0 given track 1 = c approach
+    """~8 s (200 steps, one thread, quiet machine): the conditional samples of track 0 given track 1 = c approach
     the analytic conditional mean rho*c and leave the marginal mean 0 (measured: squared distance
     0.08 vs 0.57, regression slope 0.73 where rho = 0.9)."""
     model = small_model(1, "composer.text_dropout=0.1")
@@ -103,9 +101,8 @@ def test_trained_tiny_unet_moves_towards_the_conditional_mean() -> None:
     rho, length = 0.9, 16
     opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
     g = make_generator(0)
-    start = time.perf_counter()
     step = 0
-    while time.perf_counter() - start < 30.0 and step < 300:
+    while step < 200:  # a fixed step count: no wall-clock budget, so a loaded machine cannot fail it
         x0 = gaussian_sequences(32, length, rho, g)
         t = paper_timesteps(32, 3, schedule.T, g)
         prompts = task_prompts(["gauss"] * 32, generated_mask(t, schedule.T), TRACKS)
@@ -123,7 +120,6 @@ def test_trained_tiny_unet_moves_towards_the_conditional_mean() -> None:
     to_conditional = (mean - rho * c).pow(2).mean().item()
     to_marginal = mean.pow(2).mean().item()
     print(f"steps={step} to_conditional={to_conditional:.4f} to_marginal={to_marginal:.4f}")
-    assert step >= 100, f"only {step} steps in the time budget"
     slope = ((mean * c).sum() / (c * c).sum()).item()  # exact conditional: rho, marginal: 0
     assert to_conditional < 0.3 * to_marginal, (step, to_conditional, to_marginal)
     assert 0.5 < slope < 1.2, slope

@@ -70,7 +70,7 @@ def test_evaluate_audio_with_random_clap(song_dirs, capsys, random_clap) -> None
 def test_evaluate_audio_writes_table_json_and_plots(song_dirs, capsys, monkeypatch) -> None:
     import jen_composer.metrics.evaluate_audio as ev
 
-    monkeypatch.setattr(ev, "require_clap_scorer", lambda cfg, what: CheapScorer())
+    monkeypatch.setattr(ev, "build_clap_scorer", lambda cfg: CheapScorer())
     _check_evaluate_audio(song_dirs, capsys, "cheap")
 
 
@@ -103,7 +103,7 @@ def test_swapped_bass_scores_worse(song_dirs) -> None:
         assert good.coherence[key] > bad.coherence[key] + 0.1, key
 
 
-def test_mix_only_folder_without_demucs_is_one_clear_error(tmp_path: Path, monkeypatch, capsys) -> None:
+def test_mix_only_folder_without_demucs_is_one_clear_error(tmp_path: Path, monkeypatch, capsys, random_clap) -> None:
     monkeypatch.setitem(sys.modules, "demucs", None)  # as if Demucs were not installed
     monkeypatch.setitem(sys.modules, "demucs.pretrained", None)
     (tmp_path / "mixes").mkdir()

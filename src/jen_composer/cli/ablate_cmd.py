@@ -1,4 +1,6 @@
-"""`jen-composer ablate MANIFEST`: train and evaluate every row of an ablation table (e.g. Table 2)."""
+"""`jen-composer ablate MANIFEST`: train and evaluate every row of an ablation table (e.g. Table 2).
+
+Rerunning the same command continues an interrupted ablation: finished row-seeds are not repeated."""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("manifest", help="e.g. experiments/ablations/table2.yaml")
     p.add_argument("overrides", nargs="*", metavar="key=value", help="applied to every row (after the manifest's)")
     p.add_argument("--out", help="output folder (default runs/ablations/<title>)")
+    p.add_argument("--table-only", action="store_true",
+                   help="write the table from the finished row-seeds; train and evaluate nothing")
     p.set_defaults(func=run)
 
 
@@ -18,7 +22,8 @@ def run(args: argparse.Namespace) -> int:
 
     from jen_composer.workflows.ablation import run_ablation
 
-    paths = run_ablation(Path(args.manifest), args.overrides, Path(args.out) if args.out else None)
+    paths = run_ablation(Path(args.manifest), args.overrides, Path(args.out) if args.out else None,
+                         table_only=args.table_only)
     print(paths["markdown"].read_text())
     for key, path in paths.items():
         print(f"{key}: {path}")

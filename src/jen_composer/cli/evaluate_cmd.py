@@ -9,7 +9,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("evaluate", help="generate from a composer checkpoint and write the paper's tables + plots")
     p.add_argument("--ckpt", required=True, help="composer checkpoint (.ckpt written by `fit`)")
     p.add_argument("--split", help="songs to evaluate on (default: evaluation.split)")
-    p.add_argument("--tasks", help="comma-separated: joint,conditional,interactive (default: evaluation.tasks)")
+    p.add_argument("--tasks", help="comma-separated: joint,conditional,conditional_swapped,interactive (default: evaluation.tasks)")
     p.add_argument("--clips", type=int, help="number of songs (default: evaluation.num_clips)")
     p.add_argument("--seeds", help="comma-separated seeds (default: evaluation.seeds)")
     p.add_argument("--out", help="output folder (default: <run folder>/evaluation)")

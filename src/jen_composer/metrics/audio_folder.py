@@ -23,6 +23,7 @@ from jen_composer.core.errors import DataError
 from jen_composer.data.audio import AUDIO_EXTENSIONS, find_audio, load_resampled
 from jen_composer.data.mix import MIX, mix_stems
 from jen_composer.data.schema import META_FILE, read_meta
+from jen_composer.metrics.clip_scores import song_labels
 from jen_composer.metrics.coherence import parse_tempo
 
 PROMPT_KEYS = {"id", "prompt", "tempo", "chords", "kept"}
@@ -102,10 +103,11 @@ def load_prompts(path: Path) -> dict[str, PromptInfo]:
 
 
 def labels_from_meta(clip: Clip, tracks: list[str]) -> dict[str, Any]:
-    """A clip folder's ``meta.json`` labels (rendered benchmark songs carry chords and tempo)."""
+    """A clip folder's ``meta.json`` tags and labels (rendered songs carry genre, key, tempo, chords, beats)."""
     if clip.meta is None:
         return {}
-    return read_meta(clip.meta.parent, tracks).labels
+    meta = read_meta(clip.meta.parent, tracks)
+    return song_labels(meta.tags, meta.labels)
 
 
 def load_stems(clip: Clip, tracks: Sequence[str], sample_rate: int, separator: str) -> dict[str, np.ndarray]:

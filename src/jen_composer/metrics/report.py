@@ -16,7 +16,12 @@ from typing import Any
 from jen_composer.core.io import atomic_write_bytes, atomic_write_json, atomic_write_text
 from jen_composer.data.mix import MIX
 
-COHERENCE_COLUMNS = {  # key in SystemResult.coherence -> column title
+COHERENCE_COLUMNS = {  # key in SystemResult.coherence -> column title (fit scores first)
+    "harmonic_chords": "Harm-chords",
+    "harmonic_stems": "Harm-kept",
+    "pitch_chords": "Pitch-chords",
+    "rhythm_drums": "Rhythm-drums",
+    "rhythm_grid": "Rhythm-grid",
     "tempo_accuracy": "Tempo acc",
     "beat_sync": "Beat sync",
     "key_agreement": "Key agr",
@@ -29,9 +34,10 @@ COHERENCE_COLUMNS = {  # key in SystemResult.coherence -> column title
 class SystemResult:
     name: str
     clips: int
-    clap: dict[str, float]  # track or "mix" -> mean CLAP cosine
+    clap: dict[str, float]  # track or "mix" -> mean CLAP cosine (empty when the probe replaces it)
     fad: dict[str, dict[str, Any]] = field(default_factory=dict)  # track/"mix" -> fad_result() dict
     coherence: dict[str, float] = field(default_factory=dict)  # see COHERENCE_COLUMNS
+    probe: dict[str, float] = field(default_factory=dict)  # track or "mix" -> probe accuracy on the labels
     rpr: dict[str, Any] | None = None  # {"rpr", "low", "high", "comparisons"} vs the reference
     seeds: list[int] = field(default_factory=list)
     task: str = ""  # e.g. joint, conditional (Table 2 rows)
@@ -56,18 +62,22 @@ def _title(track: str) -> str:
 
 
 def markdown_table(rows: Sequence[SystemResult], tracks: Sequence[str]) -> str:
-    """CLAP per track + Mixed (Table 1), then FAD, coherence, RPR, clips and seeds."""
+    """Adherence per track + Mixed (CLAP as Table 1, or the probe), then FAD, fit/coherence, RPR, clips, seeds."""
     cols = [*tracks, MIX]
+    clap_cols = cols if any(r.clap for r in rows) else []
+    probe_cols = cols if any(r.probe for r in rows) else []
     fad_cols = [c for c in cols if any(c in r.fad for r in rows)]
     coh_cols = [k for k in COHERENCE_COLUMNS if any(k in r.coherence for r in rows)]
     has_rpr = any(r.rpr for r in rows)
     has_task = any(r.task for r in rows)
-    head = ["Method", *(["Task"] if has_task else []), *(f"CLAP {_title(c)}" for c in cols),
+    head = ["Method", *(["Task"] if has_task else []), *(f"CLAP {_title(c)}" for c in clap_cols),
+            *(f"Probe {_title(c)}" for c in probe_cols),
             *(f"FAD {_title(c)}" for c in fad_cols), *(COHERENCE_COLUMNS[k] for k in coh_cols),
             *(["RPR Mixed"] if has_rpr else []), "Clips", "Seeds"]
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|"]
     for r in rows:
-        cells = [r.name, *([r.task] if has_task else []), *(_fmt(r.clap.get(c)) for c in cols)]
+        cells = [r.name, *([r.task] if has_task else []), *(_fmt(r.clap.get(c)) for c in clap_cols),
+                 *(_fmt(r.probe.get(c)) for c in probe_cols)]
         cells += [_fmt(r.fad[c]["fad"] if c in r.fad else None) for c in fad_cols]
         cells += [_fmt(r.coherence.get(k)) for k in coh_cols]
         if has_rpr:
@@ -80,33 +90,38 @@ def markdown_table(rows: Sequence[SystemResult], tracks: Sequence[str]) -> str:
 
 def write_report(rows: Sequence[SystemResult], out_dir: Path, tracks: Sequence[str],
                  title: str = "Evaluation", stem: str = "results") -> dict[str, Path]:
-    """``<stem>.json``, ``<stem>.md`` and one ``clap_<track>.png`` per track (+ mix) in ``out_dir``."""
+    """``<stem>.json``, ``<stem>.md`` and one ``clap_<track>.png`` (``probe_<track>.png`` when the probe
+    replaces CLAP) per track (+ mix) in ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {"json": out_dir / f"{stem}.json", "markdown": out_dir / f"{stem}.md"}
     atomic_write_json(paths["json"], {"title": title, "tracks": list(tracks),
                                       "results": [r.to_dict() for r in rows]})
-    notes = ("CLAP: text-audio cosine; Mixed = the sum of the tracks. FAD against the reference set "
-             "(lower is better; clip counts in the JSON). Coherence metrics need no weights.")
+    notes = ("CLAP: text-audio cosine; Probe: accuracy of the offline probe on the song's labels; "
+             "Mixed = the sum of the tracks; only generated tracks are scored. FAD against the reference "
+             "set (lower is better; clip counts in the JSON). Fit and coherence scores need no weights; "
+             "'-' = nothing to measure. See docs/evaluation.md.")
     atomic_write_text(paths["markdown"], f"# {title}\n\n{markdown_table(rows, tracks)}\n{notes}\n")
+    metric = "probe" if any(r.probe for r in rows) and not any(r.clap for r in rows) else "clap"
     for track in [*tracks, MIX]:
-        paths[f"plot_{track}"] = plot_track(rows, track, out_dir / f"clap_{track}.png")
+        paths[f"plot_{track}"] = plot_track(rows, track, out_dir / f"{metric}_{track}.png", metric)
     return paths
 
 
-def plot_track(rows: Sequence[SystemResult], track: str, path: Path) -> Path:
-    """Bar chart of one track's CLAP score across rows (matplotlib, Agg backend, atomic PNG)."""
+def plot_track(rows: Sequence[SystemResult], track: str, path: Path, metric: str = "clap") -> Path:
+    """Bar chart of one track's ``metric`` (clap | probe) across rows (matplotlib, Agg, atomic PNG)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     labels = [f"{r.name} ({r.task})" if r.task else r.name for r in rows]
-    values = [r.clap.get(track, float("nan")) for r in rows]
+    values = [getattr(r, metric).get(track, float("nan")) for r in rows]
     fig, ax = plt.subplots(figsize=(max(4.0, 1.2 * len(rows)), 3.2))
     ax.bar(range(len(rows)), [0.0 if math.isnan(v) else v for v in values], color="#4c72b0")
     ax.set_xticks(range(len(rows)), labels, rotation=20, ha="right")
-    ax.set_ylabel("CLAP score")
-    ax.set_title(f"CLAP: {_title(track)}")
+    name = "CLAP score" if metric == "clap" else "probe accuracy"
+    ax.set_ylabel(name)
+    ax.set_title(f"{name}: {_title(track)}")
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100)

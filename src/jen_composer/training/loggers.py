@@ -36,6 +36,7 @@ def build_logger(cfg: DictConfig, folder: Path) -> Logger | bool:
             project=cfg.logger.project,
             entity=cfg.logger.entity or None,
             group=cfg.logger.group or None,
+            job_type=cfg.logger.job_type or None,
             name=f"{cfg.name}-{run_id(cfg)}",
             tags=list(cfg.tags),
             notes=cfg.notes or None,

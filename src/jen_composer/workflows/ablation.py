@@ -1,46 +1,46 @@
 """`run_ablation`: train every row of a manifest at every seed, evaluate it, write one table.
 
 Rows whose training config is identical (same run id, e.g. `+interactive` and `+curriculum`) are
-trained once. Each row is evaluated with its own `evaluation` settings; the table reports the mean
-and standard deviation over seeds as Markdown and CSV, and every run is grouped in W&B under the
-manifest's title.
+trained once. Each row is evaluated with its own `evaluation` settings.
+
+Resumable: every finished training and every finished row-seed evaluation leaves a marker in the
+output folder (`state/`). Rerunning the same command skips what is marked, continues an interrupted
+training from its `last.ckpt`, and writes the table again (marked partial while row-seeds are missing).
+
+W&B: every run of the ablation (training and evaluation) carries group = the manifest's title and
+job_type = the row's label, so the table can be rebuilt there.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-import numpy as np
 import yaml
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, OmegaConf
 
-from jen_composer.core.config import compose, run_id
+from jen_composer.core.config import compose, run_dir, run_id
 from jen_composer.core.config.ablation import AblationManifest, AblationRow
 from jen_composer.core.config.loader import check_keys
 from jen_composer.core.errors import ConfigError
-from jen_composer.core.io import atomic_write_json, atomic_write_text
+from jen_composer.core.io import atomic_write_json
 from jen_composer.metrics.report import SystemResult
-from jen_composer.training.fit import fit
-from jen_composer.workflows.evaluate import evaluate_checkpoint
+from jen_composer.workflows.ablation_table import RowResult, column_value, write_table
 
+Train = Callable[[DictConfig], Path]  # config -> last checkpoint
+Evaluate = Callable[[Path, Path, DictConfig, str], SystemResult]  # checkpoint, out, cfg, row label -> row result
 
-@dataclass
-class RowResult:
-    label: str
-    experiment: str
-    seeds: list[int]
-    results: list[SystemResult]  # one per seed (the row's first evaluation task)
+__all__ = ["column_value", "load_manifest", "run_ablation", "write_table"]
 
 
 def load_manifest(path: Path) -> AblationManifest:
     if not path.is_file():
         raise ConfigError(f"{path}: manifest not found")
     data = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping with title, rows, seeds, overrides, columns")
     schema = OmegaConf.structured(AblationManifest)
     check_keys(data, schema, str(path))
     for i, row in enumerate(data.get("rows") or []):
@@ -48,78 +48,141 @@ def load_manifest(path: Path) -> AblationManifest:
     manifest: AblationManifest = OmegaConf.to_object(OmegaConf.merge(schema, data))  # type: ignore[assignment]
     if not manifest.rows:
         raise ConfigError(f"{path}: 'rows' is empty")
+    labels = [r.label for r in manifest.rows]
+    if len(set(map(slug, labels))) != len(labels):
+        raise ConfigError(f"{path}: row labels must be distinct (after lower-casing): {labels}")
     return manifest
 
 
-def column_value(result: SystemResult, column: str) -> float:
-    """`clap/mix`, `fad/mix` (its `fad` number) or `coherence/beat_sync` from one result."""
-    group, _, key = column.partition("/")
-    if group == "clap":
-        return float(result.clap.get(key, np.nan))
-    if group == "fad":
-        value = result.fad.get(key, {}).get("fad")
-        return float(value) if value is not None else float("nan")
-    if group == "coherence":
-        return float(result.coherence.get(key, np.nan))
-    raise ConfigError(f"columns: '{column}' must start with clap/, fad/ or coherence/")
-
-
-def _slug(text: str) -> str:
+def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
-def run_ablation(manifest_path: Path, extra_overrides: Sequence[str] = (), out_dir: Path | None = None,
-                 root: Path = Path("."), log: Callable[[str], None] = print) -> dict[str, Path]:
-    manifest = load_manifest(manifest_path)
-    group = _slug(manifest.title)
-    out = out_dir or Path("runs") / "ablations" / group
-    trained: dict[str, Path] = {}  # run id -> checkpoint, shared by rows with identical training
-    rows: list[RowResult] = []
+def _fit_checkpoint(cfg: DictConfig) -> Path:
+    from jen_composer.training.fit import fit
+
+    last = fit(cfg).last_checkpoint
+    if last is None:
+        raise ConfigError(f"{cfg.name}: training wrote no checkpoint")
+    return last
+
+
+def _evaluate(checkpoint: Path, out: Path, cfg: DictConfig, label: str) -> SystemResult:
+    from jen_composer.workflows.evaluate import evaluate_checkpoint
+
+    rows, _ = evaluate_checkpoint(checkpoint, out, overrides=cfg.evaluation, name_prefix=f"{label}: ")
+    return rows[0]
+
+
+class AblationState:
+    """Markers of finished trainings (by run id) and finished row-seeds, inside the output folder."""
+
+    def __init__(self, out: Path) -> None:
+        self.folder = out / "state"
+
+    def _trained(self, key: str) -> Path:
+        return self.folder / "trained" / f"{key}.json"
+
+    def _done(self, label: str, seed: int) -> Path:
+        return self.folder / "done" / f"{slug(label)}-seed{seed}.json"
+
+    def checkpoint(self, key: str) -> Path | None:
+        import json
+
+        path = self._trained(key)
+        if not path.is_file():
+            return None
+        ckpt = Path(json.loads(path.read_text())["checkpoint"])
+        return ckpt if ckpt.is_file() else None
+
+    def mark_trained(self, key: str, checkpoint: Path, info: dict[str, Any]) -> None:
+        atomic_write_json(self._trained(key), {"checkpoint": str(checkpoint), **info})
+
+    def result(self, label: str, seed: int) -> SystemResult | None:
+        import json
+
+        path = self._done(label, seed)
+        return SystemResult.from_dict(json.loads(path.read_text())["result"]) if path.is_file() else None
+
+    def mark_done(self, label: str, seed: int, result: SystemResult, info: dict[str, Any]) -> None:
+        atomic_write_json(self._done(label, seed), {"result": result.to_dict(), **info})
+
+
+def row_config(manifest: AblationManifest, row: AblationRow, seed: int, extra: Sequence[str], root: Path) -> DictConfig:
+    """The row's experiment at `seed` with the manifest's and the command line's overrides, W&B-labelled."""
+    cfg = compose(root / row.experiment, [*manifest.overrides, *extra, f"seed={seed}"])
+    cfg.logger.group = manifest.title  # set after composing: titles may hold YAML-significant characters
+    cfg.logger.job_type = row.label
+    return cfg
+
+
+def _train_or_resume(cfg: DictConfig, train: Train, log: Callable[[str], None]) -> Path:
+    """Train `cfg`, continuing from its run folder's last.ckpt when an earlier attempt was interrupted."""
+    last = run_dir(cfg) / "checkpoints" / "last.ckpt"
+    if last.is_file():
+        log(f"   continuing the interrupted training from {last}")
+        cfg = cfg.copy()
+        cfg.trainer.resume = str(last)
+    return train(cfg)
+
+
+def collect_rows(manifest: AblationManifest, state: AblationState) -> list[RowResult]:
+    """Every row with the row-seeds finished so far (the others listed as missing)."""
+    rows = []
     for row in manifest.rows:
-        results = []
-        for seed in manifest.seeds:
-            overrides = [*manifest.overrides, *extra_overrides, f"seed={seed}", f"logger.group={group}"]
-            cfg = compose(root / row.experiment, overrides)
+        found = {seed: state.result(row.label, seed) for seed in manifest.seeds}
+        seeds = [s for s, r in found.items() if r is not None]
+        rows.append(RowResult(row.label, row.experiment, seeds, [found[s] for s in seeds],  # type: ignore[misc]
+                              [s for s in manifest.seeds if found[s] is None]))
+    return rows
+
+
+def run_ablation(manifest_path: Path, extra_overrides: Sequence[str] = (), out_dir: Path | None = None,
+                 root: Path = Path("."), log: Callable[[str], None] = print,
+                 train: Train = _fit_checkpoint, evaluate: Evaluate = _evaluate,
+                 table_only: bool = False) -> dict[str, Path]:
+    """Run (or continue) every row-seed of the manifest and write the table; returns the table's files.
+
+    The table is rewritten after every finished row-seed, so an interrupted run leaves a partial one;
+    `table_only` writes it from the finished row-seeds without training or evaluating anything.
+    """
+    manifest = load_manifest(manifest_path)
+    out = out_dir or Path("runs") / "ablations" / slug(manifest.title)
+    state = AblationState(out)
+    # Seeds outer, rows inner: an interrupted run leaves every row with the same seeds done.
+    for seed in [] if table_only else manifest.seeds:
+        for row in manifest.rows:
+            tag = f"== {row.label} (seed {seed})"
+            cfg = row_config(manifest, row, seed, extra_overrides, root)
+            if state.result(row.label, seed) is not None:
+                log(f"{tag}: finished earlier, skipping")
+                continue
             key = run_id(cfg)
-            if key not in trained:
-                log(f"== {row.label} (seed {seed}): training {row.experiment}")
-                trained[key] = fit(cfg).last_checkpoint
+            checkpoint = state.checkpoint(key)
+            if checkpoint is None:
+                log(f"{tag}: training {row.experiment} (run {key})")
+                checkpoint = _train_or_resume(cfg, train, log)
+                state.mark_trained(key, checkpoint, {"row": row.label, "seed": seed, "experiment": row.experiment})
             else:
-                log(f"== {row.label} (seed {seed}): reusing the identical training run {key}")
-            evaluated, _ = evaluate_checkpoint(trained[key], out / _slug(row.label) / f"seed{seed}",
-                                               overrides=cfg.evaluation, name_prefix=f"{row.label}: ", log=log)
-            results.append(evaluated[0])
-        rows.append(RowResult(row.label, row.experiment, list(manifest.seeds), results))
-    return write_table(manifest, rows, out)
+                log(f"{tag}: reusing the finished training run {key}")
+            result = evaluate(checkpoint, out / slug(row.label) / f"seed{seed}", cfg, row.label)
+            state.mark_done(row.label, seed, result, {"checkpoint": str(checkpoint), "run_id": key})
+            log_wandb_result(cfg, seed, result, manifest.columns)
+            write_table(manifest, collect_rows(manifest, state), out, plot=False)
+    return write_table(manifest, collect_rows(manifest, state), out)
 
 
-def write_table(manifest: AblationManifest, rows: Sequence[RowResult], out: Path) -> dict[str, Path]:
-    """`table.md` (mean ± std over seeds), `table.csv` (mean and std columns) and `table.json`."""
-    header = ["row", *manifest.columns, "clips", "seeds"]
-    md = [f"# {manifest.title}", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(["row", *[f"{c} {s}" for c in manifest.columns for s in ("mean", "std")], "clips", "seeds"])
-    summary = []
-    for r in rows:
-        cells, flat = [], []
-        stats = {}
-        for column in manifest.columns:
-            values = np.array([column_value(x, column) for x in r.results], dtype=float)
-            mean = float(np.nanmean(values)) if np.isfinite(values).any() else float("nan")
-            std = float(np.nanstd(values)) if np.isfinite(values).any() else float("nan")
-            cells.append("-" if np.isnan(mean) else f"{mean:.3f} ± {std:.3f}")
-            flat += [mean, std]
-            stats[column] = {"mean": mean, "std": std, "values": values.tolist()}
-        clips = sum(x.clips for x in r.results)
-        md.append(f"| {r.label} | " + " | ".join(cells) + f" | {clips} | {len(r.seeds)} |")
-        writer.writerow([r.label, *flat, clips, len(r.seeds)])
-        summary.append({"row": r.label, "experiment": r.experiment, "seeds": r.seeds, "columns": stats,
-                        "results": [x.to_dict() for x in r.results]})
-    md += ["", "Mean ± standard deviation over seeds. CLAP with the configured scorer "
-           "(the offline default is random-weight CLAP: plumbing only, see docs/evaluation.md)."]
-    paths = {"markdown": out / "table.md", "csv": out / "table.csv", "json": out / "table.json"}
-    atomic_write_text(paths["markdown"], "\n".join(md) + "\n")
-    atomic_write_text(paths["csv"], buf.getvalue())
-    atomic_write_json(paths["json"], {"title": manifest.title, "rows": summary})
-    return paths
+def log_wandb_result(cfg: DictConfig, seed: int, result: SystemResult, columns: Sequence[str]) -> None:
+    """With `logger.kind=wandb`, one evaluation run per row-seed (group = title, job_type = row label)."""
+    if cfg.logger.kind != "wandb":
+        return
+    import wandb
+
+    from jen_composer.training.loggers import wandb_mode
+
+    run = wandb.init(project=cfg.logger.project, entity=cfg.logger.entity or None, group=cfg.logger.group,
+                     job_type=cfg.logger.job_type, name=f"{slug(cfg.logger.job_type)}-seed{seed}-eval",
+                     config={"seed": seed, "run_id": run_id(cfg), "row": cfg.logger.job_type},
+                     mode=wandb_mode(), dir=str(run_dir(cfg)), reinit="finish_previous")
+    run.summary.update({c: column_value(result, c) for c in columns})
+    run.finish()

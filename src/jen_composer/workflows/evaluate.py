@@ -2,38 +2,39 @@
 
 For each of `num_clips` songs of the split and each seed, the checkpoint generates stems for every
 task (joint: all tracks from the prompt; conditional: instrument + melody given the song's own drums
-+ bass; interactive: Algorithm 1 with a simulated producer who keeps the best-scoring new track each
-round). Every task becomes one row: CLAP per generated track and for the mix (the sum of the tracks),
-FAD per track and mix against the same songs' real stems, and weight-free coherence metrics.
++ bass; conditional_swapped: the same, given ANOTHER song's drums + bass (the next song of the split: a
+control for a model that ignores its conditions); interactive: Algorithm 1 with a simulated producer who keeps the best-scoring new track each
+round). Every task becomes one row, scored by ``metrics.scoring.Scorer`` exactly as `evaluate-audio`
+scores folders: adherence (CLAP or the probe) and fit scores on the generated tracks only, the mix,
+and FAD against the same songs' real stems (or ``evaluation.fad_reference``).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
+from jen_composer.core.config.evaluation import EvaluationConfig
 from jen_composer.core.errors import ConfigError, DataError
-from jen_composer.data.audio import read_audio
+from jen_composer.data.audio import read_audio, resample
 from jen_composer.data.index import list_song_dirs
-from jen_composer.data.mix import MIX, mix_stems
 from jen_composer.data.prompts import build_prompt
 from jen_composer.data.schema import read_meta
 from jen_composer.data.splits import resolve_splits
 from jen_composer.diffusion.settings import SamplerSettings
 from jen_composer.inference.pipeline import ComposerPipeline
-from jen_composer.metrics.clap import require_clap_scorer
-from jen_composer.metrics.clap_score import MultiTrackClapScore
-from jen_composer.metrics.coherence import bass_chord_agreement, beat_sync, tempo_adherence
-from jen_composer.metrics.fad import EmbeddingStats, clap_embedder, embed_all, fad_result
+from jen_composer.metrics.clap import build_clap_scorer
+from jen_composer.metrics.clip_scores import ClipAudio, song_labels
+from jen_composer.metrics.evaluate_audio import folder_reference
 from jen_composer.metrics.report import SystemResult, write_report
+from jen_composer.metrics.scoring import Scorer, load_probe, wants_clap
 
-TASKS = ("joint", "conditional", "interactive")
+TASKS = ("joint", "conditional", "conditional_swapped", "interactive")
 CONDITION_TRACKS = ("drums", "bass")
 
 
@@ -42,7 +43,7 @@ class Clip:
     song_id: str
     prompt: str
     stems: dict[str, np.ndarray]  # the real, gain-scaled stems [C, S]
-    labels: dict
+    labels: dict  # the song's tags and labels (genre, key, tempo, chords, beats, ...)
 
 
 def load_clips(cfg: DictConfig, split: str, count: int, seconds: float, sample_rate: int) -> list[Clip]:
@@ -68,39 +69,62 @@ def load_clips(cfg: DictConfig, split: str, count: int, seconds: float, sample_r
                 raise DataError(f"{root / song / (track + '.wav')}: {sr} Hz, the checkpoint works at {sample_rate} Hz")
             wave = np.pad(wave, ((0, 0), (0, max(0, n - wave.shape[-1]))))
             stems[track] = wave * float(meta.gain(track))
-        raw = json.loads((root / song / "meta.json").read_text())
-        clips.append(Clip(song, build_prompt(meta, cfg.data.prompt, None), stems, raw.get("labels", {})))
+        clips.append(Clip(song, build_prompt(meta, cfg.data.prompt, None), stems, song_labels(meta.tags, meta.labels)))
     return clips
 
 
+def mono_at(wave: np.ndarray, sample_rate: int, target: int) -> np.ndarray:
+    """``[C, S]`` -> mono float32 ``[S']`` at the scorer's rate."""
+    mono = np.asarray(wave, dtype=np.float32).reshape(-1, np.shape(wave)[-1]).mean(axis=0)
+    return resample(mono[None], sample_rate, target)[0] if sample_rate != target else mono
+
+
 class Evaluator:
-    """Generates every task for every clip and seed, then scores them."""
+    """Generates every task for every clip and seed, then scores them through ``metrics.scoring``."""
 
     def __init__(self, pipe: ComposerPipeline, cfg: DictConfig, log: Callable[[str], None] = print) -> None:
         self.pipe, self.cfg, self.log = pipe, cfg, log
-        self.scorer = require_clap_scorer(cfg.evaluation.clap, "evaluate")
+        self.ev: EvaluationConfig = OmegaConf.to_object(cfg.evaluation)  # type: ignore[assignment]
+        self.probe = load_probe(self.ev)
+        self.scorer = build_clap_scorer(self.ev.clap) if wants_clap(self.ev, self.probe) or self.ev.fad.embedding == "clap" else None
         self.settings = SamplerSettings.from_config(cfg.composer.sampler)
+        self.partners: dict[str, Clip] = {}  # song id -> the clip whose drums + bass conditional_swapped uses
 
-    def _generate(self, clip: Clip, task: str, seed: int, seconds: float) -> tuple[dict[str, np.ndarray], set[str]]:
+    def set_clips(self, clips: Sequence[Clip]) -> None:
+        """Pair every clip with the next one of the list (a derangement) for `conditional_swapped`."""
+        self.partners = {c.song_id: clips[(i + 1) % len(clips)] for i, c in enumerate(clips)}
+
+    def generate_task(self, clip: Clip, task: str, seed: int, seconds: float) -> tuple[dict[str, np.ndarray], set[str]]:
         """All k stems of one task, and the set of tracks the model generated."""
         tracks = self.pipe.tracks
         gen = lambda kept, todo, s: self.pipe.generate(clip.prompt, kept, todo, seconds=seconds, seed=s, settings=self.settings)  # noqa: E731
         if task == "joint":
             return gen({}, list(tracks), seed), set(tracks)
-        if task == "conditional":
-            kept = {t: clip.stems[t] for t in tracks if t in CONDITION_TRACKS}
+        if task in ("conditional", "conditional_swapped"):
+            source = clip if task == "conditional" else self.partners.get(clip.song_id)
+            if source is None or (task == "conditional_swapped" and source.song_id == clip.song_id):
+                raise ConfigError("evaluation: conditional_swapped needs at least two clips (evaluation.num_clips >= 2)")
+            kept = {t: source.stems[t] for t in tracks if t in CONDITION_TRACKS}
             todo = [t for t in tracks if t not in kept]
             return {**kept, **gen(kept, todo, seed)}, set(todo)
         if task == "interactive":
             return self._interactive(clip, seed, gen), set(tracks)
         raise ConfigError(f"evaluation.tasks: unknown task '{task}'; choose from {', '.join(TASKS)}")
 
+    def _adherence(self, clip: Clip, track: str, wave: np.ndarray) -> float:
+        """How well one new take matches the prompt: the probe's accuracy, else CLAP's cosine."""
+        sr = self.pipe.sample_rate
+        if self.probe is not None:
+            return float(self.probe.accuracy(mono_at(wave, sr, self.ev.coherence.sample_rate),
+                                             self.ev.coherence.sample_rate, clip.labels, track))
+        text = self.scorer.embed_text([clip.prompt])
+        return float(self.scorer.embed_audio(torch.from_numpy(np.asarray(wave))[None], sr) @ text.T)
+
     def _interactive(self, clip: Clip, seed: int, gen) -> dict[str, np.ndarray]:
         """Algorithm 1: generate all; each round keep the new track that best matches the prompt."""
         tracks = list(self.pipe.tracks)
         kept: dict[str, np.ndarray] = {}
-        rounds = max(1, int(self.cfg.evaluation.interactive_rounds))
-        text = self.scorer.embed_text([clip.prompt])
+        rounds = max(1, int(self.ev.interactive_rounds))
         for r in range(rounds):
             todo = [t for t in tracks if t not in kept]
             if not todo:
@@ -109,52 +133,39 @@ class Evaluator:
             if r == rounds - 1 or len(todo) == 1:
                 kept.update(takes)
                 break
-            scores = {t: float(self.scorer.embed_audio(torch.from_numpy(w)[None], self.pipe.sample_rate) @ text.T)
-                      for t, w in takes.items()}
+            scores = {t: self._adherence(clip, t, w) for t, w in takes.items()}
             best = max(scores, key=scores.get)
             kept[best] = takes[best]
         return {t: kept[t] for t in tracks}
 
+    def _audio(self, clip_id: str, text: str, labels: dict, stems: dict[str, np.ndarray],
+               made: set[str]) -> ClipAudio:
+        sr, target = self.pipe.sample_rate, self.ev.coherence.sample_rate
+        return ClipAudio(clip_id, {t: mono_at(w, sr, target) for t, w in stems.items()}, text, labels,
+                         frozenset(made))
+
+    def reference(self, clips: Sequence[Clip]) -> tuple[list[ClipAudio], str]:
+        """FAD's reference: ``evaluation.fad_reference``'s songs, else the evaluated songs' real stems."""
+        if self.ev.fad_reference:
+            return folder_reference(Path(self.ev.fad_reference), self.pipe.tracks, self.ev)
+        ref = [self._audio(c.song_id, c.prompt, c.labels, c.stems, set(self.pipe.tracks)) for c in clips]
+        return ref, ""
+
     def run(self, tasks: Sequence[str], clips: Sequence[Clip], seeds: Sequence[int], seconds: float,
             name_prefix: str = "") -> list[SystemResult]:
-        tracks, sr = self.pipe.tracks, self.pipe.sample_rate
-        embed = clap_embedder(self.scorer)
-        to_t = lambda w: torch.from_numpy(np.asarray(w)).mean(0)  # noqa: E731  (mono, 1-D)
-        reference: dict[str, EmbeddingStats] = {}
-        if len(clips) >= 2:  # a covariance needs two clips; with fewer, FAD is reported as null
-            reference = {t: EmbeddingStats.from_embeddings(embed_all(embed, [to_t(c.stems[t]) for c in clips], sr))
-                         for t in tracks}
-            reference[MIX] = EmbeddingStats.from_embeddings(
-                embed_all(embed, [to_t(mix_stems(c.stems)) for c in clips], sr))
+        tracks = self.pipe.tracks
+        reference, ref_id = self.reference(clips)
+        self.set_clips(clips)
         rows = []
         for task in tasks:
-            metric = MultiTrackClapScore(self.scorer, tracks, sr)
-            generated: dict[str, list[torch.Tensor]] = {t: [] for t in [*tracks, MIX]}
-            coherence: dict[str, list[float]] = {"beat_sync": [], "bass_chord_agreement": [], "tempo_accuracy": []}
+            scoring = Scorer(self.ev, tracks, reference=reference, clap=self.scorer, probe=self.probe,
+                             reference_id=ref_id)
             for clip in clips:
                 for seed in seeds:
                     self.log(f"  {task}: {clip.song_id} seed {seed}")
-                    stems, made = self._generate(clip, task, int(seed), seconds)
-                    batch = torch.stack([torch.from_numpy(np.asarray(stems[t], np.float32)) for t in tracks])[None]
-                    metric.update(batch, [clip.prompt], torch.tensor([[t in made for t in tracks]]))
-                    for t in made:
-                        generated[t].append(to_t(stems[t]))
-                    generated[MIX].append(to_t(mix_stems(stems)))
-                    mono = {t: np.asarray(stems[t]).mean(0) for t in tracks}
-                    if "drums" in mono:
-                        coherence["beat_sync"].append(beat_sync(mono["drums"], [mono[t] for t in tracks if t != "drums"], sr))
-                    if "bass" in mono and clip.labels.get("chords"):
-                        coherence["bass_chord_agreement"].append(bass_chord_agreement(mono["bass"], sr, clip.labels["chords"]))
-                    if clip.labels.get("tempo"):
-                        mix = sum(mono.values())
-                        coherence["tempo_accuracy"].append(tempo_adherence(mix, sr, float(clip.labels["tempo"]))["hit"])
-            fad = {t: fad_result(embed_all(embed, waves, sr), reference[t]) if t in reference
-                   else {"fad": None, "clips": len(waves), "reference_clips": len(clips), "fad_inf": None}
-                   for t, waves in generated.items() if waves}
-            clap = {k: float(v) for k, v in metric.compute().items()}
-            coh = {k: float(np.nanmean(v)) if v else float("nan") for k, v in coherence.items()}
-            rows.append(SystemResult(name=f"{name_prefix}{task}", clips=len(clips) * len(seeds), clap=clap, fad=fad,
-                                     coherence=coh, seeds=[int(s) for s in seeds], task=task))
+                    stems, made = self.generate_task(clip, task, int(seed), seconds)
+                    scoring.add(self._audio(f"{clip.song_id}/{seed}", clip.prompt, clip.labels, stems, made))
+            rows.append(scoring.result(f"{name_prefix}{task}", task=task, seeds=seeds))
         return rows
 
 

