@@ -86,9 +86,9 @@ class Scorer:
         self.pitch = pitch_fit(cfg)
         self.clap_scorer = None
         if wants_clap(cfg, self.probe) or (cfg.fad.embedding == "clap" and reference):
-            from jen_composer.metrics.clap import build_clap_scorer
+            from jen_composer.metrics.clap import require_clap_scorer
 
-            self.clap_scorer = clap if clap is not None else build_clap_scorer(cfg.clap)
+            self.clap_scorer = clap if clap is not None else require_clap_scorer(cfg.clap, "evaluation.fad.embedding=clap")
         self.clap = None
         if wants_clap(cfg, self.probe):
             from jen_composer.metrics.clap_score import MultiTrackClapScore

@@ -28,7 +28,7 @@ from jen_composer.data.schema import read_meta
 from jen_composer.data.splits import resolve_splits
 from jen_composer.diffusion.settings import SamplerSettings
 from jen_composer.inference.pipeline import ComposerPipeline
-from jen_composer.metrics.clap import build_clap_scorer
+from jen_composer.metrics.clap import build_clap_scorer, require_clap_scorer
 from jen_composer.metrics.clip_scores import ClipAudio, song_labels
 from jen_composer.metrics.evaluate_audio import folder_reference
 from jen_composer.metrics.report import SystemResult, write_report
@@ -117,6 +117,8 @@ class Evaluator:
         if self.probe is not None:
             return float(self.probe.accuracy(mono_at(wave, sr, self.ev.coherence.sample_rate),
                                              self.ev.coherence.sample_rate, clip.labels, track))
+        if self.scorer is None:
+            self.scorer = require_clap_scorer(self.ev.clap, "the interactive task without a probe")
         text = self.scorer.embed_text([clip.prompt])
         return float(self.scorer.embed_audio(torch.from_numpy(np.asarray(wave))[None], sr) @ text.T)
 
