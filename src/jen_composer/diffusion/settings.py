@@ -12,6 +12,8 @@ import dataclasses
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from omegaconf import DictConfig, ListConfig, OmegaConf
+
 from jen_composer.core.config.composer import SamplerConfig
 from jen_composer.core.errors import ConfigError
 
@@ -38,6 +40,11 @@ class _SettingsBehaviour:
         for f in dataclasses.fields(self):  # type: ignore[arg-type]
             cast = _CASTS.get(str(f.type))
             value = getattr(self, f.name)
+            if isinstance(value, DictConfig | ListConfig):
+                value = OmegaConf.to_container(value)
+            if isinstance(value, list):  # list fields become tuples: the settings stay hashable
+                value = tuple(value)
+            object.__setattr__(self, f.name, value)
             if cast is not None and not isinstance(value, bool if cast is _as_bool else cast):
                 try:
                     object.__setattr__(self, f.name, cast(value))
