@@ -53,7 +53,7 @@ class _SettingsBehaviour:
         s: Any = self
         if s.name not in SAMPLERS:
             raise ConfigError(f"sampler setting name: '{s.name}' is not one of {', '.join(SAMPLERS)}")
-        if s.steps < 1:
+        if s.steps < 1 and s.name != "ddpm":  # ddpm walks every level and ignores steps
             raise ConfigError(f"sampler setting steps: must be at least 1, got {s.steps}")
         for key in ("text_guidance", "stem_guidance"):
             if not 0.0 <= getattr(s, key) <= MAX_GUIDANCE:
