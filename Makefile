@@ -9,6 +9,7 @@ export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_OFFLINE ?= 1
 export WANDB_MODE ?= offline
 export PYTHONUNBUFFERED := 1
+LINT_PATHS := $(wildcard src tests benchmarks)  # only the folders this checkout has
 
 .PHONY: help install system-deps demo test test-all test-gpu lint format bench clean
 
@@ -43,10 +44,10 @@ test-gpu: install  ## GPU tests (needs CUDA)
 	$(PY) -m pytest -q -p no:cacheprovider -m gpu
 
 lint: install  ## ruff
-	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff check $(LINT_PATHS)
 
 format: install  ## ruff format + fixes
-	$(VENV)/bin/ruff check --fix src tests benchmarks; $(VENV)/bin/ruff format src tests benchmarks
+	$(VENV)/bin/ruff check --fix $(LINT_PATHS); $(VENV)/bin/ruff format $(LINT_PATHS)
 
 bench: install  ## speed benchmarks, printed as tables
 	$(VENV)/bin/jen-composer bench

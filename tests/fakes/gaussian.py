@@ -44,18 +44,22 @@ class GaussianTracks:
         return mean, cov
 
     def branches(self, schedule: NoiseSchedule):  # noqa: ANN201 (a BranchDenoiser)
-        """The exact posterior-mean denoiser as a ``BranchDenoiser`` (it ignores text)."""
+        """The exact posterior-mean denoiser as a ``BranchDenoiser`` (it ignores text). It takes a
+        level per track ``[B, k]`` or per frame ``[B, k, L]`` (``frame_levels``)."""
         ab_all = schedule.alpha_bar.double()
 
         def denoise(x_t: torch.Tensor, t: torch.Tensor, rows: torch.Tensor, use_text: torch.Tensor) -> torch.Tensor:
             out = torch.empty_like(x_t, dtype=torch.float64)
             y = x_t.double().flatten(1)
-            base = (schedule.T + 1) ** torch.arange(self.k, device=t.device)
-            keys, inverse = torch.unique((t.long() * base).sum(1), return_inverse=True)  # one key per vector
+            per_frame = t.dim() == 3
+            t = t.long().flatten(1)
+            keys, inverse = torch.unique(t, dim=0, return_inverse=True)  # one key per level vector
             first = torch.zeros(len(keys), dtype=torch.long, device=t.device).scatter_(
                 0, inverse, torch.arange(len(t), device=t.device))
             for j, tv in enumerate(t[first].cpu()):
-                ab = ab_all[tv].repeat_interleave(self.m)
+                levels = ab_all[tv]
+                ab = (levels.view(self.k, 1, self.length).expand(self.k, self.d, self.length).flatten() if per_frame
+                      else levels.repeat_interleave(self.m))
                 a, s2 = ab.sqrt(), 1.0 - ab
                 cov_y = a[:, None] * self.cov * a[None, :] + torch.diag(s2)
                 gain = torch.linalg.solve(cov_y, a[:, None] * self.cov).T  # Sigma A (A Sigma A + S^2)^-1
@@ -63,6 +67,7 @@ class GaussianTracks:
                 out[sel] = (self.mean + (y[sel] - a * self.mean) @ gain.T).view(-1, self.k, self.d, self.length)
             return out.to(x_t.dtype)
 
+        denoise.frame_levels = True  # type: ignore[attr-defined]
         return denoise
 
 

@@ -12,7 +12,7 @@ from torch.utils.data import DataLoader
 from jen_composer.core.config import compose
 from jen_composer.core.errors import ConfigError
 from jen_composer.models.autoencoder import export_from_checkpoint, load_autoencoder, model_from_checkpoint
-from jen_composer.training.autoencoder_module import build_autoencoder_task, lr_factor
+from jen_composer.training.autoencoder_module import build_autoencoder_task
 
 TINY = [
     "task=autoencoder", "data.sample_rate=8000", "autoencoder.sample_rate=8000", "autoencoder.latent_dim=4",
@@ -88,9 +88,6 @@ def test_mismatched_data_and_model_rates_fail() -> None:
         build_autoencoder_task(compose(None, [*TINY, "data.sample_rate=16000"]))
 
 
-def test_lr_schedules() -> None:
-    assert lr_factor(0, "linear", 0, 10) == 1.0 and lr_factor(10, "linear", 0, 10) == 0.0
-    assert lr_factor(1, "constant", 4, 10) == 0.5
-    assert abs(lr_factor(5, "cosine", 0, 10) - 0.5) < 1e-6
+def test_unknown_scheduler_fails_at_build() -> None:
     with pytest.raises(ConfigError, match="trainer.optimizer.scheduler"):
-        lr_factor(0, "step", 0, 10)
+        build_autoencoder_task(compose(None, [*TINY, "trainer.optimizer.scheduler=step"]))

@@ -39,7 +39,7 @@ def test_generate_honours_roles_seed_and_batched_cfg() -> None:
     schedule = NoiseSchedule(1000, "cosine", "v")
     known = torch.randn(2, 3, 2, 10, generator=make_generator(0))
     roles = [["generate", "keep", "absent"], ["keep", "generate", "generate"]]
-    req = GenerationRequest(["funk", "ambient"], roles, SamplerSettings("dpmpp2m", 6, 3.0, 2.0, 0.0), seed=5, known=known)
+    req = GenerationRequest(["funk", "ambient"], roles, SamplerSettings(name="dpmpp2m", steps=6, text_guidance=3.0, stem_guidance=2.0, eta=0.0, time_grid="logsnr"), 5, known=known)
     seen = []
     out = generate(model, schedule, req, TRACKS, progress=lambda i, n: seen.append((i, n)))
     assert out.shape == (2, 3, 2, 10) and torch.isfinite(out).all()
@@ -62,8 +62,7 @@ def test_batched_cfg_is_one_forward_per_step() -> None:
     from jen_composer.diffusion.generate import sample
     from jen_composer.diffusion.request import make_plan
 
-    req = GenerationRequest(["x"], ["generate", "keep", "absent"], SamplerSettings("ddim", 4, 3.0, 2.0, 0.0), 0,
-                            known=torch.zeros(1, 3, 2, 6))
+    req = GenerationRequest(["x"], ["generate", "keep", "absent"], SamplerSettings(name="ddim", steps=4, text_guidance=3.0, stem_guidance=2.0, eta=0.0, time_grid="uniform"), 0, known=torch.zeros(1, 3, 2, 6))
     with torch.no_grad():
         sample(counter, schedule, req, make_plan(req, 3, 2, 100, "cpu"))
     assert counter.calls == 4  # three CFG branches, one batched forward per step
@@ -72,7 +71,7 @@ def test_batched_cfg_is_one_forward_per_step() -> None:
 def test_bad_requests_fail_with_one_line() -> None:
     model = small_model()
     schedule = NoiseSchedule(100, "cosine")
-    base = dict(prompts=["x"], settings=SamplerSettings("ddim", 4, 1.0, 1.0, 0.0), seed=0)
+    base = dict(prompts=["x"], settings=SamplerSettings(name="ddim", steps=4, text_guidance=1.0, stem_guidance=1.0), seed=0)
     with pytest.raises(ConfigError, match="request.known: kept tracks need their latents"):
         generate(model, schedule, GenerationRequest(roles=["keep", "generate", "absent"], **base), TRACKS)
     with pytest.raises(ConfigError, match="unknown role"):
@@ -114,7 +113,7 @@ def test_trained_tiny_unet_moves_towards_the_conditional_mean() -> None:
     c = gaussian_sequences(1, length, rho, make_generator(99))[0, 1]  # a typical condition
     known = torch.zeros(48, 3, 2, length)
     known[:, 1] = c
-    req = GenerationRequest(["gauss"] * 48, ["generate", "keep", "absent"], SamplerSettings("ddim", 20, 1.0, 1.0, 0.0), 3, known=known)
+    req = GenerationRequest(["gauss"] * 48, ["generate", "keep", "absent"], SamplerSettings(name="ddim", steps=20, text_guidance=1.0, stem_guidance=1.0, eta=0.0, time_grid="logsnr"), 3, known=known)
     out = generate(model, schedule, req, TRACKS)
     mean = out[:, 0].mean(0)
     to_conditional = (mean - rho * c).pow(2).mean().item()

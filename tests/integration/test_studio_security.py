@@ -12,6 +12,7 @@ import soundfile as sf
 from fastapi.testclient import TestClient
 
 from jen_composer.core.config.composition import CompositionConfig
+from jen_composer.core.io import writer_token
 from jen_composer.studio.app import create_app
 from jen_composer.studio.security import check_request
 from jen_composer.studio.server import start_in_thread
@@ -131,7 +132,7 @@ def test_temp_files_of_a_killed_studio_are_removed_on_open(tmp_path: Path) -> No
     c = TestClient(_app(tmp_path), base_url=LOCAL)
     sid = c.post("/api/sessions", json={"prompt": "piano"}).json()["id"]
     dead_pid = 2**22 + 12345  # above pid_max on Linux: never a live process
-    litter = tmp_path / "sessions" / sid / f".session.json.{dead_pid}.k3j2h1.tmp"
+    litter = tmp_path / "sessions" / sid / f".session.json.{writer_token(dead_pid)}.k3j2h1.tmp"
     litter.write_text("half")
     fresh = TestClient(_app(tmp_path), base_url=LOCAL)  # a restarted studio
     assert fresh.get(f"/api/sessions/{sid}").status_code == 200

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import lightning.pytorch as pl
 import pytest
 import torch
 
@@ -74,6 +76,102 @@ def test_ddp_two_cpu_processes_keep_weights_and_curriculum_identical(world, tmp_
 
 def _weights(ckpt: Path) -> dict[str, torch.Tensor]:
     return torch.load(ckpt, map_location="cpu", weights_only=True)["state_dict"]
+
+
+def _assert_same_weights(a: Path, b: Path) -> None:
+    wa, wb = _weights(a), _weights(b)
+    assert wa.keys() == wb.keys()
+    differing = [k for k in wa if not torch.equal(wa[k], wb[k])]
+    assert not differing, f"{len(differing)} of {len(wa)} tensors differ after resume, e.g. {differing[:3]}"
+
+
+class _Snapshots(pl.Callback):
+    """Copy every checkpoint file as it appears (the best one is replaced later in the run)."""
+
+    def __init__(self, into: Path) -> None:
+        self.into = into
+
+    def on_train_batch_start(self, trainer, module, batch, i) -> None:  # noqa: ANN001
+        self.into.mkdir(exist_ok=True)
+        for path in (Path(trainer.default_root_dir) / "checkpoints").glob("*.ckpt"):
+            if not path.is_symlink() and not (self.into / path.name).exists():
+                shutil.copy(path, self.into / path.name)
+
+
+def test_resume_from_epoch_end_and_validation_checkpoints_is_exact(world, tmp_path: Path) -> None:
+    """20 snippets / batch 4 = 5 batches an epoch: step 5 is the epoch's last batch and a validation step."""
+    n = 8
+    common = [*_overrides(world, tmp_path), "trainer.checkpoint_every_n_steps=5", "trainer.val_check_interval=5",
+              "trainer.optimizer.scheduler=constant", f"trainer.max_steps={n}"]
+    snaps = tmp_path / "snapshots"
+    straight = fit(compose(EXPERIMENT, [*common, f"output_root={tmp_path / 'straight'}"]), extra_callbacks=[_Snapshots(snaps)])
+    assert straight.trainer.num_training_batches == 5
+    for name in ("step0000005.ckpt", "best-step0000005.ckpt"):  # saved on the last batch / after its validation
+        resumed = fit(compose(EXPERIMENT, [*common, f"trainer.resume={snaps / name}", f"output_root={tmp_path / name}"]))
+        assert resumed.trainer.global_step == n
+        _assert_same_weights(straight.last_checkpoint, resumed.last_checkpoint)
+
+
+def _cli(*args: str) -> list[str]:
+    script = Path(sys.executable).with_name("jen-composer")
+    return [str(script), *args] if script.is_file() else [sys.executable, "-m", "jen_composer.cli.main", *args]
+
+
+def _kill_when(proc: subprocess.Popen, root: Path, pattern: str, log: Path) -> None:
+    """SIGKILL the whole process group (every DDP rank) as soon as a checkpoint matching `pattern` exists."""
+    deadline = time.time() + 300
+    try:
+        while time.time() < deadline and proc.poll() is None and not list(root.rglob(pattern)):
+            time.sleep(0.05)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert list(root.rglob(pattern)), f"no {pattern} appeared: {log.read_text()[-2000:]}"
+    assert proc.returncode == -signal.SIGKILL, "the run finished before it was killed"
+
+
+def _readme_resume(world, tmp_path: Path, extra: list[str], pattern: str) -> tuple[Path, str]:
+    """The README's two commands, the first killed mid-run: `jen-composer fit EXP ... [trainer.resume=last]`."""
+    root = tmp_path / "runs"
+    first = _cli("fit", "experiments/composer/tiny.yaml", *_overrides(world, tmp_path), *extra, f"output_root={root}",
+                 "logger.kind=wandb")
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "WANDB_MODE": "disabled"}
+    log = tmp_path / "killed.log"
+    proc = subprocess.Popen(first, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(log, "w"),
+                            start_new_session=True)
+    _kill_when(proc, root, pattern, log)
+    res = subprocess.run([*first, "trainer.resume=last"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-3000:]
+    folders = [p.parent for p in root.rglob("config.yaml")]
+    assert len(folders) == 1, f"the resumed run went to a new folder: {folders}"
+    return folders[0], res.stderr
+
+
+def test_readme_resume_last_command_continues_the_killed_run(world, tmp_path: Path) -> None:
+    n = 8
+    common = ["trainer.checkpoint_every_n_steps=3", "trainer.val_check_interval=1000",
+              "trainer.optimizer.scheduler=constant", f"trainer.max_steps={n}"]
+    straight = fit(compose(EXPERIMENT, [*_overrides(world, tmp_path), *common, f"output_root={tmp_path / 'straight'}"]))
+    folder, stderr = _readme_resume(world, tmp_path, common, "step0000003.ckpt")
+    assert "resuming from " in stderr and "last.ckpt" in stderr
+    _assert_same_weights(straight.last_checkpoint, folder / "checkpoints" / "last.ckpt")
+
+
+def test_ddp_two_processes_killed_mid_epoch_resume_exactly(world, tmp_path: Path) -> None:
+    """2-process gloo DDP, 20 snippets / 2 ranks / batch 2 = 5 batches an epoch; killed after step 3, resumed."""
+    n = 8
+    common = ["trainer.devices=2", "trainer.strategy=ddp", "data.batch_size=2", "trainer.checkpoint_every_n_steps=3",
+              "trainer.val_check_interval=4", "trainer.optimizer.scheduler=constant", f"trainer.max_steps={n}"]
+    straight_root = tmp_path / "straight"
+    res = subprocess.run(_cli("fit", str(EXPERIMENT), *_overrides(world, tmp_path), *common, f"output_root={straight_root}"),
+                         cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT / "src")}, capture_output=True, text=True,
+                         timeout=600)
+    assert res.returncode == 0, res.stderr[-3000:]
+    folder, stderr = _readme_resume(world, tmp_path, common, "step0000003.ckpt")
+    assert "resuming from " in stderr
+    straight_last = next(straight_root.rglob("last.ckpt"))
+    assert torch.load(straight_last, weights_only=True)["global_step"] == n
+    _assert_same_weights(straight_last, folder / "checkpoints" / "last.ckpt")
 
 
 def test_sigkill_then_resume_matches_uninterrupted_run(world, tmp_path: Path) -> None:

@@ -71,7 +71,7 @@ def test_sanitize_filename(name: str, safe: str) -> None:
 
 
 def test_fake_engine_is_deterministic_and_reports_progress() -> None:
-    kw = dict(seconds=0.5, seed=3, settings=SamplerSettings("ddim", 4, 3.0, 1.0))
+    kw = dict(seconds=0.5, seed=3, settings=SamplerSettings(name="ddim", steps=4, text_guidance=3.0, stem_guidance=1.0))
     seen: list[tuple[int, int]] = []
     a = FakeEngine().generate("p", {}, ["bass", "drums"], progress=lambda i, n: seen.append((i, n)), **kw)
     b = FakeEngine().generate("p", {}, ["bass", "drums"], **kw)

@@ -10,7 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from jen_composer.core.io import atomic_path, atomic_write_json, atomic_write_text, clean_stale_temps
+from jen_composer.core.io import (
+    atomic_path,
+    atomic_write_json,
+    atomic_write_text,
+    clean_stale_temps,
+    writer_token,
+)
 
 
 def test_atomic_write_replaces_and_failure_keeps_old(tmp_path: Path) -> None:
@@ -52,7 +58,9 @@ def test_temp_left_by_a_killed_writer_is_removed(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["other.txt"]
 
 
-def test_temp_of_a_live_writer_is_kept(tmp_path: Path) -> None:
-    live = tmp_path / f".f.txt.{os.getpid()}.abc123.tmp"
+def test_temp_of_a_live_or_remote_writer_is_kept(tmp_path: Path) -> None:
+    live = tmp_path / f".f.txt.{writer_token()}.abc123.tmp"
     live.write_text("in progress")
-    assert clean_stale_temps(tmp_path) == [] and live.exists()
+    other_host = tmp_path / f".g.txt.{2**22 + 1}-000000.abc123.tmp"  # a dead pid, but another host's
+    other_host.write_text("in progress elsewhere")
+    assert clean_stale_temps(tmp_path) == [] and live.exists() and other_host.exists()

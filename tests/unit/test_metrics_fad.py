@@ -74,3 +74,16 @@ def test_mel_embeddings_separate_different_audio() -> None:
     same = frechet_distance(EmbeddingStats.from_embeddings(tone_emb[4:]), ref)
     other = frechet_distance(EmbeddingStats.from_embeddings(noise_emb[4:]), ref)
     assert other > 10 * same
+
+
+def test_frechet_distance_matches_scipy_sqrtm_and_survives_singular_covariances() -> None:
+    from scipy import linalg
+
+    a = EmbeddingStats.from_embeddings(_set(300, 6, 0.0, 2))
+    b = EmbeddingStats.from_embeddings(_set(300, 6, 0.3, 3) * 1.5)
+    reference = (a.mean - b.mean) @ (a.mean - b.mean) + np.trace(a.cov) + np.trace(b.cov) \
+        - 2.0 * np.trace(np.real(linalg.sqrtm(a.cov @ b.cov)))
+    assert frechet_distance(a, b) == pytest.approx(reference, rel=1e-6)
+    few = EmbeddingStats.from_embeddings(_set(3, 8, 0.0, 4))  # 3 clips in 8 dimensions: rank-2 covariance
+    value = frechet_distance(few, EmbeddingStats.from_embeddings(_set(3, 8, 0.0, 5)))
+    assert np.isfinite(value) and value > 0

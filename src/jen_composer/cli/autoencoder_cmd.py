@@ -20,6 +20,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     v.add_argument("--max-batches", type=int, default=None)
     v.add_argument("--lowpass-hz", type=float, default=2000.0)
     v.set_defaults(func=run_evaluate)
+    r = cmds.add_parser("roundtrip", help="harmonic/rhythmic fit of held-out stems before and after a round trip")
+    r.add_argument("--autoencoder", required=True, help="exported folder, .ckpt or codec name")
+    r.add_argument("--data", required=True, help="dataset folder of the rendered benchmark (needs its labels)")
+    r.add_argument("--split", default="test", choices=["train", "val", "test"])
+    r.add_argument("--clips", type=int, default=60, help="songs (the first N of the split)")
+    r.add_argument("--seconds", type=float, default=4.096)
+    r.add_argument("--tolerance", type=float, default=0.10, help="largest relative change that passes")
+    r.add_argument("--out", help="also write the result as JSON here")
+    r.set_defaults(func=run_roundtrip)
 
 
 def run_export(args: argparse.Namespace) -> int:
@@ -48,4 +57,26 @@ def run_evaluate(args: argparse.Namespace) -> int:
     print("|---|" + "---:|" * len(metrics))
     for name, row in scores.items():
         print(f"| {name} | " + " | ".join(f"{row[m]:.3f}" for m in metrics) + " |")
+    return 0
+
+
+def run_roundtrip(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from jen_composer.core.io import atomic_write_json
+    from jen_composer.models.autoencoder import load_autoencoder
+    from jen_composer.workflows.roundtrip import roundtrip_fit
+
+    result = roundtrip_fit(load_autoencoder(args.autoencoder), Path(args.data), args.split, args.clips, args.seconds,
+                           args.tolerance)
+    print(f"| {args.split} split ({result['songs']} songs x {args.seconds:g} s) | original | round trip | change |")
+    print("|---|---:|---:|---:|")
+    for key, row in result["scores"].items():
+        if "original" in row:
+            print(f"| {key} | {row['original']:.3f} | {row['reconstruction']:.3f} | {100 * row['relative_change']:+.1f}% |")
+        else:
+            print(f"| {key} (original vs round trip) | - | {row['reconstruction']:.3f} | - |")
+    print(f"within {100 * args.tolerance:.0f}%: {'yes' if result['passed'] else 'NO'}")
+    if args.out:
+        atomic_write_json(Path(args.out), result)
     return 0

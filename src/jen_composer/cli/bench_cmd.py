@@ -13,7 +13,7 @@ from types import ModuleType
 
 from jen_composer.core.errors import JenComposerError
 
-GROUPS = ("data", "autoencoder", "diffusion", "composition")  # run order
+GROUPS = ("data", "autoencoder", "diffusion", "composition", "sampler_accuracy", "sampler_speed")  # run order
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -40,9 +40,10 @@ def benchmark_modules() -> dict[str, ModuleType]:
     root = str(_checkout())
     if root not in sys.path:
         sys.path.insert(0, root)
-    from benchmarks import autoencoder, composition, data, diffusion
+    from benchmarks import autoencoder, composition, data, diffusion, sampler_accuracy, sampler_speed
 
-    return {"autoencoder": autoencoder, "composition": composition, "data": data, "diffusion": diffusion}
+    return {"autoencoder": autoencoder, "composition": composition, "data": data, "diffusion": diffusion,
+            "sampler_accuracy": sampler_accuracy, "sampler_speed": sampler_speed}
 
 
 def run(args: argparse.Namespace) -> int:

@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 from jen_composer.core.config.composition import CompositionConfig
-from jen_composer.diffusion.settings import SAMPLERS
 
 _ACTIONS = ("generate", "keep", "unkeep", "imports", "rounds", "undo", "export")
 
@@ -35,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, help=f"base seed of a new session (default {d.seed})")
     p.add_argument("--seconds", type=float, help=f"take length of a new session (default {d.seconds})")
     p.add_argument("--steps", type=int, help="sampler steps (default: the composer config's)")
-    p.add_argument("--sampler", choices=SAMPLERS, help="sampler (default: the composer config's)")
+    p.add_argument("--sampler", help="sampler name, e.g. unipc or ddim (default: the composer config's)")
     p.add_argument("--cfg", type=float, dest="text_guidance", help="text guidance scale")
     p.add_argument("--stem-cfg", type=float, dest="stem_guidance", help="guidance towards the kept stems")
     p.add_argument("--interactive", action="store_true", help="read commands from stdin even if it is not a TTY")

@@ -22,7 +22,7 @@ HELP = """commands:
   reimagine TRACK STRENGTH   a variation of a kept track, strength in (0, 1]
   region TRACK START END     regenerate seconds START..END of one track
   prompt TEXT                change the prompt for the next rounds
-  set NAME=VALUE ...         sampler settings, e.g. steps=N cfg=X stem=X sampler=ddim|ddpm|dpmpp2m
+  set NAME=VALUE ...         sampler settings, e.g. steps=N cfg=X stem=X sampler=unipc grid=logsnr
   undo [ROUND]               go back to an earlier round (0 = empty; default: one step)
   history / status           list the rounds / the current takes
   mix [gain T DB | mute T | unmute T | solo T | unsolo T | FILE.wav]

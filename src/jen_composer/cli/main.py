@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from jen_composer import __version__
 from jen_composer.cli import (
     ablate_cmd,
+    accept_cmd,
     autoencoder_cmd,
     bench_cmd,
     compose_cmd,
@@ -27,7 +28,7 @@ from jen_composer.core.errors import JenComposerError
 BROKEN_PIPE_EXIT_CODE = 141  # what a shell reports for a process ended by SIGPIPE
 # Explicit list (no string factories): a command appears here only once it works.
 COMMANDS = [demo_cmd, config_cmd, data_cmd, fit_cmd, autoencoder_cmd, compose_cmd, studio_cmd, evaluate_cmd, eval_cmd, scores_cmd, ablate_cmd,
-            bench_cmd]
+            accept_cmd, bench_cmd]
 
 
 def build_parser() -> Parser:

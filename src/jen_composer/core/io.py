@@ -1,23 +1,32 @@
 """Atomic file writes: write to a temporary sibling, fsync, then ``os.replace``.
 
 A crash or SIGKILL mid-write leaves either the old file or the new one, never half of one. The
-temporary name carries the writer's process id (``.<name>.<pid>.<random>.tmp``), so the next write
-into the same folder removes what a killed writer left behind; finished files get the permissions
+temporary name carries the writer's process id and host (``.<name>.<pid>-<host>.<random>.tmp``), so
+the next write into the same folder removes what a killed writer on this host left behind (a
+writer on another host sharing the folder is never touched); finished files get the permissions
 the umask gives a normal ``open()`` (``mkstemp`` alone would leave them 0600).
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import shutil
+import socket
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 TEMP_SUFFIX = ".tmp"
+HOST_TAG = hashlib.sha1(socket.gethostname().encode()).hexdigest()[:6]
+
+
+def writer_token(pid: int | None = None) -> str:
+    """``<pid>-<host tag>``: who owns a temporary file."""
+    return f"{os.getpid() if pid is None else pid}-{HOST_TAG}"
 
 
 def current_umask() -> int:
@@ -50,8 +59,9 @@ def clean_stale_temps(folder: str | os.PathLike[str]) -> list[Path]:
     if not folder.is_dir():
         return removed
     for tmp in folder.glob(f".*{TEMP_SUFFIX}"):
-        parts = tmp.name.rsplit(".", 3)  # ['.<name>', '<pid>', '<random>', 'tmp']
-        if len(parts) == 4 and parts[1].isdigit() and not _pid_alive(int(parts[1])):
+        parts = tmp.name.rsplit(".", 3)  # ['.<name>', '<pid>-<host>', '<random>', 'tmp']
+        pid, _, host = parts[1].partition("-") if len(parts) == 4 else ("", "", "")
+        if host == HOST_TAG and pid.isdigit() and not _pid_alive(int(pid)):
             with contextlib.suppress(OSError):
                 shutil.rmtree(tmp) if tmp.is_dir() and not tmp.is_symlink() else tmp.unlink()
                 removed.append(tmp)
@@ -59,7 +69,7 @@ def clean_stale_temps(folder: str | os.PathLike[str]) -> list[Path]:
 
 
 def _temp_name(target: Path) -> str:
-    return f".{target.name}.{os.getpid()}."
+    return f".{target.name}.{writer_token()}."
 
 
 @contextlib.contextmanager

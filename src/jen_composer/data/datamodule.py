@@ -1,9 +1,10 @@
 """`MultiTrackDataModule`: aligned multi-track snippets (audio or cached latents) for Lightning.
 
 Validation happens once, in ``setup`` on the main process; workers only read windows of files that
-already passed every check. Under DDP, Lightning wraps these loaders in its DistributedSampler
-(train shuffled; val/test in order, padded by at most world_size - 1 repeated items, so evaluators
-that need exact counts dedupe on (song_id, start)).
+already passed every check. Under DDP the loaders shard the data themselves (the trainer runs with
+``use_distributed_sampler=False``): train through the rank-aware `EpochSeededSampler`, which resumes
+mid-epoch on every rank; val/test in order, padded by at most world_size - 1 repeated items, so
+evaluators that need exact counts dedupe on (song_id, start).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import math
 from pathlib import Path
 
 import lightning as L
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, DistributedSampler, Sampler
 
 from jen_composer.core.config.data import DataConfig
 from jen_composer.core.errors import ConfigError, DataError
@@ -50,6 +51,11 @@ class MultiTrackDataModule(L.LightningDataModule):
     def resume_at(self, epoch: int, batches_done: int) -> None:
         """Continue the training order mid-epoch after a resume (called from the checkpoint's loop state)."""
         self._resume_epoch, self._resume_batches = int(epoch), int(batches_done)
+
+    def _rank_world(self) -> tuple[int, int]:
+        """This process's share of the data: the trainer's rank and world size (0, 1 without a trainer)."""
+        trainer = getattr(self, "trainer", None)
+        return (int(trainer.global_rank), int(trainer.world_size)) if trainer is not None else (0, 1)
 
     def _fractions(self) -> tuple[int, float, float]:
         return int(self.cfg.split_seed), float(self.cfg.test_fraction), float(self.cfg.val_fraction)
@@ -108,10 +114,13 @@ class MultiTrackDataModule(L.LightningDataModule):
         workers = int(cfg.num_workers)
         dataset = self.datasets[name]
         dataset.seed = self.seed
-        sampler = None
+        sampler: Sampler[int] | None = None
+        rank, world = self._rank_world()
         if name == "train":
-            skip = min(len(dataset), self._resume_batches * int(cfg.batch_size))
-            sampler = EpochSeededSampler(len(dataset), self.seed, True, self._resume_epoch, skip)
+            sampler = EpochSeededSampler(len(dataset), self.seed, True, rank, world)
+            sampler.resume_at(self._resume_epoch, self._resume_batches * int(cfg.batch_size))
+        elif world > 1:  # in order; padded by at most world - 1 repeated items
+            sampler = DistributedSampler(dataset, num_replicas=world, rank=rank, shuffle=False)
         return DataLoader(
             dataset,
             batch_size=int(cfg.batch_size),

@@ -27,8 +27,22 @@ class Denoiser(Protocol):
 
 
 class BranchDenoiser(Protocol):
+    """``t`` is ``[B, k]``, or ``[B, k, L]`` (a level per frame) for one with ``frame_levels = True``."""
+
     def __call__(self, x_t: torch.Tensor, t: torch.Tensor, rows: torch.Tensor,
                   use_text: torch.Tensor) -> torch.Tensor: ...
+
+
+class KnownFramesClean:
+    """Asks the wrapped denoiser with the known frames of region-edited tracks at t=0 (``known [B, k,
+    L]`` True), i.e. as exact conditions, the way kept tracks are; needs a frame-level denoiser."""
+
+    def __init__(self, inner: Denoiser, known: torch.Tensor) -> None:
+        self.inner, self.known = inner, known
+
+    def __call__(self, x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        frames = t[..., None].expand(*t.shape, self.known.shape[-1])
+        return self.inner(x_t, torch.where(self.known, torch.zeros_like(frames), frames))
 
 
 class ModelBranches:
@@ -66,8 +80,9 @@ class GuidedDenoiser:
         use_stem = self.w_stem != 1.0 and bool(self.conditions.any())
         if use_stem:
             c = self.conditions
+            c_t = c[..., None] if t.dim() == 3 else c  # frame-level t: [B, k, L]
             branches.append((torch.where(c[..., None, None], self.absent_noise, x_t),
-                             torch.where(c, torch.full_like(t, self.T), t), on))
+                             torch.where(c_t, torch.full_like(t, self.T), t), on))
         if self.batched and len(branches) > 1:
             out = self.branches(torch.cat([x for x, _, _ in branches]), torch.cat([s for _, s, _ in branches]),
                                 rows.repeat(len(branches)), torch.cat([u for _, _, u in branches]))

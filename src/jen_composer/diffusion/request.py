@@ -1,12 +1,12 @@
 """``GenerationRequest``: everything one call to ``generate`` needs, checked once, turned into a plan.
 
-Per sample and track a role: ``generate`` (T-1 -> 0 with the other generated tracks), ``keep``
+Per sample and track a role: ``generate`` (T -> 0 with the other generated tracks), ``keep``
 (the clean latent in ``known`` at t=0) or ``absent`` (t=T, pure noise, returned as zeros).
 Two refinements of ``keep`` (beyond the paper):
 
 - ``reimagine[b, i] = s`` in (0, 1]: SDEdit. The kept track starts at t_s = round(s*T) (clipped to
-  1..T-1) from its forward-noised latent, waits there while the generation clock is above t_s, then
-  is denoised together with the generated tracks. s = 1 regenerates it from scratch.
+  1..T) from its forward-noised latent, waits there while the generation clock is above t_s, then
+  is denoised together with the generated tracks. s = 1 regenerates it from scratch (t_s = T is pure noise).
 - ``known_mask[b, i, l]`` False: frame l of kept track i is regenerated (replacement inpainting):
   the track is denoised like a generated one and after every step its known frames are overwritten
   by the known latent noised to the current level (fixed noise, so deterministic samplers stay so).
@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import torch
 
 from jen_composer.core.errors import ConfigError
+from jen_composer.diffusion.samplers import SAMPLERS, TIME_GRIDS
 from jen_composer.diffusion.settings import SamplerSettings
 
 ROLES = ("generate", "keep", "absent")
@@ -32,7 +33,7 @@ GENERATE, KEEP, ABSENT = 0, 1, 2
 class GenerationRequest:
     prompts: list[str]
     roles: Sequence[str] | Sequence[Sequence[str]]  # k roles for every sample, or B x k
-    settings: SamplerSettings  # sampler name, steps, guidance scales, eta (from cfg.composer.sampler)
+    settings: SamplerSettings  # every cfg.composer.sampler field: name, steps, time grid, guidance, eta, ...
     seed: int
     known: torch.Tensor | None = None  # [B, k, d, L] latents of kept tracks (other tracks ignored)
     reimagine: torch.Tensor | None = None  # [B, k] strengths in [0, 1]; 0 = keep as is
@@ -45,7 +46,7 @@ class TrackPlan:
     """The request as tensors: where each track starts and whether it moves."""
 
     roles: torch.Tensor  # [B, k] long codes
-    t_start: torch.Tensor  # [B, k]: T-1 generate, t_s re-imagine, 0 keep, T absent
+    t_start: torch.Tensor  # [B, k]: T generate (active) or absent (inactive), t_s re-imagine, 0 keep
     active: torch.Tensor  # [B, k] bool: denoised by the sampler
     conditions: torch.Tensor  # [B, k] bool: clean kept tracks (the stem-free CFG branch drops them)
     replace: torch.Tensor | None  # [B, k, 1, L] bool: known frames to overwrite after each step
@@ -67,8 +68,16 @@ def make_plan(req: GenerationRequest, k: int, d: int, T: int, device: torch.devi
     b = len(req.prompts)
     if b == 0:
         raise ConfigError("request.prompts: at least one prompt is needed")
+    if req.settings.name not in SAMPLERS:
+        raise ConfigError(f"request.settings.name: '{req.settings.name}' is not one of {SAMPLERS}")
     if req.settings.name != "ddpm" and not 1 <= req.settings.steps <= T - 1:
         raise ConfigError(f"request.settings.steps: {req.settings.steps} is outside 1..{T - 1}")
+    if req.settings.time_grid not in TIME_GRIDS:
+        raise ConfigError(f"request.time_grid: '{req.settings.time_grid}' is not one of {TIME_GRIDS}")
+    if req.settings.eta < 0:
+        raise ConfigError(f"request.eta: {req.settings.eta} is negative")
+    if req.settings.inpaint_resample < 0:
+        raise ConfigError(f"request.inpaint_resample: {req.settings.inpaint_resample} is negative")
     roles = role_codes(req.roles, b, k).to(device)
     keep = roles == KEEP
     if req.known is not None:
@@ -82,14 +91,14 @@ def make_plan(req: GenerationRequest, k: int, d: int, T: int, device: torch.devi
             raise ConfigError("request.length: give the number of latent frames when nothing is kept")
         known = torch.zeros(b, k, d, req.length, device=device)
     length = known.shape[-1]
-    t_start = torch.where(roles == GENERATE, T - 1, torch.where(keep, 0, T)).long()
+    t_start = torch.where(keep, 0, T).long()
     active = roles == GENERATE
     if req.reimagine is not None:
         s = req.reimagine.to(device).float()
         if tuple(s.shape) != (b, k) or bool(((s < 0) | (s > 1)).any()):
             raise ConfigError(f"request.reimagine: expected [{b}, {k}] strengths in [0, 1], got {tuple(s.shape)}")
         re = keep & (s > 0)
-        t_s = (s * T).round().long().clamp(1, T - 1)
+        t_s = (s * T).round().long().clamp(1, T)
         t_start = torch.where(re, t_s, t_start)
         active = active | re
     replace = None
@@ -98,7 +107,7 @@ def make_plan(req: GenerationRequest, k: int, d: int, T: int, device: torch.devi
         if tuple(m.shape) != (b, k, length):
             raise ConfigError(f"request.known_mask: expected [{b}, {k}, {length}], got {tuple(m.shape)}")
         inpaint = keep & ~m.all(dim=-1)
-        t_start = torch.where(inpaint & ~active, T - 1, t_start)
+        t_start = torch.where(inpaint & ~active, T, t_start)
         active = active | inpaint
         replace = (m & inpaint[..., None])[:, :, None, :]
     conditions = keep & ~active

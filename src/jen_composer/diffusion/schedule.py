@@ -63,6 +63,16 @@ class NoiseSchedule:
         ab = self.alpha_bar.to(like.device)[t.long()].to(like.dtype)
         return ab.sqrt()[..., None, None], (1.0 - ab).clamp_min(0).sqrt()[..., None, None]
 
+    def levels(self, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """float64 ``(sqrt(ab), sqrt(1 - ab))`` for ``t [B, k]`` as ``[B, k, 1, 1]``: the solvers'
+        coefficients (log-SNR differences and phi functions cancel badly in float32)."""
+        return self.coefficients(t, torch.empty(0, dtype=torch.float64, device=t.device))
+
+    def log_snr(self, t: torch.Tensor) -> torch.Tensor:
+        """``lambda_t = log(sqrt(ab) / sqrt(1 - ab))`` (float64): +inf at t=0, -inf at t=T."""
+        ab = self.alpha_bar.to(t.device)[t.long()]
+        return 0.5 * (ab.log() - (1.0 - ab).log())
+
     def add_noise(self, x0: torch.Tensor, noise: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         """Eq. 2 per track: ``x_t = sqrt(ab_{t_i}) x0 + sqrt(1 - ab_{t_i}) eps`` for ``[B, k, d, L]``."""
         a, s = self.coefficients(t, x0)

@@ -16,9 +16,9 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from jen_composer.core.config.composer import SamplerConfig
 from jen_composer.core.errors import ConfigError
+from jen_composer.diffusion.samplers import SAMPLERS, TIME_GRIDS
 
-SAMPLERS = ("ddpm", "ddim", "dpmpp2m")
-ALIASES = {"sampler": "name", "cfg": "text_guidance", "stem": "stem_guidance"}
+ALIASES = {"sampler": "name", "cfg": "text_guidance", "stem": "stem_guidance", "grid": "time_grid"}
 MAX_GUIDANCE = 30.0  # a guidance scale beyond this only produces noise
 
 
@@ -53,6 +53,8 @@ class _SettingsBehaviour:
         s: Any = self
         if s.name not in SAMPLERS:
             raise ConfigError(f"sampler setting name: '{s.name}' is not one of {', '.join(SAMPLERS)}")
+        if s.time_grid not in TIME_GRIDS:
+            raise ConfigError(f"sampler setting time_grid: '{s.time_grid}' is not one of {', '.join(TIME_GRIDS)}")
         if s.steps < 1 and s.name != "ddpm":  # ddpm walks every level and ignores steps
             raise ConfigError(f"sampler setting steps: must be at least 1, got {s.steps}")
         for key in ("text_guidance", "stem_guidance"):
@@ -100,7 +102,7 @@ if TYPE_CHECKING:
         ...
 else:
     SamplerSettings = dataclasses.make_dataclass(
-        "SamplerSettings", _fields(), bases=(_SettingsBehaviour,), frozen=True,
+        "SamplerSettings", _fields(), bases=(_SettingsBehaviour,), frozen=True, kw_only=True,
     )
     SamplerSettings.__module__ = __name__
     SamplerSettings.__doc__ = "How to sample: one frozen copy of ``SamplerConfig``'s fields (see the module docstring)."

@@ -24,6 +24,7 @@ from jen_composer.diffusion.schedule import NoiseSchedule
 from jen_composer.diffusion.settings import SamplerSettings
 from jen_composer.models.autoencoder import NormalisedAutoencoder, load_autoencoder
 from jen_composer.models.composer import ComposerModel, build_composer
+from jen_composer.models.frozen import frozen_prefixes
 
 
 def composer_from_checkpoint(path: str | Path, use_ema: bool = True) -> tuple[ComposerModel, DictConfig]:
@@ -36,6 +37,7 @@ def composer_from_checkpoint(path: str | Path, use_ema: bool = True) -> tuple[Co
     prefix = "ema.shadow." if use_ema and any(k.startswith("ema.shadow.") for k in state) else "model."
     weights = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
     missing, unexpected = model.load_state_dict(weights, strict=False)
+    missing = [k for k in missing if not k.startswith(frozen_prefixes(model))]  # loaded by name/path instead
     if missing or unexpected:
         raise CheckpointError(f"{path}: weights do not match the embedded config (missing {missing[:3]}, unexpected {unexpected[:3]})")
     return model.eval(), cfg

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from scipy import linalg
 
 from jen_composer.core.errors import DataError
 from jen_composer.core.io import atomic_write_bytes
@@ -54,17 +53,26 @@ class EmbeddingStats:
             raise DataError(f"{path}: not a FAD statistics file ({exc})") from None
 
 
-def frechet_distance(a: EmbeddingStats, b: EmbeddingStats, eps: float = 1e-6) -> float:
+def _sqrt_psd(m: np.ndarray) -> np.ndarray:
+    """The square root of a symmetric positive semi-definite matrix (negative round-off eigenvalues clipped)."""
+    w, v = np.linalg.eigh((m + m.T) / 2)
+    return (v * np.sqrt(np.clip(w, 0.0, None))) @ v.T
+
+
+def trace_sqrt_product(a: np.ndarray, b: np.ndarray) -> float:
+    """Tr(sqrt(A B)) for covariances A, B, as Tr(sqrt(A^1/2 B A^1/2)): same eigenvalues, but a symmetric
+    matrix, so `eigh` is exact and stable even when A or B is singular (no general `sqrtm`)."""
+    root = _sqrt_psd(a)
+    w = np.linalg.eigvalsh(root @ b @ root)
+    return float(np.sqrt(np.clip(w, 0.0, None)).sum())
+
+
+def frechet_distance(a: EmbeddingStats, b: EmbeddingStats) -> float:
     """||mu_a - mu_b||^2 + Tr(S_a + S_b - 2 sqrt(S_a S_b))."""
     if a.mean.shape != b.mean.shape:
         raise ValueError(f"embedding sizes differ: {a.mean.shape} vs {b.mean.shape}")
     diff = a.mean - b.mean
-    covmean, _ = linalg.sqrtm(a.cov @ b.cov, disp=False)
-    if not np.isfinite(covmean).all():  # near-singular product: regularise both covariances
-        offset = np.eye(a.cov.shape[0]) * eps
-        covmean = linalg.sqrtm((a.cov + offset) @ (b.cov + offset))
-    covmean = np.real(covmean)
-    value = diff @ diff + np.trace(a.cov) + np.trace(b.cov) - 2.0 * np.trace(covmean)
+    value = diff @ diff + np.trace(a.cov) + np.trace(b.cov) - 2.0 * trace_sqrt_product(a.cov, b.cov)
     return float(max(value, 0.0))
 
 

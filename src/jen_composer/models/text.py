@@ -107,6 +107,22 @@ def check_tokenizer(tokenizer: object, where: str) -> None:
         )
 
 
+def save_pretrained_command(name: str, folder: str) -> str:
+    """The one-liner that stores a hub T5 encoder + tokenizer in a local folder (run where the hub is reachable)."""
+    return (f"python -c \"from transformers import AutoTokenizer, T5EncoderModel; "
+            f"T5EncoderModel.from_pretrained('{name}').save_pretrained('{folder}'); "
+            f"AutoTokenizer.from_pretrained('{name}').save_pretrained('{folder}')\"")
+
+
+def _offline_fix(where: str, local: Path) -> str:
+    """For a hub name that did not load: how to get a local folder instead (this machine may be offline)."""
+    if local.is_dir():
+        return ""
+    folder = f"models/{where.rstrip('/').split('/')[-1]}"
+    return (f"; offline? where the Hugging Face hub is reachable run {save_pretrained_command(where, folder)}, "
+            f"copy {folder}/ here and set composer.text.name_or_path={folder}")
+
+
 def load_flan_t5(cfg: TextEncoderConfig) -> TextEncoder:
     """A pretrained T5 encoder + tokenizer from a hub name or a local folder (frozen by default)."""
     where = cfg.name_or_path
@@ -117,12 +133,12 @@ def load_flan_t5(cfg: TextEncoderConfig) -> TextEncoder:
         encoder = T5EncoderModel.from_pretrained(str(local) if local.is_dir() else where)
     except (OSError, ValueError) as exc:
         raise CheckpointError(f"composer.text.name_or_path: cannot load a T5 encoder from '{where}': "
-                              f"{str(exc).splitlines()[0]}") from None
+                              f"{str(exc).splitlines()[0]}{_offline_fix(where, local)}") from None
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(local) if local.is_dir() else where)
     except (OSError, ValueError) as exc:
         raise CheckpointError(f"composer.text.name_or_path: cannot load a tokenizer from '{where}': "
-                              f"{str(exc).splitlines()[0]}") from None
+                              f"{str(exc).splitlines()[0]}{_offline_fix(where, local)}") from None
     check_tokenizer(tokenizer, f"composer.text.name_or_path '{where}'")
     if len(tokenizer) > encoder.config.vocab_size:
         raise CheckpointError(f"composer.text.name_or_path '{where}': tokenizer has {len(tokenizer)} tokens "

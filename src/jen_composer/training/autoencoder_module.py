@@ -8,7 +8,6 @@ automatic optimisation (and its gradient clipping) applies.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import lightning.pytorch as pl
@@ -32,22 +31,7 @@ from jen_composer.models.autoencoder.quality import ReconstructionMetrics
 from jen_composer.models.autoencoder.stats import compute_latent_stats, flatten_tracks, non_silent
 from jen_composer.training.ema import EMA
 from jen_composer.training.media import log_audio, log_image
-
-SCHEDULERS = ("constant", "linear", "cosine")
-
-
-def lr_factor(step: int, kind: str, warmup: int, total: int) -> float:
-    """Multiplier of the base learning rate: linear warm-up, then constant / linear / cosine decay."""
-    if warmup > 0 and step < warmup:
-        return (step + 1) / warmup
-    progress = min(1.0, (step - warmup) / max(1, total - warmup))
-    if kind == "constant":
-        return 1.0
-    if kind == "linear":
-        return max(0.0, 1.0 - progress)
-    if kind == "cosine":
-        return 0.5 * (1.0 + math.cos(math.pi * progress))
-    raise ConfigError(f"trainer.optimizer.scheduler: unknown '{kind}'; choose one of {', '.join(SCHEDULERS)}")
+from jen_composer.training.optim import build_optimizer_and_scheduler, check_scheduler
 
 
 class AutoencoderModule(pl.LightningModule):
@@ -62,7 +46,7 @@ class AutoencoderModule(pl.LightningModule):
                 f"autoencoder: sample_rate/channels {ae.sample_rate}/{ae.channels} differ from "
                 f"data.sample_rate/data.channels {data.sample_rate}/{data.channels}"
             )
-        lr_factor(0, cfg.trainer.optimizer.scheduler, 0, 1)  # fail early on an unknown scheduler
+        check_scheduler(str(cfg.trainer.optimizer.scheduler))  # fail early on an unknown scheduler
         self.model = WaveformVAE(ae)
         self.loss = ReconstructionLoss(self.model.cfg)
         self.metrics = ReconstructionMetrics(ae.sample_rate, ae.mel_bins, list(ae.stft_fft_sizes))
@@ -147,19 +131,10 @@ class AutoencoderModule(pl.LightningModule):
             self.ema.update(self.model)
 
     def configure_optimizers(self) -> Any:
-        opt = self.cfg.trainer.optimizer
-        total = int(self.cfg.trainer.max_steps)
-
-        def make(params: Any) -> dict[str, Any]:
-            optimiser = torch.optim.AdamW(params, lr=opt.lr, betas=tuple(opt.betas), weight_decay=opt.weight_decay)
-            schedule = torch.optim.lr_scheduler.LambdaLR(
-                optimiser, lambda s: lr_factor(s, opt.scheduler, int(opt.warmup_steps), total)
-            )
-            return {"optimizer": optimiser, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}
-
+        generator = build_optimizer_and_scheduler(self.model.parameters(), self.cfg.trainer)
         if self.discriminator is None:
-            return make(self.model.parameters())
-        return [make(self.model.parameters()), make(self.discriminator.parameters())]
+            return generator
+        return [generator, build_optimizer_and_scheduler(self.discriminator.parameters(), self.cfg.trainer)]
 
     # -- validation -----------------------------------------------------------------------------
     def validation_step(self, batch: Any, batch_idx: int) -> None:

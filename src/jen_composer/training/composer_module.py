@@ -29,6 +29,7 @@ from jen_composer.diffusion.tasks import (
     validation_tasks,
 )
 from jen_composer.models.composer import ComposerModel, build_composer
+from jen_composer.models.frozen import drop_frozen, fill_frozen, frozen_prefixes
 from jen_composer.training.curriculum import CurriculumCallback, task_mixture
 from jen_composer.training.ema import EMA
 from jen_composer.training.optim import build_optimizer_and_scheduler
@@ -131,10 +132,18 @@ class ComposerModule(pl.LightningModule):
         self.log("val/loss", torch.stack(losses).mean(), prog_bar=True, batch_size=b, sync_dist=True)
 
     def configure_optimizers(self) -> Any:
-        return build_optimizer_and_scheduler(self.model.parameters(), self.cfg.trainer)
+        return build_optimizer_and_scheduler([p for p in self.model.parameters() if p.requires_grad], self.cfg.trainer)
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         embedded_info(checkpoint)["composer"] = {"tracks": self.tracks, "latent_dim": self.d}
+        # a frozen text encoder is loaded by name or path, never stored (nor twice, via the EMA)
+        checkpoint["state_dict"] = drop_frozen(checkpoint["state_dict"], self._frozen_keys())
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        fill_frozen(checkpoint["state_dict"], self.state_dict(), self._frozen_keys())
+
+    def _frozen_keys(self) -> tuple[str, ...]:
+        return frozen_prefixes(self.model, "model.") + frozen_prefixes(self.model, "ema.shadow.")
 
 
 def build_composer_task(cfg: DictConfig) -> tuple[ComposerModule, list[Callback]]:

@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import lightning.pytorch as pl
-from lightning.pytorch.callbacks import Callback, ModelCheckpoint, RichProgressBar
+from lightning.pytorch.callbacks import Callback, LearningRateMonitor, RichProgressBar
+from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig
 
 from jen_composer.core.config import run_dir, write_run_files
 from jen_composer.core.errors import ConfigError
-from jen_composer.core.seed import seed_everything
 from jen_composer.training.checkpoint_io import AtomicCheckpointIO, EmbedRunInfo
+from jen_composer.training.checkpointing import build_checkpoint_callbacks
 from jen_composer.training.loggers import build_logger
 
 TASKS = ("autoencoder", "composer")
@@ -48,38 +50,47 @@ def build_module(cfg: DictConfig) -> tuple[pl.LightningModule, list[Callback]]:
 
 
 def build_datamodule(cfg: DictConfig) -> pl.LightningDataModule:
+    """The data module; a composer trained on cached latents refuses a cache from another autoencoder now."""
     from jen_composer.data import MultiTrackDataModule
+    from jen_composer.data.latent_cache import LatentCache
 
-    return MultiTrackDataModule(cfg.data, seed=int(cfg.seed))
+    checksum = None
+    if cfg.task == "composer" and cfg.data.source == "latents" and cfg.composer.autoencoder:
+        from jen_composer.models.autoencoder import load_autoencoder
+
+        checksum = str(load_autoencoder(cfg.composer.autoencoder).checksum())
+        LatentCache(cfg.data.latent_cache).check_encoder(checksum)
+    return MultiTrackDataModule(cfg.data, seed=int(cfg.seed), encoder_checksum=checksum)
 
 
-def resolve_resume(cfg: DictConfig, folder: Path) -> str | None:
-    """`trainer.resume`: "" (fresh), "last" (this run folder's last.ckpt if any) or a path."""
+def resolve_resume(cfg: DictConfig, folder: Path) -> Path | None:
+    """`trainer.resume`: "" (fresh), "last" (this run folder's last.ckpt; an error if none) or a path."""
     resume = str(cfg.trainer.resume)
     if not resume:
         return None
     if resume == "last":
         last = folder / "checkpoints" / "last.ckpt"
-        return str(last) if last.is_file() else None
+        if not last.is_file():
+            raise ConfigError(f"trainer.resume=last: nothing to resume, {last} does not exist "
+                              "(run the same command without trainer.resume=last to start this run)")
+        return last
     if not Path(resume).is_file():
         raise ConfigError(f"trainer.resume: checkpoint '{resume}' not found")
-    return resume
+    return Path(resume)
+
+
+@rank_zero_only
+def _announce_resume(path: Path) -> None:
+    target = f" -> {path.resolve().name}" if path.is_symlink() else ""
+    print(f"resuming from {path}{target}", file=sys.stderr, flush=True)
 
 
 def build_trainer(cfg: DictConfig, folder: Path, callbacks: list[Callback], manual_optimisation: bool) -> pl.Trainer:
     t = cfg.trainer
-    folder_ckpt = str(folder / "checkpoints")
-    # Periodic: `stepNNNNNNN.ckpt` every N steps (the two newest kept) and `last.ckpt` for resuming.
-    periodic = ModelCheckpoint(
-        dirpath=folder_ckpt, filename="step{step:07d}", auto_insert_metric_name=False,
-        every_n_train_steps=int(t.checkpoint_every_n_steps), save_last=True, save_top_k=2, monitor="step", mode="max",
-    )
-    # Best: the lowest validation loss, checked after every validation run.
-    best = ModelCheckpoint(
-        dirpath=folder_ckpt, filename="best-step{step:07d}", auto_insert_metric_name=False,
-        monitor="val/loss", mode="min", save_top_k=1, save_on_train_epoch_end=False,
-    )
+    best, periodic = build_checkpoint_callbacks(cfg, folder)
     bars: list[Callback] = [RichProgressBar()] if t.progress_bar else []
+    logger = build_logger(cfg, folder)
+    lr: list[Callback] = [LearningRateMonitor(logging_interval="step")] if logger else []
     return pl.Trainer(
         default_root_dir=str(folder),
         max_steps=int(t.max_steps),
@@ -94,11 +105,13 @@ def build_trainer(cfg: DictConfig, folder: Path, callbacks: list[Callback], manu
         check_val_every_n_epoch=None,
         log_every_n_steps=int(t.log_every_n_steps),
         fast_dev_run=bool(t.fast_dev_run),
-        logger=build_logger(cfg, folder),
-        callbacks=[periodic, best, EmbedRunInfo(cfg), *bars, *callbacks],
+        logger=logger,
+        deterministic=bool(t.deterministic),
+        callbacks=[best, periodic, EmbedRunInfo(cfg), *lr, *bars, *callbacks],
         enable_progress_bar=bool(t.progress_bar),
         plugins=[AtomicCheckpointIO()],
         num_sanity_val_steps=0,
+        use_distributed_sampler=False,  # the data module shards per rank and resumes mid-epoch itself
     )
 
 
@@ -121,22 +134,24 @@ def fit(cfg: DictConfig, extra_callbacks: list[Callback] | None = None) -> FitRe
 
     `extra_callbacks` lets library users (and tests) observe a run without a config entry.
     """
-    seed_everything(int(cfg.seed))
+    pl.seed_everything(int(cfg.seed), workers=True, verbose=False)
     folder = run_dir(cfg)
     resume = resolve_resume(cfg, folder)
+    if resume is not None:
+        _announce_resume(resume)
     if resume is None and list((folder / "checkpoints").glob("*.ckpt")):
         raise ConfigError(
             f"{folder} already holds checkpoints of this exact config: continue it with trainer.resume=last, "
             "or start another run (change seed, name or any setting)"
         )
     with run_folder_removed_on_failure(folder):
-        write_run_files(cfg, folder)
         module, callbacks = build_module(cfg)
         datamodule = build_datamodule(cfg)
+        write_run_files(cfg, folder)  # only once the model and data are known to load
         trainer = build_trainer(cfg, folder, [*callbacks, *(extra_callbacks or [])],
                                 manual_optimisation=not module.automatic_optimization)
-        trainer.fit(module, datamodule=datamodule, ckpt_path=resume)
-    periodic, best = trainer.checkpoint_callbacks[:2]
+        trainer.fit(module, datamodule=datamodule, ckpt_path=str(resume) if resume else None)
+    best, periodic = trainer.checkpoint_callbacks[:2]
     last = Path(periodic.last_model_path) if periodic.last_model_path else None
     best_path = Path(best.best_model_path) if best.best_model_path else None
     return FitResult(folder, last, best_path, trainer, module)

@@ -1,4 +1,4 @@
-"""Exact resume: the python / numpy / torch RNG states and the data order travel with the checkpoint."""
+"""Exact resume: the python / numpy / torch (CPU and CUDA) RNG states and the data order travel with the checkpoint."""
 
 from __future__ import annotations
 
@@ -31,6 +31,8 @@ class ResumeStateCallback(pl.Callback):
             "numpy": _numpy_state(),
             "torch": torch.get_rng_state(),
         }
+        if torch.cuda.is_available():
+            checkpoint["rng_states"]["cuda"] = torch.cuda.get_rng_state_all()
 
     def on_load_checkpoint(self, trainer: pl.Trainer, pl_module: pl.LightningModule, checkpoint: dict[str, Any]) -> None:
         loop = checkpoint.get("loops", {}).get("fit_loop", {})
@@ -44,3 +46,5 @@ class ResumeStateCallback(pl.Callback):
             random.setstate(states["python"])
             _set_numpy_state(states["numpy"])
             torch.set_rng_state(states["torch"])
+            if "cuda" in states and torch.cuda.is_available() and len(states["cuda"]) == torch.cuda.device_count():
+                torch.cuda.set_rng_state_all(states["cuda"])

@@ -48,11 +48,13 @@ class DiffusionConfig:
 
 @dataclass
 class SamplerConfig:
-    name: str = "ddim"  # ddpm | ddim | dpmpp2m
-    steps: int = 25
+    name: str = "unipc"  # diffusion.samplers.SAMPLERS: unipc | dpmpp3m | dpmpp2m | ddim | ddpm
+    steps: int = 25  # denoiser calls (a CFG call batches its branches into one network forward)
+    time_grid: str = "logsnr"  # diffusion.samplers.TIME_GRIDS: logsnr | karras | uniform (see diffusion.grids)
     text_guidance: float = 3.0
     stem_guidance: float = 1.0  # 1.0 = no extra guidance towards the kept stems
-    eta: float = 0.0
+    eta: float = 0.0  # stochasticity: DDIM's eta; > 0 makes DPM-Solver++ its SDE variant
+    inpaint_resample: int = 0  # region edits: extra RePaint passes per step (each one more denoiser call)
 
 
 @dataclass

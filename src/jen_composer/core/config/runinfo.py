@@ -25,8 +25,12 @@ TRACKED_PACKAGES = (
 
 
 def run_id(cfg: DictConfig) -> str:
-    """A short hash of everything that changes the computation (logging-only keys excluded)."""
+    """A short hash of everything that changes the computation (logging-only keys excluded).
+
+    `trainer.resume` is excluded too: `trainer.resume=last` must land in the folder of the run it continues.
+    """
     data = {k: v for k, v in to_container(cfg).items() if k not in LOGGING_ONLY_KEYS}
+    data["trainer"] = {k: v for k, v in data["trainer"].items() if k != "resume"}
     blob = json.dumps(data, sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:10]
 

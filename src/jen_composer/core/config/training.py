@@ -37,6 +37,7 @@ class TrainerConfig:
     checkpoint_every_n_steps: int = 200
     ema_decay: float = 0.999
     fast_dev_run: bool = False
+    deterministic: bool = False  # Trainer(deterministic=...): deterministic kernels (exact resume on GPU)
     progress_bar: bool = True
     optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
     resume: str = ""  # checkpoint path, or "last" for the run folder's last.ckpt

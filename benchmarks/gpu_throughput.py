@@ -1,0 +1,129 @@
+"""GPU figures at the paper configuration (bf16): training throughput and MFU, SDPA flash attention,
+sampling latency for 4 tracks x 10 s at 48 kHz stereo.
+
+Run on a CUDA machine: ``python -m benchmarks.gpu_throughput`` (prints a table) or ``make test-gpu``
+(tests/integration/test_gpu.py runs the same functions briefly). The UNet, latent shapes and batch
+follow experiments/composer/paper.yaml; the text encoder is the offline ``byt5_small`` (FLAN-T5
+weights cannot be fetched on an offline machine, and the frozen encoder is not the hot path).
+MFU = model FLOPs per step (counted by torch's FlopCounterMode, fwd + bwd) x steps/s / the card's
+dense bf16 peak.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import torch
+
+from jen_composer.core.config import compose
+from jen_composer.core.seed import make_generator
+from jen_composer.diffusion.generate import generate
+from jen_composer.diffusion.objective import diffusion_loss
+from jen_composer.diffusion.request import GenerationRequest
+from jen_composer.diffusion.schedule import NoiseSchedule
+from jen_composer.diffusion.tasks import paper_timesteps
+from jen_composer.models.composer import ComposerModel
+
+EXPERIMENT = Path(__file__).resolve().parents[1] / "experiments" / "composer" / "paper.yaml"
+PEAK_BF16_TFLOPS = {"H200": 989.0, "H100": 989.0, "A100": 312.0, "L40S": 362.0, "L4": 121.0, "A10": 125.0,
+                    "RTX 4090": 165.0}  # dense bf16 tensor-core peaks (SXM parts), from the vendors' data sheets
+
+
+def peak_tflops(name: str) -> float | None:
+    return next((v for k, v in PEAK_BF16_TFLOPS.items() if k in name), None)
+
+
+def paper_setup(device: torch.device) -> tuple[ComposerModel, NoiseSchedule, object]:
+    cfg = compose(EXPERIMENT, ["composer.text.kind=byt5_small"])
+    model = ComposerModel(cfg.composer, len(cfg.data.tracks), int(cfg.autoencoder.latent_dim)).to(device)
+    return model, NoiseSchedule.from_config(cfg.composer.diffusion), cfg
+
+
+def latent_frames(cfg: object, seconds: float) -> int:
+    hop = 1
+    for s in cfg.autoencoder.strides:  # type: ignore[attr-defined]
+        hop *= int(s)
+    return round(seconds * int(cfg.autoencoder.sample_rate) / hop)  # type: ignore[attr-defined]
+
+
+def train_throughput(compiled: bool, iters: int = 10, warmup: int = 3) -> dict[str, float]:
+    """bf16 autocast training steps at the paper's per-GPU batch and snippet length."""
+    device = torch.device("cuda")
+    model, schedule, cfg = paper_setup(device)
+    batch, k = int(cfg.data.batch_size), len(cfg.data.tracks)
+    frames = latent_frames(cfg, float(cfg.data.snippet_seconds))
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-5, betas=(0.9, 0.95), weight_decay=0.1, fused=True)
+    net = torch.compile(model) if compiled else model
+    g = make_generator(0, device)
+    x0 = torch.randn(batch, k, int(cfg.autoencoder.latent_dim), frames, device=device)
+    prompts = ["[bass generation] upbeat funk with slap bass"] * batch
+
+    def step() -> torch.Tensor:
+        t = paper_timesteps(batch, k, schedule.T, g)
+        with torch.autocast("cuda", dtype=torch.bfloat16):
+            loss = diffusion_loss(net, schedule, x0, t, prompts, None, g)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        return loss
+
+    for _ in range(warmup):
+        step()
+    from torch.utils.flop_counter import FlopCounterMode
+
+    counter = FlopCounterMode(display=False)
+    with counter:
+        step()
+    torch.cuda.synchronize()
+    start = time.perf_counter()
+    for _ in range(iters):
+        loss = step()
+    torch.cuda.synchronize()
+    seconds = (time.perf_counter() - start) / iters
+    peak = peak_tflops(torch.cuda.get_device_name())
+    flops = float(counter.get_total_flops())
+    return {"loss": float(loss), "step_s": seconds, "samples_per_s": batch / seconds, "tflops_per_step": flops / 1e12,
+            "mfu": flops / seconds / (peak * 1e12) if peak else float("nan")}
+
+
+def flash_attention_runs() -> bool:
+    """The UNet's attention through SDPA's flash kernel only (raises when flash is unavailable)."""
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    from jen_composer.models.unet.attention import Attention
+
+    attn = Attention(512, 8).cuda().to(torch.bfloat16)
+    x = torch.randn(2, 1536, 512, device="cuda", dtype=torch.bfloat16)
+    with sdpa_kernel(SDPBackend.FLASH_ATTENTION):
+        y = attn(x)
+    return bool(torch.isfinite(y).all())
+
+
+def sampling_latency(seconds: float = 10.0, repeats: int = 2) -> dict[str, float]:
+    """Generate 4 tracks x ``seconds`` at 48 kHz stereo latents with the configured sampler (bf16)."""
+    device = torch.device("cuda")
+    model, schedule, cfg = paper_setup(device)
+    frames = latent_frames(cfg, seconds)
+    req = GenerationRequest.from_config(cfg.composer.sampler, ["upbeat funk"], ["generate"] * len(cfg.data.tracks),
+                                        seed=0, length=frames)
+    times = []
+    for _ in range(repeats + 1):
+        torch.cuda.synchronize()
+        start = time.perf_counter()
+        with torch.autocast("cuda", dtype=torch.bfloat16):
+            out = generate(model, schedule, req, list(cfg.data.tracks))
+        torch.cuda.synchronize()
+        times.append(time.perf_counter() - start)
+    return {"seconds": min(times[1:]), "steps": float(cfg.composer.sampler.steps), "finite": float(torch.isfinite(out).all())}
+
+
+if __name__ == "__main__":
+    print(f"device: {torch.cuda.get_device_name()}, bf16 peak {peak_tflops(torch.cuda.get_device_name())} TFLOP/s")
+    for compiled in (False, True):
+        r = train_throughput(compiled)
+        print(f"train step, compile={compiled}: {r['samples_per_s']:.2f} samples/s, {r['step_s'] * 1e3:.1f} ms/step, "
+              f"{r['tflops_per_step']:.2f} TFLOP/step, MFU {r['mfu']:.1%}")
+    print(f"SDPA flash attention path runs: {flash_attention_runs()}")
+    lat = sampling_latency()
+    print(f"sampling 4 tracks x 10 s, 48 kHz stereo latents, {lat['steps']:.0f} calls: {lat['seconds']:.2f} s")

@@ -1,0 +1,147 @@
+"""Denoiser calls each sampler needs to reach 1% on each task of the exact Gaussian benchmark.
+
+Errors are exact (``tests/exact_moments.py``: the affine map from noise to output, no Monte Carlo
+noise): max |mean error| in sd and the relative Frobenius covariance error, both <= 1%. One call is
+one network forward; with classifier-free guidance the branches are batched into that one call.
+The project's samplers run on the default schedule (cosine, zero terminal SNR, T=1000); diffusers'
+DPMSolverMultistepScheduler and UniPCMultistepScheduler run at their defaults on the same betas
+(levels 1..T-1, since their sigmas need ab > 0) with the same exact denoiser as a v-prediction
+model. diffusers cannot give tracks different levels, so the re-imagine task is n/a for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+from benchmarks.common import BenchRow
+from jen_composer.diffusion.schedule import NoiseSchedule
+from tests.exact_moments import (
+    TASKS,
+    D,
+    K,
+    L,
+    ProbeNoise,
+    Task,
+    affine_moments,
+    condition_value,
+    exact_answer,
+    gaussian_tracks,
+    moment_errors,
+    sampler_errors,
+)
+
+TARGET = 0.01
+CANDIDATES = [*range(4, 31), *range(32, 61, 2), *range(65, 101, 5), *range(110, 201, 10), 250, 300, 400, 500, 700, 998]
+OURS = [("unipc", "logsnr"), ("dpmpp3m", "logsnr"), ("dpmpp2m", "logsnr"), ("ddim", "logsnr"), ("unipc", "karras"),
+        ("dpmpp2m", "uniform"), ("ddim", "uniform")]
+OLD_DEFAULTS = {("ddim", "uniform"): "old tiny default", ("dpmpp2m", "uniform"): "old paper default",
+                ("unipc", "logsnr"): "new default"}
+Errors = Callable[[int], float]
+
+
+def diffusers_errors(kind: str, schedule: NoiseSchedule, task: Task) -> Errors:
+    """worst error of diffusers' scheduler ``kind`` at n calls on ``task`` (deterministic samplers)."""
+    from diffusers import DPMSolverMultistepScheduler, UniPCMultistepScheduler
+
+    cls = {"dpmsolver++": DPMSolverMultistepScheduler, "unipc": UniPCMultistepScheduler}[kind]
+    T, ab = schedule.T, schedule.alpha_bar
+    betas = (1 - ab[1:T] / ab[0:T - 1]).numpy()  # their index i is our level i + 1
+    dist = gaussian_tracks()
+    branches = dist.branches(schedule)
+    roles = list(task.roles)
+    active = torch.tensor([r == "generate" for r in roles])
+    level = torch.tensor([0 if r == "keep" else T for r in roles])
+    c = condition_value(dist)
+    true = exact_answer(dist, task, schedule)
+
+    def errors(steps: int) -> float:
+        def run(batch: int, noise: ProbeNoise) -> torch.Tensor:
+            sched = cls(num_train_timesteps=T - 1, trained_betas=betas, prediction_type="v_prediction")
+            sched.set_timesteps(steps)
+            x = torch.where(active[None, :, None, None], noise(torch.zeros(batch, K, D, L, dtype=torch.float64)),
+                            c.expand(batch, K, D, L))
+            for i in sched.timesteps.tolist():
+                t = torch.where(active, torch.tensor(i + 1), level).expand(batch, K)
+                x0 = branches(x, t, torch.arange(batch), torch.ones(batch, dtype=torch.bool))
+                a, s = ab[i + 1] ** 0.5, (1 - ab[i + 1]) ** 0.5
+                v = (a * x - x0) / s
+                step = sched.step(v[:, active], i, x[:, active]).prev_sample
+                x = x.clone()
+                x[:, active] = step.to(x.dtype)
+            return x[:, list(task.target)].reshape(batch, -1)
+
+        return max(moment_errors(*affine_moments(run), *true))
+
+    return errors
+
+
+def ours_errors(sampler: str, grid: str, schedule: NoiseSchedule, task: Task) -> Errors:
+    dist = gaussian_tracks()
+    return lambda steps: max(sampler_errors(dist, schedule, task, sampler, steps, grid)[:2])
+
+
+def calls_to_reach(errors: Errors, limit: int) -> int | None:
+    """The fewest calls with error <= 1%: the first candidate that passes, then bisection below it."""
+    prev = 0
+    for n in (c for c in CANDIDATES if c <= limit):
+        if errors(n) <= TARGET:
+            lo, hi = prev, n
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                lo, hi = (lo, mid) if errors(mid) <= TARGET else (mid, hi)
+            return hi
+        prev = n
+    return None
+
+
+def error_rows(schedule: NoiseSchedule) -> list[BenchRow]:
+    """Before/after: the worst of mean and covariance error per task at 10, 25 and 50 calls."""
+    rows = []
+    for (sampler, grid), label in OLD_DEFAULTS.items():
+        for steps in (10, 25, 50):
+            for name, task in TASKS.items():
+                err = ours_errors(sampler, grid, schedule, task)(steps)
+                rows.append(BenchRow(f"samplers: exact error at {steps} calls, {name}", f"{sampler} ({grid} grid)",
+                                     100 * err, "%", label))
+    return rows
+
+
+def run_benchmarks(quick: bool) -> list[BenchRow]:
+    schedule = NoiseSchedule(1000, "cosine", "v")
+    limit = 200 if quick else 998
+    rows: list[BenchRow] = error_rows(schedule)
+    best_diffusers: dict[str, int] = {}
+    table: dict[str, dict[str, int | None]] = {}
+    for sampler, grid in OURS:
+        label = f"{sampler} ({grid} grid)"
+        table[label] = {name: calls_to_reach(ours_errors(sampler, grid, schedule, task), limit)
+                        for name, task in TASKS.items()}
+    try:
+        for kind in ("dpmsolver++", "unipc"):
+            label = f"diffusers {kind} (defaults)"
+            table[label] = {name: None if task.reimagine else calls_to_reach(diffusers_errors(kind, schedule, task), limit)
+                            for name, task in TASKS.items()}
+            for name, n in table[label].items():
+                if n is not None:
+                    best_diffusers[name] = min(best_diffusers.get(name, n), n)
+    except ImportError:
+        rows.append(BenchRow("samplers: diffusers comparison", "pip install 'jen-composer[bench]'", float("nan"), "",
+                             "diffusers is not installed"))
+    for label, per_task in table.items():
+        for name, n in per_task.items():
+            note = OLD_DEFAULTS.get(tuple(label.replace(" grid)", "").replace("(", "").split()), "")
+            if n is not None and name in best_diffusers and label.startswith("unipc (logsnr"):
+                note = f"{note}; diffusers' best needs {best_diffusers[name] / n:.1f}x more"
+            value = float(n) if n is not None else float("nan")
+            why = "" if n is not None else ("n/a (no per-track levels)" if "diffusers" in label and TASKS[name].reimagine
+                                            else f"not reached by {limit} calls")
+            rows.append(BenchRow(f"samplers: calls to 1%, {name}", label, value, "calls", "; ".join(
+                p for p in (note.strip("; "), why) if p)))
+    return rows
+
+
+if __name__ == "__main__":
+    for row in run_benchmarks(quick=True):
+        print(f"{row.benchmark:55s} {row.config:35s} {row.value:8.0f} {row.unit:6s} {row.note}")

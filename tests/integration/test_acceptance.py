@@ -1,0 +1,29 @@
+"""`accept`: one generation per task, clip and checkpoint; paired comparisons with 95% intervals."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from jen_composer.cli.main import main
+
+
+def test_accept_compares_conditional_with_joint_and_swapped(tiny_composer_run, tmp_path: Path, capsys) -> None:
+    _, result = tiny_composer_run
+    ckpt, out = str(result.last_checkpoint), tmp_path / "accept"
+    code = main(["accept", "--ckpt", ckpt, "--ckpt", ckpt, "--clips", "2", "--split", "train", "--seconds", "1.0",
+                 "--out", str(out)])
+    data = json.loads((out / "acceptance.json").read_text())
+    assert code == (0 if data["passed"] else 1)
+    assert [(c["a"], c["b"]) for c in data["comparisons"]] == [("conditional", "joint")] * 2 + [
+        ("conditional", "conditional_swapped")] * 2
+    values = data["values"]["conditional_swapped"]["harmonic_fit"]
+    assert len(values) == 2 and len(values[0]) == 2  # [training seeds, clips]
+    assert all(c["holds"] == (c["low"] > 0) for c in data["comparisons"])
+    assert "conditional - conditional_swapped" in capsys.readouterr().out
+
+
+def test_accept_refuses_a_single_clip(tiny_composer_run, tmp_path: Path, capsys) -> None:
+    _, result = tiny_composer_run
+    assert main(["accept", "--ckpt", str(result.last_checkpoint), "--clips", "1", "--out", str(tmp_path)]) == 2
+    assert "at least two" in capsys.readouterr().err
