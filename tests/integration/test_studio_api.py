@@ -135,9 +135,9 @@ def test_static_files_and_unknown_things_are_404(tmp_path: Path) -> None:
 def test_settings_are_sampler_settings(tmp_path: Path) -> None:
     c = _client(tmp_path)
     sid = _session(c)
-    state = c.post(f"/api/sessions/{sid}/settings", json={"steps": 7, "cfg": 2.5, "name": "ddpm"}).json()
+    state = c.post(f"/api/sessions/{sid}/settings", json={"steps": 7, "cfg": 2.5, "name": "ddim"}).json()
     assert state["settings"]["steps"] == 7 and state["settings"]["text_guidance"] == 2.5
-    assert state["settings"]["name"] == "ddpm"
+    assert state["settings"]["name"] == "ddim"
     for body, text in [({"colour": 1}, "unknown sampler setting 'colour'"), ({"steps": 0}, "steps: must be at least 1"),
                        ({"sampler": "euler"}, "'euler' is not one of")]:
         res = c.post(f"/api/sessions/{sid}/settings", json=body)
