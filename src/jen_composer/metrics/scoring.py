@@ -132,7 +132,7 @@ class Scorer:
         cfg = self.cfg
         if cfg.fad.embedding == "clap":
             c = cfg.clap
-            return clap_embedder(self.clap_scorer), f"clap:{c.backend}:{c.checkpoint}:{c.amodel}:{c.random_seed}"
+            return clap_embedder(self.clap_scorer), f"clap:{c.backend}:{c.checkpoint}:{c.amodel}"
         if cfg.fad.embedding == "probe":
             return self.probe.embed, f"probe:{self.probe.sha256}"
         return mel_embedder(), "mel64"
