@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 
 from benchmarks.common import BenchRow
-from jen_composer.composition.rounds import Settings
 from jen_composer.composition.session import Session
 from jen_composer.core.config.composition import CompositionConfig
+from jen_composer.diffusion.settings import SamplerSettings
 from jen_composer.inference.engine import Engine, load_engine
 from tests.fakes import FakeEngine
 
@@ -26,10 +26,10 @@ def run_benchmarks(
 ) -> list[BenchRow]:
     engine: Engine = load_engine(ckpt) if ckpt else FakeEngine()
     secs = CompositionConfig().seconds if seconds is None else seconds
-    settings = Settings() if steps is None else Settings(steps=steps)
+    settings = SamplerSettings().replace(steps=steps)
     repeats = 1 if quick else 3
     note = f"checkpoint {ckpt}" if ckpt else "FakeEngine (no checkpoint given): session overhead only"
-    config = f"{len(engine.tracks)} tracks, {secs:g} s, {engine.sample_rate} Hz, {settings.sampler} {settings.steps} steps"
+    config = f"{len(engine.tracks)} tracks, {secs:g} s, {engine.sample_rate} Hz, {settings.name} {settings.steps} steps"
     times: dict[str, list[float]] = {"generate all": [], "regenerate two": []}
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(repeats + 1):  # the first repetition warms up (imports, caches)

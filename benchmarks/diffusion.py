@@ -18,6 +18,7 @@ from jen_composer.diffusion.guidance import GuidedDenoiser, ModelBranches
 from jen_composer.diffusion.objective import diffusion_loss
 from jen_composer.diffusion.request import GenerationRequest
 from jen_composer.diffusion.schedule import NoiseSchedule
+from jen_composer.diffusion.settings import SamplerSettings
 from jen_composer.diffusion.tasks import paper_timesteps
 from jen_composer.models.composer import ComposerModel
 
@@ -54,7 +55,8 @@ def run_benchmarks(quick: bool) -> list[BenchRow]:
                          f"batched is {timings[False] / timings[True]:.2f}x faster"))
 
     steps = int(cfg.sampler.steps)
-    req = GenerationRequest.from_config(cfg.sampler, ["upbeat funk"], ["generate"] * 4, seed=0, length=FRAMES_10S)
+    req = GenerationRequest(["upbeat funk"], ["generate"] * 4, SamplerSettings.from_config(cfg.sampler), seed=0,
+                            length=FRAMES_10S)
     if quick:
         fast, note = timings[True] * steps, f"{steps} x the measured CFG call (extrapolated)"
     else:

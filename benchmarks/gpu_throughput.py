@@ -22,6 +22,7 @@ from jen_composer.diffusion.generate import generate
 from jen_composer.diffusion.objective import diffusion_loss
 from jen_composer.diffusion.request import GenerationRequest
 from jen_composer.diffusion.schedule import NoiseSchedule
+from jen_composer.diffusion.settings import SamplerSettings
 from jen_composer.diffusion.tasks import paper_timesteps
 from jen_composer.models.composer import ComposerModel
 
@@ -105,8 +106,8 @@ def sampling_latency(seconds: float = 10.0, repeats: int = 2) -> dict[str, float
     device = torch.device("cuda")
     model, schedule, cfg = paper_setup(device)
     frames = latent_frames(cfg, seconds)
-    req = GenerationRequest.from_config(cfg.composer.sampler, ["upbeat funk"], ["generate"] * len(cfg.data.tracks),
-                                        seed=0, length=frames)
+    req = GenerationRequest(["upbeat funk"], ["generate"] * len(cfg.data.tracks),
+                            SamplerSettings.from_config(cfg.composer.sampler), seed=0, length=frames)
     times = []
     for _ in range(repeats + 1):
         torch.cuda.synchronize()

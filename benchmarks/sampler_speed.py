@@ -16,13 +16,13 @@ from pathlib import Path
 import torch
 
 from benchmarks.common import BenchRow
-from jen_composer.composition.rounds import Settings
 from jen_composer.composition.session import Session
 from jen_composer.core.config import compose
 from jen_composer.core.config.composition import CompositionConfig
 from jen_composer.diffusion.generate import generate
 from jen_composer.diffusion.request import GenerationRequest
 from jen_composer.diffusion.schedule import NoiseSchedule
+from jen_composer.diffusion.settings import SamplerSettings
 from jen_composer.inference.pipeline import ComposerPipeline
 from jen_composer.models.autoencoder.export import build_autoencoder
 from jen_composer.models.composer import ComposerModel
@@ -52,8 +52,8 @@ def run_benchmarks(quick: bool) -> list[BenchRow]:
     for sampler, grid, steps, label in SETTINGS:
         err = worst_error(sampler, grid, steps)
         note = f"{label}; worst exact error {100 * err:.2f}% (Gaussian benchmark, all tasks)"
-        req = GenerationRequest.from_config(cfg.composer.sampler, ["upbeat funk"], ["generate"] * len(tracks), seed=0,
-                                            length=frames, sampler=sampler, steps=steps, time_grid=grid)
+        settings = SamplerSettings.from_config(cfg.composer.sampler).replace(name=sampler, steps=steps, time_grid=grid)
+        req = GenerationRequest(["upbeat funk"], ["generate"] * len(tracks), settings, seed=0, length=frames)
         times = []
         for _ in range(repeats + 1):  # the first run warms up
             start = time.perf_counter()
@@ -61,13 +61,12 @@ def run_benchmarks(quick: bool) -> list[BenchRow]:
             times.append(time.perf_counter() - start)
         rows.append(BenchRow(f"samplers: generate 4 tracks x 10 s, {sampler} {steps} calls ({grid})", conf,
                              sorted(times[1:])[len(times[1:]) // 2], "s", note))
-        cfg.composer.sampler.time_grid = grid
         engine = ComposerPipeline(model, cfg, autoencoder, "random init")
         rounds: dict[str, list[float]] = {"generate all": [], "regenerate two": []}
         with tempfile.TemporaryDirectory() as tmp:
             for r in range(repeats + 1):
                 s = Session.create(Path(tmp) / f"s{r}", engine, "bench: upbeat pop", seed=r,
-                                   settings=Settings(steps=steps, sampler=sampler))
+                                   settings=settings)
                 t0 = time.perf_counter()
                 s.generate_all()
                 t1 = time.perf_counter()

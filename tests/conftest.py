@@ -60,6 +60,16 @@ def fake_engine(monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
     return made
 
 
+@pytest.fixture
+def random_clap(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Register the random-weight laion CLAP as backend ``random``; returns the overrides that pick it."""
+    from jen_composer.metrics.clap import BACKENDS
+    from tests.fakes.clap import random_clap_scorer
+
+    monkeypatch.setitem(BACKENDS, "random", random_clap_scorer)
+    return ["evaluation.clap.backend=random", "evaluation.clap.amodel=HTSAT-tiny"]
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Skip `gpu` tests cleanly when CUDA is absent (they are deselected by default anyway)."""
     import torch

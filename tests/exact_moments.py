@@ -21,6 +21,7 @@ import torch
 from jen_composer.diffusion.generate import sample
 from jen_composer.diffusion.request import GenerationRequest, make_plan
 from jen_composer.diffusion.schedule import NoiseSchedule
+from jen_composer.diffusion.settings import SamplerSettings
 from tests.fakes.gaussian import GaussianTracks, correlated_tracks
 
 K, D, L = 4, 2, 4
@@ -143,8 +144,7 @@ def sampler_errors(dist: GaussianTracks, schedule: NoiseSchedule, task: Task, sa
 
     def run(batch: int, noise: ProbeNoise) -> torch.Tensor:
         reimagine = torch.tensor([task.reimagine] * batch) if task.reimagine else None
-        req = GenerationRequest([""] * batch, list(task.roles), sampler, steps, 1.0, 1.0, eta, 0, time_grid,
-                                known=c.expand(batch, K, D, L).clone(), reimagine=reimagine)
+        req = GenerationRequest([""] * batch, list(task.roles), SamplerSettings(name=sampler, steps=steps, text_guidance=1.0, stem_guidance=1.0, eta=eta, time_grid=time_grid), 0, known=c.expand(batch, K, D, L).clone(), reimagine=reimagine)
         branches = CountingBranches(dist.branches(schedule))
         x = sample(branches, schedule, req, make_plan(req, K, D, schedule.T, "cpu"), torch.float64,
                    noise_source=noise)
@@ -173,9 +173,7 @@ def region_errors(dist: GaussianTracks, schedule: NoiseSchedule, frames: list[in
     def run(batch: int, noise: ProbeNoise) -> torch.Tensor:
         mask = torch.ones(batch, K, L, dtype=torch.bool)
         mask[:, 0, frames] = False
-        req = GenerationRequest([""] * batch, ["keep", "keep", "absent", "absent"], sampler, steps, 1.0, 1.0, 0.0, 0,
-                                time_grid, known=c.expand(batch, K, D, L).clone(), known_mask=mask,
-                                inpaint_resample=resample)
+        req = GenerationRequest([""] * batch, ["keep", "keep", "absent", "absent"], SamplerSettings(name=sampler, steps=steps, text_guidance=1.0, stem_guidance=1.0, eta=0.0, time_grid=time_grid, inpaint_resample=resample), 0, known=c.expand(batch, K, D, L).clone(), known_mask=mask)
         branches = CountingBranches(dist.branches(schedule), frame_levels)
         x = sample(branches, schedule, req, make_plan(req, K, D, schedule.T, "cpu"), torch.float64,
                    noise_source=noise)

@@ -8,6 +8,7 @@ import time
 
 import numpy as np
 
+from jen_composer.diffusion.settings import SamplerSettings
 from jen_composer.inference.engine import ProgressFn
 
 _BANDS = {"bass": (40.0, 110.0), "drums": (0.0, 0.0), "instrument": (180.0, 420.0), "melody": (440.0, 1000.0)}
@@ -44,6 +45,7 @@ class FakeEngine:
         self.channels = int(channels)
         self.step_delay = float(step_delay)
         self.checkpoint = "fake"
+        self.cfg = None
         self.calls: list[dict[str, object]] = []
 
     def _tone(self, track: str, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -76,10 +78,7 @@ class FakeEngine:
         *,
         seconds: float,
         seed: int,
-        steps: int,
-        sampler: str,
-        text_guidance: float,
-        stem_guidance: float,
+        settings: SamplerSettings,
         reimagine: dict[str, float] | None = None,
         region: tuple[str, float, float] | None = None,
         progress: ProgressFn | None = None,
@@ -89,13 +88,14 @@ class FakeEngine:
         if unknown:
             raise ValueError(f"unknown tracks {unknown}; engine tracks are {self.tracks}")
         self.calls.append({"prompt": prompt, "kept": sorted(kept), "generate": list(generate), "seed": seed})
+        steps = settings.steps
         for i in range(steps):
             if self.step_delay:
                 time.sleep(self.step_delay)
             if progress is not None:
                 progress(i + 1, steps)
         cond = [kept[k] for k in sorted(kept)]
-        base = _digest(seed, prompt, steps, sampler, text_guidance, stem_guidance, sorted(kept), *cond)
+        base = _digest(seed, prompt, sorted(settings.to_dict().items()), sorted(kept), *cond)
         out = {t: self._new(t, n, _digest(base, t)) for t in generate}
         for track, strength in (reimagine or {}).items():
             fresh = self._new(track, n, _digest(base, "reimagine", track, strength))

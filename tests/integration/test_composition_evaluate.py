@@ -10,10 +10,10 @@ import pytest
 from jen_composer.cli.main import main
 from tests.helpers import tiny_composer_overrides
 
-FAST_CLAP = ["evaluation.clap.amodel=HTSAT-tiny", "evaluation.clip_seconds=1.0"]
+FAST_CLAP = ["evaluation.clap.backend=random", "evaluation.clap.amodel=HTSAT-tiny", "evaluation.clip_seconds=1.0"]
 
 
-def test_evaluate_checkpoint_writes_tables_and_plots(tiny_composer_run, tmp_path: Path, capsys) -> None:
+def test_evaluate_checkpoint_writes_tables_and_plots(tiny_composer_run, tmp_path: Path, capsys, random_clap) -> None:
     _, result = tiny_composer_run
     out = tmp_path / "eval"
     code = main(["evaluate", "--ckpt", str(result.last_checkpoint), "--tasks", "joint,conditional,interactive",
@@ -39,7 +39,7 @@ def test_evaluate_rejects_non_evaluation_overrides(tiny_composer_run, capsys) ->
 
 @pytest.mark.slow
 def test_ablate_tiny_manifest_builds_table(tiny_songs, tiny_latents, tiny_autoencoder, tmp_path: Path, repo_root: Path,
-                                           capsys) -> None:
+                                           capsys, random_clap) -> None:
     overrides = [*tiny_composer_overrides(tiny_songs, tiny_latents, tiny_autoencoder, tmp_path / "runs"),
                  "trainer.max_steps=2", "evaluation.num_clips=1", "evaluation.interactive_rounds=2", *FAST_CLAP]
     manifest = tmp_path / "table.yaml"

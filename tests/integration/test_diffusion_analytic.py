@@ -17,6 +17,7 @@ from jen_composer.core.seed import make_generator
 from jen_composer.diffusion.generate import sample
 from jen_composer.diffusion.request import GenerationRequest, make_plan
 from jen_composer.diffusion.schedule import NoiseSchedule
+from jen_composer.diffusion.settings import SamplerSettings
 from tests.fakes import GaussianTracks, correlated_tracks
 
 K, D, L, T = 3, 2, 2, 1000
@@ -49,8 +50,7 @@ def run_tasks(dist: GaussianTracks, schedule: NoiseSchedule, sampler: str, steps
     c = condition_value(dist)
     roles = [r for r, _, _ in TASKS.values() for _ in range(n)]
     known = c.expand(len(roles), K, D, L).clone()
-    req = GenerationRequest(prompts=[""] * len(roles), roles=roles, sampler=sampler, steps=steps,
-                            text_guidance=1.0, stem_guidance=1.0, eta=eta, seed=11, time_grid="uniform", known=known)
+    req = GenerationRequest([""] * len(roles), roles, SamplerSettings(name=sampler, steps=steps, text_guidance=1.0, stem_guidance=1.0, eta=eta, time_grid="uniform"), 11, known=known)
     plan = make_plan(req, K, D, schedule.T, "cpu")
     x = sample(branches or dist.branches(schedule), schedule, req, plan, torch.float64)
     out = {}
@@ -147,8 +147,7 @@ def test_reimagine_full_strength_is_fresh_generation_small_strength_stays(dist: 
     for strength, expect in [(1.0, "joint"), (0.02, "kept")]:
         reimagine = torch.zeros(n, K)
         reimagine[:, 1] = strength
-        req = GenerationRequest([""] * n, ["generate", "keep", "absent"], "ddim", 50, 1.0, 1.0, 0.0, 5, time_grid="logsnr",
-                                known=known, reimagine=reimagine)
+        req = GenerationRequest([""] * n, ["generate", "keep", "absent"], SamplerSettings(name="ddim", steps=50, text_guidance=1.0, stem_guidance=1.0, eta=0.0, time_grid="logsnr"), 5, known=known, reimagine=reimagine)
         x = sample(dist.branches(schedule), schedule, req, make_plan(req, K, D, T, "cpu"), torch.float64)
         sd = dist.cov.diag().sqrt().view(K, D, L)
         if expect == "joint":  # the kept content is forgotten: (x0, x1) ~ joint
@@ -168,8 +167,7 @@ def test_inpainting_keeps_known_frames_and_fills_the_gap(dist: GaussianTracks) -
     known = c.expand(n, K, D, L).clone()
     mask = torch.ones(n, K, L, dtype=torch.bool)
     mask[:, 0, 1] = False  # regenerate frame 1 of track 0; track 1 kept whole
-    req = GenerationRequest([""] * n, ["keep", "keep", "absent"], "ddim", 50, 1.0, 1.0, 0.0, 2, time_grid="logsnr",
-                            known=known, known_mask=mask)
+    req = GenerationRequest([""] * n, ["keep", "keep", "absent"], SamplerSettings(name="ddim", steps=50, text_guidance=1.0, stem_guidance=1.0, eta=0.0, time_grid="logsnr"), 2, known=known, known_mask=mask)
     x = sample(dist.branches(schedule), schedule, req, make_plan(req, K, D, T, "cpu"), torch.float64)
     assert torch.equal(x[:, 0, :, 0], known[:, 0, :, 0]) and torch.equal(x[:, 1], known[:, 1])
     assert torch.equal(x[:, 2], torch.zeros_like(x[:, 2]))  # absent comes back as zeros
@@ -194,7 +192,7 @@ def test_stem_guidance_pulls_towards_the_condition_and_scale_one_is_a_no_op(dist
     known = c.expand(n, K, D, L).clone()
     outs = {}
     for w in (1.0, 2.0):
-        req = GenerationRequest([""] * n, ["generate", "keep", "absent"], "ddim", 25, 1.0, w, 0.0, 4, time_grid="logsnr", known=known)
+        req = GenerationRequest([""] * n, ["generate", "keep", "absent"], SamplerSettings(name="ddim", steps=25, text_guidance=1.0, stem_guidance=w, eta=0.0, time_grid="logsnr"), 4, known=known)
         outs[w] = sample(dist.branches(schedule), schedule, req, make_plan(req, K, D, T, "cpu"), torch.float64)
     marg, _ = dist.conditional([0], [], None)
     cond, _ = dist.conditional([0], [1], c[1].flatten())
@@ -207,7 +205,7 @@ def test_stem_guidance_pulls_towards_the_condition_and_scale_one_is_a_no_op(dist
 def test_batched_and_separate_cfg_branches_agree(dist: GaussianTracks) -> None:
     schedule = NoiseSchedule(T, "cosine")
     known = condition_value(dist).expand(64, K, D, L).clone()
-    req = GenerationRequest([""] * 64, ["generate", "keep", "absent"], "dpmpp2m", 10, 3.0, 2.0, 0.0, 9, time_grid="logsnr", known=known)
+    req = GenerationRequest([""] * 64, ["generate", "keep", "absent"], SamplerSettings(name="dpmpp2m", steps=10, text_guidance=3.0, stem_guidance=2.0, eta=0.0, time_grid="logsnr"), 9, known=known)
     plan = make_plan(req, K, D, T, "cpu")
     a = sample(dist.branches(schedule), schedule, req, plan, torch.float64, batched_cfg=True)
     b = sample(dist.branches(schedule), schedule, req, plan, torch.float64, batched_cfg=False)

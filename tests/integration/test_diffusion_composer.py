@@ -13,6 +13,7 @@ from jen_composer.diffusion.guidance import ModelBranches
 from jen_composer.diffusion.objective import diffusion_loss, sample_text_dropout
 from jen_composer.diffusion.request import GenerationRequest
 from jen_composer.diffusion.schedule import NoiseSchedule
+from jen_composer.diffusion.settings import SamplerSettings
 from jen_composer.diffusion.tasks import generated_mask, paper_timesteps, task_prompts
 from jen_composer.models.composer import ComposerModel
 
@@ -38,7 +39,7 @@ def test_generate_honours_roles_seed_and_batched_cfg() -> None:
     schedule = NoiseSchedule(1000, "cosine", "v")
     known = torch.randn(2, 3, 2, 10, generator=make_generator(0))
     roles = [["generate", "keep", "absent"], ["keep", "generate", "generate"]]
-    req = GenerationRequest(["funk", "ambient"], roles, "dpmpp2m", 6, 3.0, 2.0, 0.0, seed=5, time_grid="logsnr", known=known)
+    req = GenerationRequest(["funk", "ambient"], roles, SamplerSettings(name="dpmpp2m", steps=6, text_guidance=3.0, stem_guidance=2.0, eta=0.0, time_grid="logsnr"), 5, known=known)
     seen = []
     out = generate(model, schedule, req, TRACKS, progress=lambda i, n: seen.append((i, n)))
     assert out.shape == (2, 3, 2, 10) and torch.isfinite(out).all()
@@ -61,8 +62,7 @@ def test_batched_cfg_is_one_forward_per_step() -> None:
     from jen_composer.diffusion.generate import sample
     from jen_composer.diffusion.request import make_plan
 
-    req = GenerationRequest(["x"], ["generate", "keep", "absent"], "ddim", 4, 3.0, 2.0, 0.0, 0, "uniform",
-                            known=torch.zeros(1, 3, 2, 6))
+    req = GenerationRequest(["x"], ["generate", "keep", "absent"], SamplerSettings(name="ddim", steps=4, text_guidance=3.0, stem_guidance=2.0, eta=0.0, time_grid="uniform"), 0, known=torch.zeros(1, 3, 2, 6))
     with torch.no_grad():
         sample(counter, schedule, req, make_plan(req, 3, 2, 100, "cpu"))
     assert counter.calls == 4  # three CFG branches, one batched forward per step
@@ -71,13 +71,16 @@ def test_batched_cfg_is_one_forward_per_step() -> None:
 def test_bad_requests_fail_with_one_line() -> None:
     model = small_model()
     schedule = NoiseSchedule(100, "cosine")
-    base = dict(prompts=["x"], sampler="ddim", steps=4, text_guidance=1.0, stem_guidance=1.0, eta=0.0, seed=0, time_grid="logsnr")
+    base = dict(prompts=["x"], settings=SamplerSettings(name="ddim", steps=4, text_guidance=1.0, stem_guidance=1.0), seed=0)
     with pytest.raises(ConfigError, match="request.known: kept tracks need their latents"):
         generate(model, schedule, GenerationRequest(roles=["keep", "generate", "absent"], **base), TRACKS)
     with pytest.raises(ConfigError, match="unknown role"):
         generate(model, schedule, GenerationRequest(roles=["keep", "make", "absent"], length=4, **base), TRACKS)
-    with pytest.raises(ConfigError, match="request.sampler"):
-        generate(model, schedule, GenerationRequest(roles=["generate"] * 3, length=4, **{**base, "sampler": "euler"}), TRACKS)
+    with pytest.raises(ConfigError, match="request.settings.steps: 200 is outside 1..99"):
+        generate(model, schedule, GenerationRequest(roles=["generate"] * 3, length=4,
+                                                    **{**base, "settings": SamplerSettings(steps=200)}), TRACKS)
+    with pytest.raises(ConfigError, match="sampler setting name: 'euler' is not one of"):
+        SamplerSettings(name="euler")
 
 
 def gaussian_sequences(n: int, length: int, rho: float, generator: torch.Generator) -> torch.Tensor:
@@ -110,7 +113,7 @@ def test_trained_tiny_unet_moves_towards_the_conditional_mean() -> None:
     c = gaussian_sequences(1, length, rho, make_generator(99))[0, 1]  # a typical condition
     known = torch.zeros(48, 3, 2, length)
     known[:, 1] = c
-    req = GenerationRequest(["gauss"] * 48, ["generate", "keep", "absent"], "ddim", 20, 1.0, 1.0, 0.0, 3, time_grid="logsnr", known=known)
+    req = GenerationRequest(["gauss"] * 48, ["generate", "keep", "absent"], SamplerSettings(name="ddim", steps=20, text_guidance=1.0, stem_guidance=1.0, eta=0.0, time_grid="logsnr"), 3, known=known)
     out = generate(model, schedule, req, TRACKS)
     mean = out[:, 0].mean(0)
     to_conditional = (mean - rho * c).pow(2).mean().item()

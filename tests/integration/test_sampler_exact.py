@@ -20,6 +20,7 @@ from jen_composer.diffusion.generate import sample
 from jen_composer.diffusion.request import GenerationRequest, make_plan
 from jen_composer.diffusion.samplers import SAMPLERS
 from jen_composer.diffusion.schedule import NoiseSchedule
+from jen_composer.diffusion.settings import SamplerSettings
 from jen_composer.diffusion.solvers import GeneratorNoise
 from tests.exact_moments import (
     TASKS,
@@ -110,8 +111,7 @@ def test_exact_moments_agree_with_monte_carlo_for_a_stochastic_sampler() -> None
     c = condition_value(dist)
 
     def run(batch: int, noise) -> torch.Tensor:  # noqa: ANN001
-        req = GenerationRequest([""] * batch, ["generate", "keep", "absent", "absent"], "dpmpp3m", 6, 1.0, 1.0, 1.0,
-                                0, "logsnr", known=c.expand(batch, K, D, L).clone())
+        req = GenerationRequest([""] * batch, ["generate", "keep", "absent", "absent"], SamplerSettings(name="dpmpp3m", steps=6, text_guidance=1.0, stem_guidance=1.0, eta=1.0, time_grid="logsnr"), 0, known=c.expand(batch, K, D, L).clone())
         x = sample(dist.branches(schedule), schedule, req, make_plan(req, K, D, schedule.T, "cpu"), torch.float64,
                    noise_source=noise)
         return x[:, 0].reshape(batch, -1)

@@ -121,6 +121,29 @@ def test_bad_uploads_leave_session_intact(tmp_path: Path) -> None:
     assert not (tmp_path / "sessions" / sid / "imports").exists()
 
 
+def test_static_files_and_unknown_things_are_404(tmp_path: Path) -> None:
+    c = _client(tmp_path)
+    page = c.get("/")
+    assert page.status_code == 200 and "/static/app.js" in page.text
+    assert c.get("/static/app.js").status_code == 200 and "text/css" in c.get("/static/style.css").headers["content-type"]
+    for path in ("/static/missing.js", "/static/", "/api/jobs/" + "0" * 32):
+        res = c.get(path)
+        assert res.status_code == 404, path
+    assert "no job" in c.get("/api/jobs/nope").json()["detail"]
+
+
+def test_settings_are_sampler_settings(tmp_path: Path) -> None:
+    c = _client(tmp_path)
+    sid = _session(c)
+    state = c.post(f"/api/sessions/{sid}/settings", json={"steps": 7, "cfg": 2.5, "name": "ddim"}).json()
+    assert state["settings"]["steps"] == 7 and state["settings"]["text_guidance"] == 2.5
+    assert state["settings"]["name"] == "ddim"
+    for body, text in [({"colour": 1}, "unknown sampler setting 'colour'"), ({"steps": 0}, "steps: must be at least 1"),
+                       ({"sampler": "euler"}, "'euler' is not one of")]:
+        res = c.post(f"/api/sessions/{sid}/settings", json=body)
+        assert res.status_code == 400 and text in res.json()["detail"], res.text
+
+
 def test_job_errors_are_reported(tmp_path: Path) -> None:
     c = _client(tmp_path)
     sid = _session(c)

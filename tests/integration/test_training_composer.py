@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from jen_composer.core.errors import CheckpointError
+from jen_composer.diffusion.settings import SamplerSettings
 from jen_composer.inference.pipeline import ComposerPipeline, read_composer_checkpoint
 
 
@@ -53,12 +54,12 @@ def test_pipeline_from_checkpoint_generates_aligned_stems(trained) -> None:
     _, result = trained
     pipe = ComposerPipeline.from_checkpoint(result.last_checkpoint)
     drums = np.random.default_rng(0).standard_normal((1, 16000)).astype(np.float32) * 0.1
-    out = pipe.generate("funk with slap bass", {"drums": drums}, ["bass", "melody"], seconds=1.0, seed=3, steps=3,
-                        sampler="ddim", text_guidance=2.0, stem_guidance=1.0)
+    out = pipe.generate("funk with slap bass", {"drums": drums}, ["bass", "melody"], seconds=1.0, seed=3,
+                        settings=SamplerSettings(name="ddim", steps=3, text_guidance=2.0, stem_guidance=1.0))
     assert sorted(out) == ["bass", "melody"]
     assert all(v.shape == (1, 16000) and v.dtype == np.float32 and np.isfinite(v).all() for v in out.values())
-    again = pipe.generate("funk with slap bass", {"drums": drums}, ["bass", "melody"], seconds=1.0, seed=3, steps=3,
-                          sampler="ddim", text_guidance=2.0, stem_guidance=1.0)
+    again = pipe.generate("funk with slap bass", {"drums": drums}, ["bass", "melody"], seconds=1.0, seed=3,
+                          settings=SamplerSettings(name="ddim", steps=3, text_guidance=2.0, stem_guidance=1.0))
     assert all(np.array_equal(out[k], again[k]) for k in out)  # seeded: reproducible
 
 
@@ -66,8 +67,8 @@ def test_pipeline_keeps_condition_latents_exact(trained) -> None:
     _, result = trained
     pipe = ComposerPipeline.from_checkpoint(result.last_checkpoint)
     bass = np.sin(np.linspace(0, 200, 16000, dtype=np.float32))[None] * 0.3
-    z = pipe.generate_latents("pop", {"bass": bass}, ["drums"], seconds=1.0, seed=0, steps=2, sampler="ddim",
-                              text_guidance=1.0, stem_guidance=1.0)
+    z = pipe.generate_latents("pop", {"bass": bass}, ["drums"], seconds=1.0, seed=0,
+                              settings=SamplerSettings(name="ddim", steps=2, text_guidance=1.0, stem_guidance=1.0))
     expected = pipe.autoencoder.encode(torch.from_numpy(bass)[None])[0][:, : z.shape[-1]]
     assert torch.equal(z[pipe.tracks.index("bass")], expected)
     assert torch.count_nonzero(z[pipe.tracks.index("melody")]) == 0  # absent tracks come back empty

@@ -103,6 +103,26 @@ def test_tiny_and_paper_parameter_counts(repo_root: Path) -> None:
     assert 200_000_000 < counts["paper"] < 400_000_000  # documented: 296.9 M (UNet only)
 
 
+def test_paper_experiments_build_at_paper_size_without_allocating(repo_root: Path) -> None:
+    """The paper recipes themselves (not shrunk) build: the UNet and the VAE on the meta device."""
+    from jen_composer.models.autoencoder import WaveformVAE
+
+    cfg = compose(repo_root / "experiments/composer/paper.yaml")
+    assert (cfg.data.sample_rate, cfg.data.channels, len(cfg.data.tracks)) == (48000, 2, 4)
+    assert cfg.composer.unet.cross_attention_dim == 1024 and cfg.composer.text.kind == "flan_t5"
+    assert cfg.autoencoder.latent_dim == 128
+    with torch.device("meta"):
+        unet = UNet1D(cfg.composer.unet, len(cfg.data.tracks), cfg.autoencoder.latent_dim,
+                      cfg.composer.unet.cross_attention_dim, cfg.composer.diffusion.timestep_mode)
+    assert all(p.is_meta for p in unet.parameters())
+    assert 200_000_000 < count_parameters(unet) < 400_000_000
+    ae_cfg = compose(repo_root / "experiments/autoencoder/paper.yaml").autoencoder
+    with torch.device("meta"):
+        vae = WaveformVAE(ae_cfg)
+    assert (vae.hop, vae.latent_dim, vae.sample_rate, vae.channels) == (320, 128, 48000, 2)
+    assert all(p.is_meta for p in vae.parameters())
+
+
 def test_no_loss_gradient_from_condition_or_absent_track_outputs() -> None:
     torch.manual_seed(0)
     model = ComposerModel(small_cfg(), num_tracks=3, latent_dim=2)

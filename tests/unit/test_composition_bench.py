@@ -5,15 +5,13 @@ from __future__ import annotations
 import pytest
 
 from benchmarks.composition import run_benchmarks
-from jen_composer.inference.engine import Engine
-from tests.fakes import FakeEngine
 
 
 def test_bench_rows_with_fake_engine() -> None:
     rows = run_benchmarks(quick=True, seconds=0.5, steps=2)
     assert [r.benchmark for r in rows] == ["composition: generate all", "composition: regenerate two"]
     assert all(r.value > 0 and r.unit == "s/round" and "FakeEngine" in r.note for r in rows)
-    assert "2 steps" in rows[0].config and isinstance(FakeEngine(), Engine)
+    assert "2 steps" in rows[0].config
 
 
 def test_bench_outside_a_checkout_is_one_clear_error(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

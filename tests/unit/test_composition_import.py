@@ -11,6 +11,7 @@ import soundfile as sf
 from jen_composer.composition.importer import load_user_audio, sanitize_filename
 from jen_composer.core.config.composition import ImportConfig
 from jen_composer.core.errors import CheckpointError, DataError
+from jen_composer.diffusion.settings import SamplerSettings
 from jen_composer.inference.engine import load_engine
 from tests.fakes import FakeEngine
 
@@ -70,7 +71,7 @@ def test_sanitize_filename(name: str, safe: str) -> None:
 
 
 def test_fake_engine_is_deterministic_and_reports_progress() -> None:
-    kw = dict(seconds=0.5, seed=3, steps=4, sampler="ddim", text_guidance=3.0, stem_guidance=1.0)
+    kw = dict(seconds=0.5, seed=3, settings=SamplerSettings(name="ddim", steps=4, text_guidance=3.0, stem_guidance=1.0))
     seen: list[tuple[int, int]] = []
     a = FakeEngine().generate("p", {}, ["bass", "drums"], progress=lambda i, n: seen.append((i, n)), **kw)
     b = FakeEngine().generate("p", {}, ["bass", "drums"], **kw)

@@ -176,7 +176,7 @@ def test_bad_operations_raise_clear_errors(tmp_path: Path) -> None:
     s.keep(*s.tracks)
     with pytest.raises(JenComposerError, match="every track is kept"):
         s.regenerate()
-    with pytest.raises(JenComposerError, match="steps must be"):
+    with pytest.raises(JenComposerError, match="steps: must be at least 1"):
         s.set_settings(steps=0)
     with pytest.raises(JenComposerError, match="already exists"):
         Session.create(s.root, FakeEngine(), "x")

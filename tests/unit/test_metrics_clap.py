@@ -15,11 +15,13 @@ from jen_composer.metrics.clap import (
     LaionClapScorer,
     TransformersClapScorer,
     build_clap_scorer,
-    build_random_laion_clap,
-    byt5_tokenizer,
     prepare_audio,
+    require_clap_scorer,
 )
+from jen_composer.metrics.clap.laion import laion_tokenizer
+from jen_composer.metrics.clap.tokenizers import byt5_tokenizer
 from jen_composer.metrics.clap_score import ClapScore, MultiTrackClapScore
+from tests.fakes.clap import build_random_laion_clap
 
 TEXTS = ["slow jazz with upright bass", "fast techno with heavy drums"]
 
@@ -124,11 +126,16 @@ def test_laion_backend_errors(tmp_path: Path) -> None:
         build_clap_scorer(ClapConfig(backend="nope"))
 
 
-def test_offline_roberta_tokenizer_is_refused(tmp_path: Path) -> None:
-    from jen_composer.metrics.clap import _laion_tokenizer
+def test_no_clap_by_default() -> None:
+    """The schema's default scores nothing (no meaningless clap/* numbers); a command that needs CLAP says so."""
+    assert ClapConfig().backend == "none" and build_clap_scorer(ClapConfig()) is None
+    with pytest.raises(ConfigError, match="evaluate needs a CLAP model"):
+        require_clap_scorer(ClapConfig(), "evaluate")
 
+
+def test_offline_roberta_tokenizer_is_refused(tmp_path: Path) -> None:
     with pytest.raises(CheckpointError, match="tokenizer"):
-        _laion_tokenizer(str(tmp_path / "no-tokenizer-here"))
+        laion_tokenizer(str(tmp_path / "no-tokenizer-here"))
 
 
 def test_transformers_backend_tiny_random_model() -> None:
@@ -154,12 +161,10 @@ def test_transformers_backend_tiny_random_model() -> None:
 def test_empty_offline_tokenizer_is_refused(monkeypatch) -> None:
     import transformers
 
-    from jen_composer.metrics.clap import _laion_tokenizer
-
     class Empty:  # what transformers 5 returns offline for a hub name: 5 tokens, no error
         def __len__(self) -> int:
             return 5
 
     monkeypatch.setattr(transformers.RobertaTokenizer, "from_pretrained", classmethod(lambda cls, name: Empty()))
     with pytest.raises(CheckpointError, match="5 tokens"):
-        _laion_tokenizer("roberta-base")
+        laion_tokenizer("roberta-base")

@@ -38,14 +38,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--cfg", type=float, dest="text_guidance", help="text guidance scale")
     p.add_argument("--stem-cfg", type=float, dest="stem_guidance", help="guidance towards the kept stems")
     p.add_argument("--interactive", action="store_true", help="read commands from stdin even if it is not a TTY")
+    p.add_argument("overrides", nargs="*", metavar="key=value",
+                   help="composition.* / composer.sampler.* overrides of the checkpoint's config, e.g. composition.seconds=8")
     p.set_defaults(func=run)
 
 
-def _open_or_create(args: argparse.Namespace, engine, cfg: CompositionConfig):  # type: ignore[no-untyped-def]
-    from jen_composer.composition.rounds import Settings
-    from jen_composer.composition.session import STATE_FILE, Session
+def _open_or_create(args: argparse.Namespace, engine, defaults):  # type: ignore[no-untyped-def]
+    from jen_composer.composition.session import Session
+    from jen_composer.composition.store import STATE_FILE
     from jen_composer.core.errors import JenComposerError
 
+    cfg = defaults.composition
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     root = Path(args.session or Path(cfg.sessions_root) / stamp)
     if (root / STATE_FILE).exists():
@@ -55,54 +58,57 @@ def _open_or_create(args: argparse.Namespace, engine, cfg: CompositionConfig):  
     else:
         if not args.prompt:
             raise JenComposerError(f"{root}: no session there yet; --prompt is needed to start one")
-        settings = Settings().validate()
         session = Session.create(root, engine, args.prompt, seconds=args.seconds, seed=args.seed,
-                                 settings=settings, cfg=cfg)
+                                 settings=defaults.sampler, cfg=cfg)
     session.set_settings(steps=args.steps, sampler=args.sampler, text_guidance=args.text_guidance,
                          stem_guidance=args.stem_guidance)
     return session
 
 
+def _tracks(arg: str) -> list[str]:
+    return [t.strip() for t in arg.split(",") if t.strip()]
+
+
 def run(args: argparse.Namespace) -> int:
-    from jen_composer.cli.compose_loop import interactive, run_command
+    from jen_composer.cli.compose_loop import interactive
+    from jen_composer.cli.progress import progress_bar
+    from jen_composer.composition.defaults import session_defaults
+    from jen_composer.composition.text import round_line, summary
     from jen_composer.core.errors import JenComposerError
     from jen_composer.inference.bundle import checkpoint_or_bundle
     from jen_composer.inference.engine import load_engine
 
-    cfg = CompositionConfig()
     engine = load_engine(checkpoint_or_bundle(args.ckpt))
-    session = _open_or_create(args, engine, cfg)
+    session = _open_or_create(args, engine, session_defaults(engine.cfg, args.overrides))
     print(f"session: {session.root}")
 
-    def step(line: str) -> None:
-        """Scripted steps stop at the first error (exit 2) instead of carrying on."""
-        errors: list[str] = []
-        run_command(session, line, say=lambda m: errors.append(m) if m.startswith("error:") else print(m))
-        if errors:
-            raise JenComposerError(f"{line}: {errors[0].removeprefix('error: ')}")
-
     if args.generate:
-        step("all" if args.generate == "all" else "regen")
+        with progress_bar(f"generate {args.generate}") as p:
+            rnd = session.generate_all(progress=p) if args.generate == "all" else session.regenerate(progress=p)
+        print(round_line(rnd))
     if args.unkeep:
-        step(f"unkeep {args.unkeep}")
+        session.unkeep(*_tracks(args.unkeep))
     if args.keep:
-        step(f"keep {args.keep}")
+        session.keep(*_tracks(args.keep))
     for item in args.imports:
         track, sep, path = item.partition("=")
         if not sep or not path:
             raise JenComposerError(f"--import {item}: expected TRACK=FILE")
-        session.import_track(track, path)
-        print(f"imported {path} as kept '{track}'")
+        print(round_line(session.import_track(track, path)))
     for _ in range(max(0, args.rounds)):
-        step("regen")
+        with progress_bar("regenerate") as p:
+            print(round_line(session.regenerate(progress=p)))
     if args.undo:
-        step("undo" if args.undo == "last" else f"undo {args.undo}")
+        if args.undo != "last" and not args.undo.isdigit():
+            raise JenComposerError(f"--undo {args.undo}: expected a round number or 'last'")
+        print(round_line(session.undo(None if args.undo == "last" else int(args.undo))))
     if args.export:
-        step(f"export {args.export}")
+        print(f"exported to {session.export(args.export)}")
     scripted = any(getattr(args, a) for a in _ACTIONS)
     if args.interactive or (not scripted and sys.stdin.isatty()):
         interactive(session)
-    elif not scripted:
-        print(session.summary())
-        print("nothing to do: stdin is not a terminal (use --generate/--rounds/... or --interactive)")
+    else:
+        print(summary(session))
+        if not scripted:
+            print("nothing to do: stdin is not a terminal (use --generate/--rounds/... or --interactive)")
     return 0

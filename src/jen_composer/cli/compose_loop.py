@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 
 from jen_composer.cli.progress import progress_bar
 from jen_composer.composition.session import Session
+from jen_composer.composition.text import history, round_line, summary
 from jen_composer.core.errors import JenComposerError
 
 HELP = """commands:
@@ -21,7 +22,7 @@ HELP = """commands:
   reimagine TRACK STRENGTH   a variation of a kept track, strength in (0, 1]
   region TRACK START END     regenerate seconds START..END of one track
   prompt TEXT                change the prompt for the next rounds
-  set steps=N cfg=X stem=X sampler=NAME
+  set NAME=VALUE ...         sampler settings, e.g. steps=N cfg=X stem=X sampler=unipc grid=logsnr
   undo [ROUND]               go back to an earlier round (0 = empty; default: one step)
   history / status           list the rounds / the current takes
   mix [gain T DB | mute T | unmute T | solo T | unsolo T | FILE.wav]
@@ -31,20 +32,6 @@ HELP = """commands:
 
 def _tracks(arg: str) -> list[str]:
     return [t.strip() for t in arg.split(",") if t.strip()]
-
-
-def _history(session: Session) -> str:
-    rows = []
-    for r in session.rounds:
-        if r.op == "undo":
-            what = f"-> round {r.target}"
-        elif r.op == "import":
-            what = f"{','.join(r.generated)} <- {(r.source or {}).get('name')}"
-        else:
-            what = ",".join(r.generated)
-        seed = f" seed {r.seed}" if r.seed is not None else ""
-        rows.append(f"  {r.index:>3} {r.op:<9} {what}{seed}  kept: {','.join(r.kept) or '-'}  prompt: {r.prompt!r}")
-    return "\n".join(rows) or "  (no rounds yet)"
 
 
 def _mix(session: Session, args: list[str], say: Callable[[str], None]) -> None:
@@ -86,13 +73,11 @@ def run_command(session: Session, line: str, say: Callable[[str], None] = print)
                 session.generate_all(seed=seed(0), progress=p)
         elif cmd in ("regen", "regenerate"):
             with progress_bar("regenerate") as p:
-                r = session.regenerate(seed=seed(0), progress=p)
-            say(f"round {r.index}: regenerated {', '.join(r.generated)}")
+                say(round_line(session.regenerate(seed=seed(0), progress=p)))
         elif cmd in ("keep", "unkeep") and len(args) == 1:
             (session.keep if cmd == "keep" else session.unkeep)(*_tracks(args[0]))
         elif cmd == "import" and len(args) == 2:
-            r = session.import_track(args[0], args[1])
-            say(f"round {r.index}: imported {args[1]} as kept '{args[0]}'")
+            say(round_line(session.import_track(args[0], args[1])))
         elif cmd == "reimagine" and len(args) in (2, 3):
             with progress_bar(f"re-imagine {args[0]}") as p:
                 session.reimagine(args[0], float(args[1]), seed=seed(2), progress=p)
@@ -102,21 +87,16 @@ def run_command(session: Session, line: str, say: Callable[[str], None] = print)
         elif cmd == "prompt" and args:
             session.set_prompt(" ".join(args))
         elif cmd == "set" and args:
-            names = {"steps": "steps", "cfg": "text_guidance", "stem": "stem_guidance", "sampler": "sampler"}
-            changes = {}
-            for item in args:
-                key, _, value = item.partition("=")
-                if key not in names:
-                    raise JenComposerError(f"unknown setting '{key}' (use {', '.join(names)})")
-                changes[names[key]] = value if key == "sampler" else float(value)
-            say(str(session.set_settings(**changes)))
+            pairs = [item.partition("=") for item in args]
+            if any(not sep for _, sep, _ in pairs):
+                raise JenComposerError("usage: set NAME=VALUE ... (e.g. set steps=10 cfg=2.5)")
+            say(str(session.set_settings(**{key: value for key, _, value in pairs})))
         elif cmd == "undo" and len(args) <= 1:
-            r = session.undo(int(args[0]) if args else None)
-            say(f"round {r.index}: restored the state of round {r.target}")
+            say(round_line(session.undo(int(args[0]) if args else None)))
         elif cmd == "history":
-            say(_history(session))
+            say(history(session))
         elif cmd in ("status", "ls"):
-            say(session.summary())
+            say(summary(session))
         elif cmd == "mix":
             _mix(session, args, say)
         elif cmd == "export" and len(args) == 1:
@@ -128,13 +108,13 @@ def run_command(session: Session, line: str, say: Callable[[str], None] = print)
         say(f"error: {exc}")
         return True
     if cmd not in ("help", "?", "history", "status", "ls", "mix", "set"):
-        say(session.summary())
+        say(summary(session))
     return True
 
 
 def interactive(session: Session, read: Callable[[str], str] = input, say: Callable[[str], None] = print) -> None:
     """Prompt for commands until quit or end of input."""
-    say(session.summary())
+    say(summary(session))
     say("type 'help' for commands")
     while True:
         try:

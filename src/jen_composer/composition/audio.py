@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import os
-from pathlib import Path
 
 import numpy as np
 import soundfile as sf
@@ -16,6 +15,7 @@ import soundfile as sf
 from jen_composer.core.errors import DataError
 from jen_composer.core.io import atomic_path
 from jen_composer.data.audio import fit_peak
+from jen_composer.data.mix import mix_stems
 
 
 def write_take(path: str | os.PathLike[str], audio: np.ndarray, sample_rate: int) -> None:
@@ -62,11 +62,11 @@ def mix_tracks(
     """Gain-scaled sum of the audible takes, ``[C, S]`` float32 (silence if nothing is audible)."""
     if not takes:
         raise DataError("nothing to mix: the session has no takes yet")
-    first = next(iter(takes.values()))
-    out = np.zeros_like(first, dtype=np.float64)
-    for track in audible_tracks(list(takes), mute, solo):
-        out += db_to_gain(gain_db.get(track, 0.0)) * takes[track].astype(np.float64)
-    return out.astype(np.float32)
+    audible = audible_tracks(list(takes), mute, solo)
+    if not audible:
+        return np.zeros_like(next(iter(takes.values())), dtype=np.float32)
+    gains = [db_to_gain(gain_db.get(t, 0.0)) for t in audible]
+    return mix_stems([takes[t] for t in audible], gains)
 
 
 def splice_region(old: np.ndarray, new: np.ndarray, a: int, b: int, fade: int) -> np.ndarray:
@@ -102,8 +102,3 @@ def peaks(audio: np.ndarray, bins: int) -> list[list[float]]:
 def rms_db(audio: np.ndarray) -> float:
     rms = float(np.sqrt(np.mean(np.square(audio, dtype=np.float64)))) if audio.size else 0.0
     return 20.0 * np.log10(max(rms, 1e-12))
-
-
-def ensure_dir(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
-    return path

@@ -12,34 +12,11 @@ from typing import Any
 import numpy as np
 
 from jen_composer.composition.audio import splice_region
-from jen_composer.core.config.composer import SamplerConfig
 from jen_composer.core.errors import JenComposerError
-from jen_composer.diffusion.samplers import SAMPLERS
+from jen_composer.diffusion.settings import SamplerSettings
 from jen_composer.inference.engine import Engine, ProgressFn
 
 OPS = ("generate", "import", "reimagine", "region", "undo")
-
-
-@dataclass
-class Settings:
-    """Sampler settings of a round; defaults come from ``SamplerConfig`` (held there once)."""
-
-    steps: int = SamplerConfig.steps
-    sampler: str = SamplerConfig.name
-    text_guidance: float = SamplerConfig.text_guidance
-    stem_guidance: float = SamplerConfig.stem_guidance
-
-    def validate(self) -> Settings:
-        if not 1 <= int(self.steps) <= 1000:
-            raise JenComposerError(f"steps must be between 1 and 1000, got {self.steps}")
-        if self.sampler not in SAMPLERS:
-            raise JenComposerError(f"sampler must be one of {', '.join(SAMPLERS)}, got '{self.sampler}'")
-        if not 0.0 <= float(self.text_guidance) <= 30.0 or not 0.0 <= float(self.stem_guidance) <= 30.0:
-            raise JenComposerError("guidance scales must lie in [0, 30]")
-        self.steps, self.text_guidance, self.stem_guidance = int(self.steps), float(self.text_guidance), float(
-            self.stem_guidance
-        )
-        return self
 
 
 @dataclass
@@ -55,7 +32,7 @@ class Round:
     kept_after: list[str]
     state_of: int  # the round whose state this is (an undo points back)
     seed: int | None = None
-    settings: dict[str, Any] | None = None
+    settings: dict[str, Any] | None = None  # SamplerSettings.to_dict() of a generating round
     seconds: float | None = None
     checkpoint: str | None = None
     inputs: dict[str, int] = field(default_factory=dict)  # engine inputs: track -> round of that take
@@ -96,14 +73,11 @@ def execute_round(
     """Run the engine for a generating round; returns the new take of every track in ``rnd.generated``."""
     if rnd.op not in ("generate", "reimagine", "region"):
         raise ValueError(f"round {rnd.index} ({rnd.op}) does not run the engine")
-    s = Settings(**(rnd.settings or {}))
     assert rnd.seconds is not None and rnd.seed is not None
     n = int(round(rnd.seconds * engine.sample_rate))
     shape = (engine.channels, n)
-    kw: dict[str, Any] = dict(
-        seconds=rnd.seconds, seed=rnd.seed, steps=s.steps, sampler=s.sampler,
-        text_guidance=s.text_guidance, stem_guidance=s.stem_guidance, progress=progress,
-    )
+    kw: dict[str, Any] = dict(seconds=rnd.seconds, seed=rnd.seed, settings=SamplerSettings.from_dict(rnd.settings or {}),
+                              progress=progress)
     if rnd.op == "generate":
         out = engine.generate(rnd.prompt, inputs, list(rnd.generated), **kw)
     elif rnd.op == "reimagine":

@@ -1,148 +1,73 @@
-"""Co-composition sessions (Algorithm 1 of the paper) saved as a folder that can be reopened.
-
-Layout of a session folder::
-
-    session.json                 state + full history of rounds (rewritten atomically)
-    rounds/0003/drums.wav        the take(s) a round produced (float32 WAV, never rewritten)
-    imports/0004_melody_x.wav    the user's original upload, byte for byte
+"""Co-composition sessions (Algorithm 1 of the paper), saved in a folder that can be reopened.
 
 A take is a reference (track -> round), so kept tracks always point at the very file that was
-generated or imported; export copies those bytes, it never re-encodes them.
+generated or imported; export copies those bytes, it never re-encodes them. The state is the dict
+of ``state.py``, persisted by ``store.SessionStore``; every mutation is saved before it returns.
 """
 
 from __future__ import annotations
 
-import copy
-import datetime as _dt
-import hashlib
-import json
 import os
-import threading
-import zipfile
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from jen_composer.composition.audio import mix_tracks, read_take, rms_db, write_take
-from jen_composer.composition.importer import load_user_audio, sanitize_filename
-from jen_composer.composition.rounds import Round, Settings, derive_seed, execute_round
+from jen_composer.composition import export as exporting
+from jen_composer.composition.audio import mix_tracks
+from jen_composer.composition.importing import import_take
+from jen_composer.composition.rounds import Round, derive_seed, execute_round
+from jen_composer.composition.state import MixState, check_engine, new_state, now, undo_target
+from jen_composer.composition.store import STATE_FILE, SessionStore
 from jen_composer.core.config.composition import CompositionConfig
 from jen_composer.core.errors import JenComposerError
-from jen_composer.core.io import atomic_path, atomic_write_json
+from jen_composer.diffusion.settings import SamplerSettings
 from jen_composer.inference.engine import Engine, ProgressFn
-
-FORMAT = 1
-STATE_FILE = "session.json"
-
-
-def _now() -> str:
-    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-@dataclass
-class MixState:
-    gain_db: dict[str, float] = field(default_factory=dict)
-    mute: list[str] = field(default_factory=list)
-    solo: list[str] = field(default_factory=list)
 
 
 class Session:
-    """A co-composition session bound to a folder; every mutation is saved before it returns.
+    """A co-composition session bound to a folder.
 
     All public methods hold ``self.lock`` so concurrent callers (studio requests) serialise.
     ``engine`` may be None for read-only use (inspecting, mixing, exporting).
     """
 
-    def __init__(self, root: Path, state: dict[str, Any], engine: Engine | None, cfg: CompositionConfig) -> None:
-        self.root = Path(root)
-        self.state = state
+    def __init__(self, store: SessionStore, engine: Engine | None, cfg: CompositionConfig) -> None:
+        self.store = store
         self.engine = engine
         self.cfg = cfg
-        self.lock = threading.RLock()  # held for a whole operation, engine call included
-        self._state_lock = threading.Lock()  # held only while the in-memory state changes
-        self._cache: dict[tuple[int, str], np.ndarray] = {}
-        self._hashes: dict[tuple[int, str], str] = {}
+        self.lock = store.lock
 
-    # ---------------------------------------------------------------- create / open / save
+    # ---------------------------------------------------------------- create / open
     @classmethod
-    def create(
-        cls,
-        root: str | os.PathLike[str],
-        engine: Engine,
-        prompt: str,
-        *,
-        seconds: float | None = None,
-        seed: int | None = None,
-        settings: Settings | None = None,
-        cfg: CompositionConfig | None = None,
-    ) -> Session:
+    def create(cls, root: str | os.PathLike[str], engine: Engine, prompt: str, *, seconds: float | None = None,
+               seed: int | None = None, settings: SamplerSettings | None = None,
+               cfg: CompositionConfig | None = None) -> Session:
         cfg = cfg or CompositionConfig()
-        root = Path(root)
-        if (root / STATE_FILE).exists():
-            raise JenComposerError(f"{root}: a session already exists here (open it instead)")
-        secs = float(cfg.seconds if seconds is None else seconds)
-        if not 0.1 <= secs <= 600:
-            raise JenComposerError(f"seconds must lie in [0.1, 600], got {secs}")
-        state = {
-            "format": FORMAT,
-            "created": _now(),
-            "checkpoint": engine.checkpoint,
-            "tracks": list(engine.tracks),
-            "sample_rate": int(engine.sample_rate),
-            "channels": int(engine.channels),
-            "seconds": secs,
-            "seed": int(cfg.seed if seed is None else seed),
-            "prompt": str(prompt),
-            "settings": asdict((settings or Settings()).validate()),
-            "kept": [],
-            "takes": {},
-            "mix": asdict(MixState()),
-            "rounds": [],
-        }
-        session = cls(root, state, engine, cfg)
-        session.save()
-        return session
+        state = new_state(engine, prompt, float(cfg.seconds if seconds is None else seconds),
+                          int(cfg.seed if seed is None else seed), settings or SamplerSettings())
+        return cls(SessionStore.create(root, state), engine, cfg)
 
     @classmethod
-    def open(
-        cls, root: str | os.PathLike[str], engine: Engine | None = None, cfg: CompositionConfig | None = None
-    ) -> Session:
-        root = Path(root)
-        path = root / STATE_FILE
-        if not path.is_file():
-            raise JenComposerError(f"{root}: not a session folder (no {STATE_FILE})")
-        try:
-            state = json.loads(path.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise JenComposerError(f"{path}: corrupt session file ({exc})") from None
-        if state.get("format") != FORMAT:
-            raise JenComposerError(f"{path}: unsupported session format {state.get('format')!r} (expected {FORMAT})")
+    def open(cls, root: str | os.PathLike[str], engine: Engine | None = None,
+             cfg: CompositionConfig | None = None) -> Session:
+        store = SessionStore.load(root)
         if engine is not None:
-            for key, have in (("tracks", list(engine.tracks)), ("sample_rate", engine.sample_rate),
-                              ("channels", engine.channels)):
-                if state[key] != have:
-                    raise JenComposerError(
-                        f"{path}: session {key} {state[key]!r} do not match the engine's {have!r}"
-                    )
-        return cls(root, state, engine, cfg or CompositionConfig())
-
-    def save(self) -> None:
-        with self._state_lock:
-            atomic_write_json(self.root / STATE_FILE, self.state)
+            check_engine(store.state, engine, str(store.root / STATE_FILE))
+        return cls(store, engine, cfg or CompositionConfig())
 
     def snapshot(self) -> dict[str, Any]:
-        """A consistent deep copy of the state that does not wait for a running generation."""
-        with self._state_lock:
-            return copy.deepcopy(self.state)
+        return self.store.snapshot()
 
     # ---------------------------------------------------------------- read access
+    @property
+    def root(self) -> Path:
+        return self.store.root
+
+    @property
+    def state(self) -> dict[str, Any]:
+        return self.store.state
+
     @property
     def tracks(self) -> list[str]:
         return list(self.state["tracks"])
@@ -172,39 +97,35 @@ class Session:
         return [Round.from_dict(r) for r in self.state["rounds"]]
 
     @property
-    def settings(self) -> Settings:
-        return Settings(**self.state["settings"])
+    def settings(self) -> SamplerSettings:
+        return SamplerSettings.from_dict(self.state["settings"])
 
     @property
     def mix_state(self) -> MixState:
         return MixState(**self.state["mix"])
 
-    def take_path(self, track: str, round_index: int | None = None) -> Path:
+    def _round_of(self, track: str, round_index: int | None) -> int:
         self._check_track(track)
-        if round_index is None:
-            if track not in self.state["takes"]:
-                raise JenComposerError(f"track '{track}' has no take yet")
-            round_index = int(self.state["takes"][track])
-        return self.root / "rounds" / f"{round_index:04d}" / f"{track}.wav"
+        if round_index is not None:
+            return int(round_index)
+        if track not in self.state["takes"]:
+            raise JenComposerError(f"track '{track}' has no take yet")
+        return int(self.state["takes"][track])
+
+    def take_path(self, track: str, round_index: int | None = None) -> Path:
+        return self.store.take_path(track, self._round_of(track, round_index))
 
     def take(self, track: str, round_index: int | None = None) -> np.ndarray:
-        path = self.take_path(track, round_index)
-        key = (int(path.parent.name), track)
-        if key not in self._cache:
-            self._cache[key] = read_take(path)
-        return self._cache[key]
+        return self.store.read(track, self._round_of(track, round_index))
 
     def take_sha256_of(self, track: str, round_index: int) -> str:
         """Hash of a take file (files never change once written, so the hash is cached)."""
-        key = (int(round_index), f"sha256:{track}")
-        if key not in self._hashes:
-            self._hashes[key] = _sha256(self.take_path(track, round_index))
-        return self._hashes[key]
+        return self.store.sha256(track, self._round_of(track, round_index))
 
     def take_sha256(self) -> dict[str, str]:
         """Current take hash of every track that has one (what export must reproduce)."""
-        takes = dict(self.state["takes"])
-        return {t: self.take_sha256_of(t, int(takes[t])) for t in self.tracks if t in takes}
+        takes = self.takes
+        return {t: self.take_sha256_of(t, takes[t]) for t in self.tracks if t in takes}
 
     # ---------------------------------------------------------------- cheap edits
     def _check_track(self, track: str) -> None:
@@ -217,36 +138,29 @@ class Session:
                 self._check_track(t)
                 if t not in self.state["takes"]:
                     raise JenComposerError(f"cannot keep '{t}': it has no take yet (generate or import it)")
-            with self._state_lock:
-                self.state["kept"] = [t for t in self.tracks if t in self.state["kept"] or t in tracks]
-            self.save()
+            with self.store.edit() as s:
+                s["kept"] = [t for t in self.tracks if t in s["kept"] or t in tracks]
 
     def unkeep(self, *tracks: str) -> None:
         with self.lock:
             for t in tracks:
                 self._check_track(t)
-            with self._state_lock:
-                self.state["kept"] = [t for t in self.state["kept"] if t not in tracks]
-            self.save()
+            with self.store.edit() as s:
+                s["kept"] = [t for t in s["kept"] if t not in tracks]
 
     def set_prompt(self, prompt: str) -> None:
         with self.lock:
             if not prompt.strip():
                 raise JenComposerError("the prompt is empty")
-            with self._state_lock:
-                self.state["prompt"] = prompt
-            self.save()
+            with self.store.edit() as s:
+                s["prompt"] = prompt
 
-    def set_settings(self, **changes: Any) -> Settings:
+    def set_settings(self, **changes: Any) -> SamplerSettings:
+        """Change some sampler settings (field names or ``SamplerSettings`` aliases; None = unchanged)."""
         with self.lock:
-            merged = {**self.state["settings"], **{k: v for k, v in changes.items() if v is not None}}
-            try:
-                new = Settings(**merged).validate()
-            except TypeError as exc:
-                raise JenComposerError(f"bad sampler setting: {exc}") from None
-            with self._state_lock:
-                self.state["settings"] = asdict(new)
-            self.save()
+            new = self.settings.replace(changes)
+            with self.store.edit() as s:
+                s["settings"] = new.to_dict()
             return new
 
     def set_gain(self, track: str, gain_db: float) -> None:
@@ -254,17 +168,15 @@ class Session:
             self._check_track(track)
             if not -60.0 <= gain_db <= 24.0:
                 raise JenComposerError(f"gain for '{track}' must lie in [-60, 24] dB, got {gain_db}")
-            with self._state_lock:
-                self.state["mix"]["gain_db"][track] = float(gain_db)
-            self.save()
+            with self.store.edit() as s:
+                s["mix"]["gain_db"][track] = float(gain_db)
 
     def _flag(self, key: str, track: str, on: bool) -> None:
         with self.lock:
             self._check_track(track)
-            flags = [t for t in self.state["mix"][key] if t != track] + ([track] if on else [])
-            with self._state_lock:
-                self.state["mix"][key] = [t for t in self.tracks if t in flags]
-            self.save()
+            with self.store.edit() as s:
+                flags = [t for t in s["mix"][key] if t != track] + ([track] if on else [])
+                s["mix"][key] = [t for t in self.tracks if t in flags]
 
     def set_mute(self, track: str, on: bool = True) -> None:
         self._flag("mute", track, on)
@@ -287,7 +199,7 @@ class Session:
     def _new_round(self, op: str, **kw: Any) -> Round:
         index = len(self.state["rounds"]) + 1
         base = dict(index=index, op=op, prompt=self.prompt, kept=self.kept, generated=[],
-                    takes=self.takes, kept_after=self.kept, state_of=index, created=_now())
+                    takes=self.takes, kept_after=self.kept, state_of=index, created=now())
         base.update(kw)
         return Round(**base)
 
@@ -303,26 +215,22 @@ class Session:
     def _commit(self, rnd: Round, audio: dict[str, np.ndarray]) -> Round:
         """Write the round's audio, then the state: a crash leaves the previous session.json valid."""
         for track, wave in audio.items():
-            write_take(self.take_path(track, rnd.index), wave, self.sample_rate)
-            self._cache[(rnd.index, track)] = wave
+            self.store.write(track, rnd.index, wave, self.sample_rate)
         rnd.takes = {**rnd.takes, **{t: rnd.index for t in audio}}
-        with self._state_lock:
-            self.state["rounds"].append(rnd.to_dict())
-            self.state["takes"] = dict(rnd.takes)
-            self.state["kept"] = list(rnd.kept_after)
-        self.save()
+        with self.store.edit() as s:
+            s["rounds"].append(rnd.to_dict())
+            s["takes"] = dict(rnd.takes)
+            s["kept"] = list(rnd.kept_after)
         return rnd
 
     def _run(self, rnd: Round, progress: ProgressFn | None) -> Round:
         inputs = {t: self.take(t) for t in rnd.inputs}
-        audio = execute_round(self._engine(), rnd, inputs, progress)
-        return self._commit(rnd, audio)
+        return self._commit(rnd, execute_round(self._engine(), rnd, inputs, progress))
 
     def generate_all(self, *, seed: int | None = None, progress: ProgressFn | None = None) -> Round:
         """Round 1 of Algorithm 1: every track from the prompt alone (clears the kept set)."""
         with self.lock:
-            rnd = self._generating_round("generate", self.tracks, seed, kept=[], kept_after=[])
-            return self._run(rnd, progress)
+            return self._run(self._generating_round("generate", self.tracks, seed, kept=[], kept_after=[]), progress)
 
     def regenerate(self, *, seed: int | None = None, progress: ProgressFn | None = None) -> Round:
         """Generate every unkept track conditioned on the kept ones and the prompt."""
@@ -332,12 +240,10 @@ class Session:
             if not todo:
                 raise JenComposerError("every track is kept: nothing to regenerate (unkeep a track first)")
             inputs = {t: int(self.state["takes"][t]) for t in kept}
-            rnd = self._generating_round("generate", todo, seed, inputs=inputs)
-            return self._run(rnd, progress)
+            return self._run(self._generating_round("generate", todo, seed, inputs=inputs), progress)
 
-    def reimagine(
-        self, track: str, strength: float, *, seed: int | None = None, progress: ProgressFn | None = None
-    ) -> Round:
+    def reimagine(self, track: str, strength: float, *, seed: int | None = None,
+                  progress: ProgressFn | None = None) -> Round:
         """A variation of a kept track; strength in (0, 1] (1 = almost new). Other takes condition it."""
         with self.lock:
             self._check_track(track)
@@ -346,13 +252,11 @@ class Session:
             if not 0.0 < float(strength) <= 1.0:
                 raise JenComposerError(f"re-imagine strength must lie in (0, 1], got {strength}")
             inputs = {t: int(r) for t, r in self.state["takes"].items()}
-            rnd = self._generating_round("reimagine", [track], seed, inputs=inputs,
-                                         reimagine={track: float(strength)})
+            rnd = self._generating_round("reimagine", [track], seed, inputs=inputs, reimagine={track: float(strength)})
             return self._run(rnd, progress)
 
-    def regenerate_region(
-        self, track: str, start: float, end: float, *, seed: int | None = None, progress: ProgressFn | None = None
-    ) -> Round:
+    def regenerate_region(self, track: str, start: float, end: float, *, seed: int | None = None,
+                          progress: ProgressFn | None = None) -> Round:
         """Regenerate ``[start, end)`` seconds of one take; audio outside stays bit-identical."""
         with self.lock:
             self._check_track(track)
@@ -362,30 +266,15 @@ class Session:
             if not 0.0 <= start < end <= secs:
                 raise JenComposerError(f"region must satisfy 0 <= start < end <= {secs}, got {start}..{end}")
             inputs = {t: int(r) for t, r in self.state["takes"].items()}
-            rnd = self._generating_round("region", [track], seed, inputs=inputs,
-                                         region=[track, float(start), float(end)],
+            rnd = self._generating_round("region", [track], seed, inputs=inputs, region=[track, float(start), float(end)],
                                          crossfade_ms=float(self.cfg.crossfade_ms))
             return self._run(rnd, progress)
 
     def import_track(self, track: str, source: str | os.PathLike[str] | bytes, name: str | None = None) -> Round:
-        """Add the user's audio as a kept take (resampled, length-aligned, loudness-matched)."""
+        """Add the user's audio as a kept take (resampled, length-aligned, loudness-matched to the others)."""
         with self.lock:
             self._check_track(track)
-            display = name or (Path(source).name if not isinstance(source, bytes) else "upload")
-            others = [self.take(t) for t in self.tracks if t in self.state["takes"] and t != track]
-            levels = [rms_db(a) for a in others if rms_db(a) > self.cfg.imports.silence_db]
-            reference = float(np.mean(levels)) if levels else None
-            audio = load_user_audio(
-                source, name=display, sample_rate=self.sample_rate, channels=int(self.state["channels"]),
-                num_samples=self.num_samples, reference_db=reference, cfg=self.cfg.imports,
-            )
-            raw = source if isinstance(source, bytes) else Path(source).read_bytes()
-            index = len(self.state["rounds"]) + 1
-            stored = Path("imports") / f"{index:04d}_{track}_{sanitize_filename(display)}"
-            with atomic_path(self.root / stored) as tmp:
-                tmp.write_bytes(raw)
-            source_info = {"name": sanitize_filename(display), "sha256": hashlib.sha256(raw).hexdigest(),
-                           "stored": stored.as_posix(), "reference_db": reference}
+            audio, source_info = import_take(self, track, source, name, len(self.state["rounds"]) + 1)
             kept_after = [t for t in self.tracks if t in self.state["kept"] or t == track]
             rnd = self._new_round("import", generated=[track], kept_after=kept_after, source=source_info)
             return self._commit(rnd, {track: audio})
@@ -393,62 +282,16 @@ class Session:
     def undo(self, to_round: int | None = None) -> Round:
         """Restore the takes and kept set of an earlier round (0 = empty); recorded as a round itself."""
         with self.lock:
-            rounds = self.state["rounds"]
-            if to_round is None:
-                if not rounds:
-                    raise JenComposerError("nothing to undo: the session has no rounds")
-                to_round = int(rounds[-1]["state_of"]) - 1
-            if not 0 <= to_round <= len(rounds):
-                raise JenComposerError(f"undo target must be a round between 0 and {len(rounds)}, got {to_round}")
-            if to_round == 0:
-                takes: dict[str, int] = {}
-                kept: list[str] = []
-                state_of = 0
-            else:
-                target = rounds[to_round - 1]
-                takes, kept, state_of = dict(target["takes"]), list(target["kept_after"]), int(target["state_of"])
-            rnd = self._new_round("undo", takes=takes, kept_after=kept, target=to_round, state_of=state_of)
+            target, takes, kept, state_of = undo_target(self.state["rounds"], to_round)
+            rnd = self._new_round("undo", takes=takes, kept_after=kept, target=target, state_of=state_of)
             return self._commit(rnd, {})
 
     # ---------------------------------------------------------------- export
-    def _export_files(self) -> Iterable[tuple[str, bytes]]:
-        takes = [t for t in self.tracks if t in self.state["takes"]]
-        if not takes:
-            raise JenComposerError("nothing to export: the session has no takes yet")
-        stems = {}
-        for t in takes:
-            data = self.take_path(t).read_bytes()
-            stems[t] = hashlib.sha256(data).hexdigest()
-            yield f"stems/{t}.wav", data
-        from jen_composer.composition.audio import wav_bytes
-
-        yield "mix.wav", wav_bytes(self.mix(), self.sample_rate, subtype="FLOAT")
-        summary = {**self.state, "export": {"stems_sha256": stems, "exported": _now()}}
-        yield STATE_FILE, (json.dumps(summary, indent=2, sort_keys=True) + "\n").encode()
-
     def export(self, out_dir: str | os.PathLike[str]) -> Path:
         """Write ``stems/<track>.wav`` (the take files' exact bytes), ``mix.wav`` and ``session.json``."""
         with self.lock:
-            out = Path(out_dir)
-            for rel, data in self._export_files():
-                with atomic_path(out / rel) as tmp:
-                    tmp.write_bytes(data)
-            return out
+            return exporting.export_folder(self, out_dir)
 
     def export_zip(self, path: str | os.PathLike[str]) -> Path:
         with self.lock:
-            with atomic_path(path) as tmp:
-                with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-                    for rel, data in self._export_files():
-                        zf.writestr(rel, data)
-            return Path(path)
-
-    def summary(self) -> str:
-        """A few human-readable lines for the terminal."""
-        lines = [f"session {self.root}  prompt: {self.prompt!r}  rounds: {len(self.state['rounds'])}"]
-        for t in self.tracks:
-            take = self.state["takes"].get(t)
-            mark = "kept" if t in self.state["kept"] else ("    " if take else "----")
-            lines.append(f"  {t:<11} {mark}  take: {'round ' + str(take) if take else 'none'}")
-        return "\n".join(lines)
-
+            return exporting.export_zip(self, path)

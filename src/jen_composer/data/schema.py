@@ -14,9 +14,9 @@ from typing import Any
 
 from jen_composer.core.errors import DataError
 from jen_composer.core.io import atomic_write_json
+from jen_composer.data.mix import MIX
 
 META_FILE = "meta.json"
-MIX_TRACK = "mix"
 TAG_KEYS = ("genre", "instruments", "mood", "tempo", "key")  # canonical order of prompt tags
 DEFAULT_GAIN = 1.0  # a track without a gain in meta.json is mixed at unity
 
@@ -64,7 +64,7 @@ def parse_meta(data: Any, song: str, path: Path, tracks: list[str]) -> SongMeta:
     if not isinstance(gains, dict):
         raise DataError(f"{where}: 'gains' must be an object like {{\"bass\": 0.8}}")
     for track, gain in gains.items():
-        if track not in tracks and track != MIX_TRACK:
+        if track not in tracks and track != MIX:
             raise DataError(f"{where}: gain for unknown track '{track}' (tracks: {', '.join(tracks)})")
         if isinstance(gain, bool) or not isinstance(gain, int | float) or not math.isfinite(gain) or gain < 0:
             raise DataError(f"{where}: gain of '{track}' must be a finite number >= 0, got {gain!r}")

@@ -6,6 +6,7 @@ from jen_composer.diffusion.objective import diffusion_loss, masked_loss, noise_
 from jen_composer.diffusion.request import GenerationRequest, TrackPlan, make_plan
 from jen_composer.diffusion.samplers import SAMPLERS, TIME_GRIDS, run_sampler
 from jen_composer.diffusion.schedule import NoiseSchedule
+from jen_composer.diffusion.settings import SamplerSettings
 from jen_composer.diffusion.tasks import (
     TaskMixture,
     generated_mask,
@@ -16,7 +17,7 @@ from jen_composer.diffusion.tasks import (
 
 __all__ = [
     "BranchDenoiser", "Denoiser", "GenerationRequest", "GuidedDenoiser", "ModelBranches", "NoiseSchedule",
-    "TaskMixture", "TrackPlan", "diffusion_loss", "generate", "generated_mask", "join_task_prompt", "make_plan", "masked_loss",
-    "noise_tracks", "run_sampler", "sample", "sample_text_dropout", "task_prefix",
-    "task_prompts", "SAMPLERS", "TIME_GRIDS",
+    "SAMPLERS", "SamplerSettings", "TIME_GRIDS", "TaskMixture", "TrackPlan", "diffusion_loss", "generate",
+    "generated_mask", "join_task_prompt", "make_plan", "masked_loss", "noise_tracks", "run_sampler", "sample",
+    "sample_text_dropout", "task_prefix", "task_prompts",
 ]

@@ -33,7 +33,7 @@ def sample(branches: BranchDenoiser, schedule: NoiseSchedule, request: Generatio
     Region edits (``plan.replace``): if ``branches.frame_levels`` (a denoiser that takes a level per
     frame), the known frames are clean conditions at t=0 and the edit is exact; otherwise they are
     overwritten after every step by the known latent noised to the current level (replacement,
-    biased; ``request.inpaint_resample`` adds RePaint passes).
+    biased; ``request.settings.inpaint_resample`` adds RePaint passes).
 
     All randomness comes from ``noise_source`` (default: the request's seed), so exact tests can
     push a basis through the sampler instead of random draws.
@@ -48,7 +48,7 @@ def sample(branches: BranchDenoiser, schedule: NoiseSchedule, request: Generatio
     x = torch.where(plan.conditions[..., None, None], known, x)
 
     after_step = None
-    denoiser: Denoiser = GuidedDenoiser(branches, T, request.text_guidance, request.stem_guidance, plan.conditions,
+    denoiser: Denoiser = GuidedDenoiser(branches, T, request.settings.text_guidance, request.settings.stem_guidance, plan.conditions,
                                         absent_noise, batched=batched_cfg)
     if plan.replace is not None:
         replace = plan.replace
@@ -60,11 +60,11 @@ def sample(branches: BranchDenoiser, schedule: NoiseSchedule, request: Generatio
         x = after_step(x, plan.t_start)
         if exact:
             denoiser = KnownFramesClean(denoiser, replace[:, :, 0, :])
-    solver = make_solver(request.sampler, schedule, request.eta, draw)
+    solver = make_solver(request.settings.name, schedule, request.settings.eta, draw)
     joins = plan.t_start[plan.active & (plan.t_start < T)].unique().tolist()
-    grid = sampler_grid(request.sampler, request.steps, request.time_grid, schedule, joins)
+    grid = sampler_grid(request.settings.name, request.settings.steps, request.settings.time_grid, schedule, joins)
     x = run_sampler(denoiser, schedule, x, plan.t_start, plan.active, solver, grid, after_step, progress,
-                    request.inpaint_resample)
+                    request.settings.inpaint_resample)
     x = torch.where(plan.conditions[..., None, None], known, x)
     return torch.where((plan.roles == ABSENT)[..., None, None], torch.zeros_like(x), x)
 

@@ -20,11 +20,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
-from omegaconf import DictConfig
 
-from jen_composer.core.config.composer import SamplerConfig
 from jen_composer.core.errors import ConfigError
 from jen_composer.diffusion.samplers import SAMPLERS, TIME_GRIDS
+from jen_composer.diffusion.settings import SamplerSettings
 
 ROLES = ("generate", "keep", "absent")
 GENERATE, KEEP, ABSENT = 0, 1, 2
@@ -34,29 +33,12 @@ GENERATE, KEEP, ABSENT = 0, 1, 2
 class GenerationRequest:
     prompts: list[str]
     roles: Sequence[str] | Sequence[Sequence[str]]  # k roles for every sample, or B x k
-    sampler: str  # one of samplers.SAMPLERS
-    steps: int  # denoiser calls (ignored by ddpm)
-    text_guidance: float  # 1 = no text CFG
-    stem_guidance: float  # 1 = no extra pull towards the kept stems
-    eta: float  # stochasticity (0 = deterministic; DDIM's eta, DPM-Solver++'s SDE variant)
+    settings: SamplerSettings  # every cfg.composer.sampler field: name, steps, time grid, guidance, eta, ...
     seed: int
-    time_grid: str  # one of samplers.TIME_GRIDS
     known: torch.Tensor | None = None  # [B, k, d, L] latents of kept tracks (other tracks ignored)
     reimagine: torch.Tensor | None = None  # [B, k] strengths in [0, 1]; 0 = keep as is
     known_mask: torch.Tensor | None = None  # [B, k, L] bool; False = regenerate (kept tracks only)
     length: int | None = None  # L when nothing is kept
-    inpaint_resample: int = 0  # extra re-noise-and-redo passes per step for known_mask regions (RePaint)
-
-    @classmethod
-    def from_config(cls, sampler_cfg: SamplerConfig | DictConfig, prompts: list[str], roles: Sequence[str] | Sequence[Sequence[str]],
-                    seed: int, **kwargs: object) -> GenerationRequest:
-        """Sampler name, steps, guidance scales and eta from ``cfg.composer.sampler``."""
-        c = sampler_cfg
-        base = {"sampler": c.name, "steps": c.steps, "text_guidance": c.text_guidance,
-                "stem_guidance": c.stem_guidance, "eta": c.eta, "time_grid": c.time_grid,
-                "inpaint_resample": c.inpaint_resample}
-        base.update(kwargs)
-        return cls(prompts=list(prompts), roles=roles, seed=seed, **base)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -86,16 +68,16 @@ def make_plan(req: GenerationRequest, k: int, d: int, T: int, device: torch.devi
     b = len(req.prompts)
     if b == 0:
         raise ConfigError("request.prompts: at least one prompt is needed")
-    if req.sampler not in SAMPLERS:
-        raise ConfigError(f"request.sampler: '{req.sampler}' is not one of {SAMPLERS}")
-    if req.sampler != "ddpm" and not 1 <= req.steps <= T - 1:
-        raise ConfigError(f"request.steps: {req.steps} is outside 1..{T - 1}")
-    if req.time_grid not in TIME_GRIDS:
-        raise ConfigError(f"request.time_grid: '{req.time_grid}' is not one of {TIME_GRIDS}")
-    if req.eta < 0:
-        raise ConfigError(f"request.eta: {req.eta} is negative")
-    if req.inpaint_resample < 0:
-        raise ConfigError(f"request.inpaint_resample: {req.inpaint_resample} is negative")
+    if req.settings.name not in SAMPLERS:
+        raise ConfigError(f"request.settings.name: '{req.settings.name}' is not one of {SAMPLERS}")
+    if req.settings.name != "ddpm" and not 1 <= req.settings.steps <= T - 1:
+        raise ConfigError(f"request.settings.steps: {req.settings.steps} is outside 1..{T - 1}")
+    if req.settings.time_grid not in TIME_GRIDS:
+        raise ConfigError(f"request.time_grid: '{req.settings.time_grid}' is not one of {TIME_GRIDS}")
+    if req.settings.eta < 0:
+        raise ConfigError(f"request.eta: {req.settings.eta} is negative")
+    if req.settings.inpaint_resample < 0:
+        raise ConfigError(f"request.inpaint_resample: {req.settings.inpaint_resample} is negative")
     roles = role_codes(req.roles, b, k).to(device)
     keep = roles == KEEP
     if req.known is not None:

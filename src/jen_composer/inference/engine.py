@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
+from omegaconf import DictConfig
 
 from jen_composer.core.errors import CheckpointError
+from jen_composer.diffusion.settings import SamplerSettings
 
 ProgressFn = Callable[[int, int], None]
 
@@ -26,6 +28,7 @@ class Engine(Protocol):
     sample_rate: int
     channels: int
     checkpoint: str
+    cfg: DictConfig | None  # the resolved run config it was trained with (None: an engine without one)
 
     def generate(
         self,
@@ -35,10 +38,7 @@ class Engine(Protocol):
         *,
         seconds: float,
         seed: int,
-        steps: int,
-        sampler: str,
-        text_guidance: float,
-        stem_guidance: float,
+        settings: SamplerSettings,
         reimagine: dict[str, float] | None = None,
         region: tuple[str, float, float] | None = None,
         progress: ProgressFn | None = None,

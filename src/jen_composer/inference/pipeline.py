@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
@@ -22,7 +21,8 @@ from jen_composer.core.errors import CheckpointError, DataError
 from jen_composer.diffusion.generate import generate as run_generate
 from jen_composer.diffusion.request import GenerationRequest
 from jen_composer.diffusion.schedule import NoiseSchedule
-from jen_composer.models.autoencoder import load_autoencoder
+from jen_composer.diffusion.settings import SamplerSettings
+from jen_composer.models.autoencoder import NormalisedAutoencoder, load_autoencoder
 from jen_composer.models.composer import ComposerModel, build_composer
 from jen_composer.models.frozen import frozen_prefixes
 
@@ -54,7 +54,8 @@ def _autoencoder_path(checkpoint: Path, configured: str) -> str:
 class ComposerPipeline:
     """Satisfies `composition.engine.Engine`."""
 
-    def __init__(self, model: ComposerModel, cfg: DictConfig, autoencoder: Any, checkpoint: str = "") -> None:
+    def __init__(self, model: ComposerModel, cfg: DictConfig, autoencoder: NormalisedAutoencoder,
+                 checkpoint: str = "") -> None:
         self.model, self.cfg, self.autoencoder = model.eval(), cfg, autoencoder.eval()
         self.schedule = NoiseSchedule.from_config(cfg.composer.diffusion)
         self.tracks = list(cfg.data.tracks)
@@ -88,8 +89,7 @@ class ComposerPipeline:
 
     @torch.no_grad()
     def generate_latents(self, prompt: str, kept: dict[str, np.ndarray], generate: list[str], *, seconds: float,
-                         seed: int, steps: int, sampler: str, text_guidance: float, stem_guidance: float,
-                         reimagine: dict[str, float] | None = None, region: tuple[str, float, float] | None = None,
+                         seed: int, settings: SamplerSettings, reimagine: dict[str, float] | None = None, region: tuple[str, float, float] | None = None,
                          progress: Callable[[int, int], None] | None = None) -> torch.Tensor:
         """The sampler's `[k, d, L]` latents (generated, re-imagined and region tracks are fresh)."""
         unknown = sorted((set(kept) | set(generate)) - set(self.tracks))
@@ -126,24 +126,18 @@ class ComposerPipeline:
             if hi <= lo:
                 raise DataError(f"region of '{name}': {start:.2f}-{end:.2f} s is empty or outside the {seconds:.2f} s take")
             mask[0, self.tracks.index(name), lo:hi] = False
-        request = GenerationRequest(
-            prompts=[prompt], roles=roles, sampler=sampler, steps=int(steps), text_guidance=float(text_guidance),
-            stem_guidance=float(stem_guidance), eta=float(self.cfg.composer.sampler.eta), seed=int(seed),
-            time_grid=str(self.cfg.composer.sampler.time_grid),
-            inpaint_resample=int(self.cfg.composer.sampler.inpaint_resample),
-            known=known, reimagine=strengths, known_mask=mask, length=frames,
-        )
+        request = GenerationRequest(prompts=[prompt], roles=roles, settings=settings, seed=int(seed), known=known,
+                                    reimagine=strengths, known_mask=mask, length=frames)
         return run_generate(self.model, self.schedule, request, self.tracks, progress=progress)[0]
 
     @torch.no_grad()
     def generate(self, prompt: str, kept: dict[str, np.ndarray], generate: list[str], *, seconds: float, seed: int,
-                 steps: int, sampler: str, text_guidance: float, stem_guidance: float,
-                 reimagine: dict[str, float] | None = None, region: tuple[str, float, float] | None = None,
+                 settings: SamplerSettings, reimagine: dict[str, float] | None = None,
+                 region: tuple[str, float, float] | None = None,
                  progress: Callable[[int, int], None] | None = None) -> dict[str, np.ndarray]:
         """Generated (and re-imagined / region) tracks as float32 `[C, S]`, S = round(seconds * sr)."""
-        latents = self.generate_latents(prompt, kept, generate, seconds=seconds, seed=seed, steps=steps, sampler=sampler,
-                                        text_guidance=text_guidance, stem_guidance=stem_guidance, reimagine=reimagine,
-                                        region=region, progress=progress)
+        latents = self.generate_latents(prompt, kept, generate, seconds=seconds, seed=seed, settings=settings,
+                                        reimagine=reimagine, region=region, progress=progress)
         samples = round(seconds * self.sample_rate)
         wanted = list(generate) + list(reimagine or {}) + ([region[0]] if region else [])
         out: dict[str, np.ndarray] = {}

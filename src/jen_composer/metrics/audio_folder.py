@@ -21,7 +21,8 @@ import numpy as np
 
 from jen_composer.core.errors import DataError
 from jen_composer.data.audio import AUDIO_EXTENSIONS, find_audio, load_resampled
-from jen_composer.data.schema import META_FILE, MIX_TRACK, read_meta
+from jen_composer.data.mix import MIX, mix_stems
+from jen_composer.data.schema import META_FILE, read_meta
 from jen_composer.metrics.clip_scores import song_labels
 from jen_composer.metrics.coherence import parse_tempo
 
@@ -52,7 +53,7 @@ def discover_clips(folder: Path, tracks: Sequence[str]) -> list[Clip]:
     for entry in sorted(folder.iterdir()):
         if entry.is_dir():
             stems = {t: p for t in tracks if (p := find_audio(entry, t)) is not None}
-            mix = find_audio(entry, MIX_TRACK)
+            mix = find_audio(entry, MIX)
             if stems and len(stems) != len(tracks):
                 missing = sorted(set(tracks) - set(stems))
                 raise DataError(f"{entry}: has stems {sorted(stems)} but not {missing}")
@@ -126,4 +127,4 @@ def load_mix(clip: Clip, tracks: Sequence[str], sample_rate: int) -> np.ndarray:
     if clip.mix is not None:
         return load_resampled(clip.mix, clip.id, sample_rate, 1)[0]
     stems = load_stems(clip, tracks, sample_rate, separator="")
-    return np.sum(np.stack(list(stems.values())), axis=0).astype(np.float32)
+    return mix_stems(stems)

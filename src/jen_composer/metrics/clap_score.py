@@ -7,9 +7,8 @@ from collections.abc import Sequence
 import torch
 from torchmetrics import Metric
 
+from jen_composer.data.mix import MIX, mix_stems
 from jen_composer.metrics.clap import ClapScorer
-
-MIX = "mix"
 
 
 def clap_cosine(scorer: ClapScorer, audio: torch.Tensor, sample_rate: int,
@@ -82,7 +81,7 @@ class MultiTrackClapScore(Metric):
                 cos = clap_cosine(self.scorer, stems[rows, i], self.sample_rate, text_emb[rows])
                 self.total[i] += cos.double().sum().to(self.total.device)
                 self.count[i] += len(rows)
-        cos = clap_cosine(self.scorer, stems.sum(dim=1), self.sample_rate, text_emb)
+        cos = clap_cosine(self.scorer, mix_stems(stems, dim=1), self.sample_rate, text_emb)
         self.total[k] += cos.double().sum().to(self.total.device)
         self.count[k] += b
 

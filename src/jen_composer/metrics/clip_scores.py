@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from jen_composer.core.config.evaluation import EvaluationConfig
+from jen_composer.data.mix import mix_stems
 from jen_composer.metrics import coherence as coh
 from jen_composer.metrics import fit
 
@@ -91,7 +92,7 @@ def coherence_scores(clip: ClipAudio, cfg: EvaluationConfig) -> dict[str, float]
     out: dict[str, float] = {}
     tempo = clip.labels.get("tempo")
     if tempo and made:  # the tempo of what was generated, not of the kept drums
-        gen_mix = np.sum(np.stack([clip.stems[t] for t in made]), axis=0)
+        gen_mix = mix_stems([clip.stems[t] for t in made])
         if not fit.is_silent(gen_mix, hop, f.silence_db):
             out["tempo_accuracy"] = coh.tempo_adherence(gen_mix, sr, float(tempo), c.tempo_tolerance, hop)["hit"]
     others = [clip.stems[t] for t in made if t != c.drums_track]
@@ -123,7 +124,7 @@ def clip_scores(clip: ClipAudio, cfg: EvaluationConfig, pitch: PitchFit | None =
         sr = cfg.coherence.sample_rate
         for t in clip.made():
             out[f"probe/{t}"] = probe.accuracy(clip.stems[t], sr, clip.labels, t)
-        mix = np.sum(np.stack(list(clip.stems.values())), axis=0)
+        mix = mix_stems(clip.stems)
         out["probe_mix"] = probe.accuracy(mix, sr, clip.labels, None)
     _mean_over_tracks(out)
     return out

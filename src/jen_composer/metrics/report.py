@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from jen_composer.core.io import atomic_write_bytes, atomic_write_json, atomic_write_text
+from jen_composer.data.mix import MIX
 
-MIX = "mix"
 COHERENCE_COLUMNS = {  # key in SystemResult.coherence -> column title (fit scores first)
     "harmonic_chords": "Harm-chords",
     "harmonic_stems": "Harm-kept",

@@ -27,6 +27,7 @@ import torch
 
 from jen_composer.core.config.evaluation import EvaluationConfig
 from jen_composer.core.errors import ConfigError
+from jen_composer.data.mix import MIX, mix_stems
 from jen_composer.metrics.clip_scores import ClipAudio, PitchFit, clip_scores
 from jen_composer.metrics.fad import (
     EmbeddingStats,
@@ -37,7 +38,7 @@ from jen_composer.metrics.fad import (
     mel_embedder,
     reference_stats,
 )
-from jen_composer.metrics.report import MIX, SystemResult
+from jen_composer.metrics.report import SystemResult
 
 FAD_EMBEDDINGS = ("clap", "mel", "probe")
 
@@ -85,9 +86,9 @@ class Scorer:
         self.pitch = pitch_fit(cfg)
         self.clap_scorer = None
         if wants_clap(cfg, self.probe) or (cfg.fad.embedding == "clap" and reference):
-            from jen_composer.metrics.clap import build_clap_scorer
+            from jen_composer.metrics.clap import require_clap_scorer
 
-            self.clap_scorer = clap if clap is not None else build_clap_scorer(cfg.clap)
+            self.clap_scorer = clap if clap is not None else require_clap_scorer(cfg.clap, "evaluation.fad.embedding=clap")
         self.clap = None
         if wants_clap(cfg, self.probe):
             from jen_composer.metrics.clap_score import MultiTrackClapScore
@@ -111,7 +112,7 @@ class Scorer:
         for i, t in enumerate(self.tracks):
             if t in made:
                 self.audio[t].append(stems[i])
-        self.audio[MIX].append(stems.sum(dim=0))
+        self.audio[MIX].append(mix_stems(stems))
         return scores
 
     def result(self, name: str, task: str = "", seeds: Sequence[int] = ()) -> SystemResult:
@@ -131,7 +132,7 @@ class Scorer:
         cfg = self.cfg
         if cfg.fad.embedding == "clap":
             c = cfg.clap
-            return clap_embedder(self.clap_scorer), f"clap:{c.backend}:{c.checkpoint}:{c.amodel}:{c.random_seed}"
+            return clap_embedder(self.clap_scorer), f"clap:{c.backend}:{c.checkpoint}:{c.amodel}"
         if cfg.fad.embedding == "probe":
             return self.probe.embed, f"probe:{self.probe.sha256}"
         return mel_embedder(), "mel64"
@@ -145,7 +146,7 @@ class Scorer:
 
         def clips(track: str) -> list[torch.Tensor]:
             if track == MIX:
-                return [torch.from_numpy(np.sum(np.stack([c.stems[t] for t in self.tracks]), axis=0)) for c in ref]
+                return [torch.from_numpy(mix_stems([c.stems[t] for t in self.tracks])) for c in ref]
             return [torch.from_numpy(np.asarray(c.stems[track], np.float32)) for c in ref]
 
         out: dict[str, dict[str, Any]] = {}

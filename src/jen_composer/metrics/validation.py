@@ -21,6 +21,7 @@ from tqdm.auto import tqdm
 from jen_composer.core.config.data import DataConfig
 from jen_composer.core.config.evaluation import EvaluationConfig
 from jen_composer.core.io import atomic_write_json
+from jen_composer.data.mix import mix_stems
 from jen_composer.metrics import controls
 from jen_composer.metrics.benchmark import Song, load_song, song_labels_of, split_songs
 from jen_composer.metrics.clip_scores import ClipAudio, clip_scores
@@ -125,7 +126,7 @@ def score_song(index: int, song_id: str, other_id: str, root: Path, ev: Evaluati
         for c in audio:
             stems = {t: (audio[c][t] if t in made else song.stems[t]) for t in tracks}
             scores[scenario][c] = clip_scores(ClipAudio(song_id, stems, song.text, song.labels, made), ev, pitch, probe)
-            emb[scenario][c] = embed_all(embed, [_t(np.sum(np.stack(list(stems.values())), axis=0))], sr)[0].numpy()
+            emb[scenario][c] = embed_all(embed, [_t(mix_stems(stems))], sr)[0].numpy()
     return scores, emb
 
 
@@ -158,8 +159,7 @@ def validate_scores(root: Path, out: Path, ev: EvaluationConfig, data: DataConfi
     emb = {sc: {c: [r[1][sc][c] for r in results] for c in names} for sc in KEPT}
     embed = probe.embed if probe is not None else mel_embedder()
     ref_ids = split_songs(root, "train", *split)[:REFERENCE_SONGS]
-    ref_mix = [_t(np.sum(np.stack(list(_cut(load_song(root, s, tracks, sr), samples).stems.values())), axis=0))
-               for s in ref_ids]
+    ref_mix = [_t(mix_stems(_cut(load_song(root, s, tracks, sr), samples).stems)) for s in ref_ids]
     ref = EmbeddingStats.from_embeddings(embed_all(embed, ref_mix, sr))
     fad_name = f"fad_mix ({'probe' if probe is not None else 'mel'} embedding)"
     result = {sc: [*paired_rows(scores[sc], bootstrap, ev.seed), fad_rows(emb[sc], ref, bootstrap, ev.seed, fad_name)]

@@ -11,16 +11,18 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from jen_composer.composition.audio import peaks, wav_bytes
-from jen_composer.composition.importer import ALLOWED_SUFFIXES, sanitize_filename
+from jen_composer.composition.importer import ALLOWED_SUFFIXES
 from jen_composer.composition.session import Session
 from jen_composer.core.config.composition import CompositionConfig
 from jen_composer.core.errors import JenComposerError
+from jen_composer.diffusion.settings import SamplerSettings
 from jen_composer.inference.engine import Engine
 from jen_composer.studio.jobs import JobManager
 from jen_composer.studio.registry import SessionRegistry, UnknownSession
@@ -71,13 +73,6 @@ class PromptBody(BaseModel):
     prompt: str = Field(max_length=2000)
 
 
-class SettingsBody(BaseModel):
-    steps: int | None = None
-    sampler: str | None = None
-    text_guidance: float | None = None
-    stem_guidance: float | None = None
-
-
 class UndoBody(BaseModel):
     round: int | None = None
 
@@ -102,9 +97,10 @@ def state_json(sid: str, session: Session, jobs: JobManager, bins: int) -> dict[
     }
 
 
-def create_app(engine: Engine, cfg: CompositionConfig | None = None, sessions_root: str | Path | None = None) -> FastAPI:
+def create_app(engine: Engine, cfg: CompositionConfig | None = None, sessions_root: str | Path | None = None,
+               settings: SamplerSettings | None = None) -> FastAPI:
     cfg = cfg or CompositionConfig()
-    registry = SessionRegistry(sessions_root or cfg.sessions_root, engine, cfg)
+    registry = SessionRegistry(sessions_root or cfg.sessions_root, engine, cfg, settings)
     jobs = JobManager()
     app = FastAPI(title="jen-composer studio", docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(HostOriginGuard, extra_hosts=[cfg.studio.host, *cfg.studio.allowed_hosts])
@@ -122,21 +118,12 @@ def create_app(engine: Engine, cfg: CompositionConfig | None = None, sessions_ro
     def index() -> FileResponse:
         return FileResponse(STATIC / "index.html", headers=NO_STORE)
 
-    @app.get("/static/{name}")
-    def static(name: str) -> FileResponse:
-        path = STATIC / sanitize_filename(name)
-        if name not in ("app.js", "style.css") or not path.is_file():
-            raise UnknownSession(f"no static file {name[:40]!r}")
-        return FileResponse(path, headers=NO_STORE)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")  # 404 for anything not in static/
 
     @app.get("/api/config")
     def config() -> dict[str, Any]:
-        from dataclasses import asdict
-
-        from jen_composer.composition.rounds import Settings
-
         return {"tracks": list(engine.tracks), "sample_rate": engine.sample_rate, "checkpoint": engine.checkpoint,
-                "seconds": cfg.seconds, "settings": asdict(Settings()), "max_upload_mb": cfg.studio.max_upload_mb,
+                "seconds": cfg.seconds, "settings": registry.settings.to_dict(), "max_upload_mb": cfg.studio.max_upload_mb,
                 "accept": list(ALLOWED_SUFFIXES), "sessions": registry.list()[:20]}
 
     @app.post("/api/sessions")
@@ -175,7 +162,7 @@ def create_app(engine: Engine, cfg: CompositionConfig | None = None, sessions_ro
     def job(job_id: str) -> dict[str, Any]:
         found = jobs.get(job_id)
         if found is None:
-            raise UnknownSession(f"no job {job_id[:40]!r}")
+            raise HTTPException(status_code=404, detail=f"no job {job_id[:40]!r}")
         return found.to_dict()
 
     @app.post("/api/sessions/{sid}/keep")
@@ -201,8 +188,9 @@ def create_app(engine: Engine, cfg: CompositionConfig | None = None, sessions_ro
         return state(sid)
 
     @app.post("/api/sessions/{sid}/settings")
-    def settings(sid: str, body: SettingsBody) -> dict[str, Any]:
-        registry.get(sid).set_settings(**body.model_dump())
+    def settings(sid: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Any SamplerSettings field (or alias); unknown names and bad values are a 400."""
+        registry.get(sid).set_settings(**body)
         return state(sid)
 
     @app.post("/api/sessions/{sid}/undo")

@@ -11,10 +11,12 @@ import threading
 import uuid
 from pathlib import Path
 
-from jen_composer.composition.session import STATE_FILE, Session
+from jen_composer.composition.session import Session
+from jen_composer.composition.store import STATE_FILE
 from jen_composer.core.config.composition import CompositionConfig
 from jen_composer.core.errors import JenComposerError
 from jen_composer.core.io import clean_stale_temps
+from jen_composer.diffusion.settings import SamplerSettings
 from jen_composer.inference.engine import Engine
 
 _ID = re.compile(r"^[0-9a-f]{32}$")
@@ -25,10 +27,12 @@ class UnknownSession(JenComposerError):
 
 
 class SessionRegistry:
-    def __init__(self, root: str | Path, engine: Engine, cfg: CompositionConfig) -> None:
+    def __init__(self, root: str | Path, engine: Engine, cfg: CompositionConfig,
+                 settings: SamplerSettings | None = None) -> None:
         self.root = Path(root)
         self.engine = engine
         self.cfg = cfg
+        self.settings = settings or SamplerSettings()  # what new sessions start with
         self._open: dict[str, Session] = {}
         self._lock = threading.Lock()
 
@@ -36,7 +40,8 @@ class SessionRegistry:
         if not prompt.strip():
             raise JenComposerError("the prompt is empty")
         sid = uuid.uuid4().hex
-        session = Session.create(self.root / sid, self.engine, prompt, seconds=seconds, seed=seed, cfg=self.cfg)
+        session = Session.create(self.root / sid, self.engine, prompt, seconds=seconds, seed=seed,
+                                 settings=self.settings, cfg=self.cfg)
         with self._lock:
             self._open[sid] = session
         return sid, session

@@ -17,7 +17,8 @@ from omegaconf import DictConfig
 
 from jen_composer.diffusion.generate import generate
 from jen_composer.diffusion.request import GenerationRequest
-from jen_composer.metrics.clap import build_clap_scorer
+from jen_composer.diffusion.settings import SamplerSettings
+from jen_composer.metrics.clap import require_clap_scorer
 from jen_composer.metrics.clap_score import MultiTrackClapScore
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ class ClapScoreCallback(pl.Callback):
             from jen_composer.models.autoencoder import load_autoencoder
 
             self._decoder = load_autoencoder(self.cfg.composer.autoencoder).eval()
-            scorer = build_clap_scorer(self.cfg.evaluation.clap)
+            scorer = require_clap_scorer(self.cfg.evaluation.clap, "the CLAP score callback")
             self._metric = MultiTrackClapScore(scorer, tracks, int(self.cfg.data.sample_rate))
         self._metric.to(self._device)
         return self._metric
@@ -64,11 +65,10 @@ class ClapScoreCallback(pl.Callback):
         prompts = list(self.cfg.evaluation.prompts)
         mine = list(range(trainer.global_rank, len(prompts), trainer.world_size))
         frames = int(round(float(self.cfg.data.snippet_seconds) * self.cfg.data.sample_rate / self._decoder.hop))
+        settings = SamplerSettings.from_config(self.cfg.composer.sampler)
         for i in mine:
-            request = GenerationRequest.from_config(
-                self.cfg.composer.sampler, [prompts[i]], ["generate"] * len(tracks), seed=int(self.cfg.seed) + i,
-                length=frames,
-            )
+            request = GenerationRequest([prompts[i]], ["generate"] * len(tracks), settings,
+                                        seed=int(self.cfg.seed) + i, length=frames)
             latents = generate(module.eval_model(), module.schedule, request, tracks)[0]
             stems = self._decoder.decode(latents.cpu().float())  # [k, C, S]
             metric.update(stems[None], [prompts[i]])

@@ -33,7 +33,7 @@ from jen_composer.models.frozen import drop_frozen, fill_frozen, frozen_prefixes
 from jen_composer.training.curriculum import CurriculumCallback, task_mixture
 from jen_composer.training.ema import EMA
 from jen_composer.training.optim import build_optimizer_and_scheduler
-from jen_composer.training.rng import RngStateCallback
+from jen_composer.training.rng import ResumeStateCallback
 
 VAL_SEED_OFFSET = 10_000_019  # validation draws its own fixed tasks, independent of training
 
@@ -148,7 +148,7 @@ class ComposerModule(pl.LightningModule):
 
 def build_composer_task(cfg: DictConfig) -> tuple[ComposerModule, list[Callback]]:
     module = ComposerModule(cfg)
-    callbacks: list[Callback] = [CurriculumCallback(cfg.curriculum, module.k), RngStateCallback()]
+    callbacks: list[Callback] = [CurriculumCallback(cfg.curriculum, module.k), ResumeStateCallback()]
     from jen_composer.training.preview import SamplePreviewCallback
 
     if int(cfg.logger.preview.every_n_steps) > 0:

@@ -32,15 +32,15 @@ def _safe(key: str) -> str:
     return key.replace("/", "_").replace(" ", "_")
 
 
-def _mono_numpy(wave: torch.Tensor | np.ndarray) -> np.ndarray:
-    """[C, S] or [S] -> float32 [S, C] for soundfile / [S] or [S, C] for loggers."""
+def _samples_first(wave: torch.Tensor | np.ndarray) -> np.ndarray:
+    """[C, S] -> float32 [S, C] (the layout soundfile and the loggers take); [S] stays [S]."""
     arr = wave.detach().float().cpu().numpy() if isinstance(wave, torch.Tensor) else np.asarray(wave, np.float32)
     return arr.T if arr.ndim == 2 else arr
 
 
 def log_audio(target: Any, key: str, wave: torch.Tensor | np.ndarray, sample_rate: int, step: int) -> list[str]:
     """Log one clip ([C, S] or [S]) to every attached logger; returns where it went."""
-    data, _ = fit_peak(_mono_numpy(wave))  # loggers store 16-bit audio: scale a loud clip, never clip it
+    data, _ = fit_peak(_samples_first(wave))  # loggers store 16-bit audio: scale a loud clip, never clip it
     sent = []
     for logger in _loggers(target):
         if isinstance(logger, WandbLogger):

@@ -20,9 +20,12 @@ from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig
 from PIL import Image
 
+from jen_composer.data.audio import SAFE_PEAK
+from jen_composer.data.mix import mix_stems
 from jen_composer.data.spectrogram import spectrogram_figure
 from jen_composer.diffusion.generate import generate
 from jen_composer.diffusion.request import GenerationRequest
+from jen_composer.diffusion.settings import SamplerSettings
 from jen_composer.training.media import log_audio, log_image
 
 CONDITION_TRACKS = ("drums", "bass")  # kept in the conditional preview when present
@@ -80,10 +83,9 @@ class SamplePreviewCallback(pl.Callback):
         for prompt_index, prompt in enumerate(p.prompts):
             for name, roles in preview_scenarios(tracks).items():
                 for scale in p.cfg_scales:
-                    request = GenerationRequest.from_config(
-                        self.cfg.composer.sampler, [prompt], roles, seed=int(p.seed) + prompt_index,
-                        known=known, steps=int(p.steps), text_guidance=float(scale),
-                    )
+                    settings = SamplerSettings.from_config(self.cfg.composer.sampler).replace(
+                        steps=p.steps, text_guidance=scale)
+                    request = GenerationRequest([prompt], roles, settings, seed=int(p.seed) + prompt_index, known=known)
                     latents = generate(model, module.schedule, request, tracks)[0]
                     out = folder / f"prompt{prompt_index}_{name}_cfg{scale:g}"
                     self._write(out, tracks, roles, latents, trainer, step, rich_loggers)
@@ -102,9 +104,7 @@ class SamplePreviewCallback(pl.Callback):
         sr = int(self.cfg.data.sample_rate)
         for track, role, wave in zip(tracks, roles, audio, strict=True):
             sf.write(out / f"{track}{'_kept' if role == 'keep' else ''}.wav", wave.T.numpy(), sr, subtype="FLOAT")
-        mix = audio.sum(0)
-        peak = float(mix.abs().max())
-        mix = mix / peak * 0.95 if peak > 0.95 else mix
+        mix = mix_stems(audio, peak_limit=SAFE_PEAK)
         sf.write(out / "mix.wav", mix.T.numpy(), sr)
         marks = {t: "kept" if r == "keep" else "generated" for t, r in zip(tracks, roles, strict=True)}
         image = spectrogram_figure({**dict(zip(tracks, audio, strict=True)), "mix": mix}, sr, marks, f"step {step}: {out.name}")

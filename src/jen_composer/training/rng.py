@@ -1,4 +1,4 @@
-"""Save and restore python / numpy / torch (CPU and CUDA) RNG states with the checkpoint (exact resume)."""
+"""Exact resume: the python / numpy / torch (CPU and CUDA) RNG states and the data order travel with the checkpoint."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def _set_numpy_state(state: dict[str, Any]) -> None:
     np.random.set_state((state["name"], keys, state["pos"], state["has_gauss"], state["cached"]))
 
 
-class RngStateCallback(pl.Callback):
+class ResumeStateCallback(pl.Callback):
     """Exact resume: restore the global RNGs and tell the data module where in its epoch the run stopped."""
 
     def on_save_checkpoint(self, trainer: pl.Trainer, pl_module: pl.LightningModule, checkpoint: dict[str, Any]) -> None:

@@ -20,12 +20,12 @@ import numpy as np
 import soundfile as sf
 from omegaconf import DictConfig
 
-from jen_composer.composition.rounds import Settings
 from jen_composer.composition.session import Session
 from jen_composer.core.config.composition import CompositionConfig
 from jen_composer.core.errors import DataError
 from jen_composer.data.index import list_song_dirs
 from jen_composer.data.splits import resolve_splits
+from jen_composer.diffusion.settings import SamplerSettings
 from jen_composer.inference.pipeline import ComposerPipeline
 from jen_composer.inference.stems_io import write_stems
 from jen_composer.metrics import controls
@@ -81,16 +81,12 @@ def generate_samples(ckpt: Path, data_root: Path, cfg: DictConfig, out: Path, lo
     result = DemoSamples(meta["caption"], song, other, pipe.sample_rate, meta)
     seconds = CompositionConfig().seconds
     n = round(seconds * pipe.sample_rate)
-    s = pipe.cfg.composer.sampler
-    settings = Settings(steps=int(s.steps), sampler=str(s.name), text_guidance=float(s.text_guidance),
-                        stem_guidance=float(s.stem_guidance)).validate()
+    settings = SamplerSettings.from_config(pipe.cfg.composer.sampler)
     gen = [t for t in pipe.tracks if t not in CONDITIONS]
 
     def sample(key: str, title: str, note: str, kept: dict[str, np.ndarray], generate: list[str]) -> None:
         start = time.perf_counter()
-        made = pipe.generate(result.prompt, kept, generate, seconds=seconds, seed=0, steps=settings.steps,
-                             sampler=settings.sampler, text_guidance=settings.text_guidance,
-                             stem_guidance=settings.stem_guidance)
+        made = pipe.generate(result.prompt, kept, generate, seconds=seconds, seed=0, settings=settings)
         _add(result, out, key, title, note, {t: kept[t] if t in kept else made[t] for t in pipe.tracks}, generate)
         log(f"      {key}: {', '.join(generate)} generated in {time.perf_counter() - start:.1f} s")
 

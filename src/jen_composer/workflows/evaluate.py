@@ -27,8 +27,9 @@ from jen_composer.data.index import list_song_dirs
 from jen_composer.data.prompts import build_prompt
 from jen_composer.data.schema import read_meta
 from jen_composer.data.splits import resolve_splits
+from jen_composer.diffusion.settings import SamplerSettings
 from jen_composer.inference.pipeline import ComposerPipeline
-from jen_composer.metrics.clap import build_clap_scorer
+from jen_composer.metrics.clap import build_clap_scorer, require_clap_scorer
 from jen_composer.metrics.clip_scores import ClipAudio, song_labels
 from jen_composer.metrics.evaluate_audio import folder_reference
 from jen_composer.metrics.report import SystemResult, write_report
@@ -87,9 +88,7 @@ class Evaluator:
         self.ev: EvaluationConfig = OmegaConf.to_object(cfg.evaluation)  # type: ignore[assignment]
         self.probe = load_probe(self.ev)
         self.scorer = build_clap_scorer(self.ev.clap) if wants_clap(self.ev, self.probe) or self.ev.fad.embedding == "clap" else None
-        s = cfg.composer.sampler
-        self.settings = dict(steps=int(s.steps), sampler=str(s.name), text_guidance=float(s.text_guidance),
-                             stem_guidance=float(s.stem_guidance))
+        self.settings = SamplerSettings.from_config(cfg.composer.sampler)
         self.partners: dict[str, Clip] = {}  # song id -> the clip whose drums + bass conditional_swapped uses
 
     def set_clips(self, clips: Sequence[Clip]) -> None:
@@ -99,7 +98,7 @@ class Evaluator:
     def generate_task(self, clip: Clip, task: str, seed: int, seconds: float) -> tuple[dict[str, np.ndarray], set[str]]:
         """All k stems of one task, and the set of tracks the model generated."""
         tracks = self.pipe.tracks
-        gen = lambda kept, todo, s: self.pipe.generate(clip.prompt, kept, todo, seconds=seconds, seed=s, **self.settings)  # noqa: E731
+        gen = lambda kept, todo, s: self.pipe.generate(clip.prompt, kept, todo, seconds=seconds, seed=s, settings=self.settings)  # noqa: E731
         if task == "joint":
             return gen({}, list(tracks), seed), set(tracks)
         if task in ("conditional", "conditional_swapped"):
@@ -119,6 +118,8 @@ class Evaluator:
         if self.probe is not None:
             return float(self.probe.accuracy(mono_at(wave, sr, self.ev.coherence.sample_rate),
                                              self.ev.coherence.sample_rate, clip.labels, track))
+        if self.scorer is None:
+            self.scorer = require_clap_scorer(self.ev.clap, "the interactive task without a probe")
         text = self.scorer.embed_text([clip.prompt])
         return float(self.scorer.embed_audio(torch.from_numpy(np.asarray(wave))[None], sr) @ text.T)
 

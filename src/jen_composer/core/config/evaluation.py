@@ -18,13 +18,11 @@ from jen_composer.core.config.options import (
 class ClapConfig:
     """Which CLAP model scores text-audio alignment (see docs/evaluation.md)."""
 
-    backend: ClapBackend = ClapBackend.random  # random: offline, plumbing only; none: no CLAP during training
+    backend: ClapBackend = ClapBackend.none  # none (no CLAP scores) | laion | transformers | random (registered by the tests' fake)
     checkpoint: str = ""  # laion: a .pt path (music_audioset_epoch_15_esc_90.14.pt); transformers: hub name/path
     amodel: str = "HTSAT-base"  # laion audio tower: HTSAT-base (music ckpt) | HTSAT-tiny (630k-audioset-best.pt)
     enable_fusion: bool = False
     tokenizer: str = "roberta-base"  # laion: name or local folder of the RoBERTa tokenizer; "byt5" = file-free
-    random_text_layers: int = 2  # random backend: depth of the random RoBERTa (width stays 768)
-    random_seed: int = 0  # random backend: weights are a function of this seed
     batch_size: int = 8
     max_seconds: float = 10.0  # CLAP's window; longer clips are centre-cropped (deterministic)
     device: str = "cpu"
@@ -102,7 +100,7 @@ class EvaluationConfig:
     split: Split = Split.test  # songs `evaluate` generates for (prompts, kept stems, references)
     tasks: list[EvalTask] = field(default_factory=lambda: [EvalTask.joint, EvalTask.conditional])
     clip_seconds: float = 4.096  # length of every generated clip
-    interactive_rounds: int = 0  # > 0: the `interactive` task runs Algorithm 1 with a simulated producer
+    interactive_rounds: int = 0  # rounds of the `interactive` task (Algorithm 1, simulated producer); below 1 counts as 1
     prompts: list[str] = field(default_factory=lambda: ["rock song with distorted guitar"])
     num_clips: int = 8
     seeds: list[int] = field(default_factory=lambda: [0])

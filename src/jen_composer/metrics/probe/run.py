@@ -16,6 +16,7 @@ from tqdm.auto import tqdm
 from jen_composer.core.config.data import DataConfig
 from jen_composer.core.config.evaluation import EvaluationConfig
 from jen_composer.core.io import atomic_write_json, atomic_write_text
+from jen_composer.data.mix import MIX, mix_stems
 from jen_composer.metrics.benchmark import split_songs
 from jen_composer.metrics.controls import shaped_noise
 from jen_composer.metrics.probe.features import HEADS, clip_features
@@ -33,7 +34,7 @@ def noise_set(root: Path, songs: list[str], data: DataConfig, ev: EvaluationConf
     size = int(round(ev.probe.window_seconds * sr))
     for song_id in tqdm(songs, desc="probe noise", unit="song"):
         song = load_song(root, song_id, data.tracks, sr)
-        signals = {**song.stems, "mix": np.sum(np.stack(list(song.stems.values())), axis=0)}
+        signals = {**song.stems, MIX: mix_stems(song.stems)}
         for name, wave in signals.items():
             want = targets(song.labels, None if name == "mix" else name, ev.probe.tempo_edges, ev.coherence.drums_track)
             for win in windows(len(wave), size, ev.probe.windows_per_song):

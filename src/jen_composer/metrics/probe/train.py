@@ -18,6 +18,7 @@ import torch
 
 from jen_composer.core.config.evaluation import ProbeConfig
 from jen_composer.core.seed import seed_everything
+from jen_composer.data.mix import MIX, mix_stems
 from jen_composer.data.synth.theory import NOTE_NAMES
 from jen_composer.metrics.benchmark import load_song
 from jen_composer.metrics.probe.features import (
@@ -65,7 +66,7 @@ def song_windows(root: Path, song_id: str, tracks: Sequence[str], sample_rate: i
     """(features, targets, stem name) of every window of one song's stems and mix."""
     song = load_song(root, song_id, tracks, sample_rate)
     size = int(round(cfg.window_seconds * sample_rate))
-    signals = {**song.stems, "mix": np.sum(np.stack(list(song.stems.values())), axis=0)}
+    signals = {**song.stems, MIX: mix_stems(song.stems)}
     out = []
     for name, wave in signals.items():
         want = targets(song.labels, None if name == "mix" else name, cfg.tempo_edges, drums_track)

@@ -10,11 +10,10 @@ from jen_composer.models.autoencoder.export import (
     model_from_checkpoint,
 )
 from jen_composer.models.autoencoder.model import WaveformVAE
-from jen_composer.models.autoencoder.protocol import AudioAutoencoder
 from jen_composer.models.autoencoder.stats import compute_latent_stats
 
 __all__ = [
-    "AudioAutoencoder", "DACAdapter", "EncodecAdapter", "NormalisedAutoencoder", "WaveformVAE",
+    "DACAdapter", "EncodecAdapter", "NormalisedAutoencoder", "WaveformVAE",
     "build_autoencoder", "compute_latent_stats", "export_autoencoder", "export_from_checkpoint",
     "load_autoencoder", "model_from_checkpoint",
 ]

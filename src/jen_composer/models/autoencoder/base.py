@@ -1,4 +1,4 @@
-"""Shared machinery of every autoencoder behind the AudioAutoencoder interface.
+"""``NormalisedAutoencoder``: the interface and shared machinery of every autoencoder (own VAE, codecs).
 
 Subclasses provide ``encode_raw`` / ``decode_raw`` (lengths a multiple of ``hop``) and the
 properties; this base adds the stored latent statistics (normalisation), padding/trimming to any
@@ -80,13 +80,6 @@ class NormalisedAutoencoder(nn.Module, abc.ABC):
         frames, margin = self._chunk_sizes(chunk_seconds)
         wave = chunked_apply(self.decode_raw, self.denormalise(z), frames, margin, self.hop, 1)
         return wave if length is None else wave[..., :length]
-
-    def encode_long(self, wave: torch.Tensor, chunk_seconds: float | None = None) -> torch.Tensor:
-        """Alias of ``encode`` that names the intent: chunks of ``chunk_seconds`` with overlap."""
-        return self.encode(wave, chunk_seconds)
-
-    def decode_long(self, z: torch.Tensor, length: int | None = None, chunk_seconds: float | None = None) -> torch.Tensor:
-        return self.decode(z, length, chunk_seconds)
 
     def latent_frames(self, samples: int) -> int:
         return round_up(samples, self.hop) // self.hop

@@ -1,4 +1,4 @@
-"""Pretrained codecs behind the AudioAutoencoder interface: EnCodec (transformers) and DAC.
+"""Pretrained codecs behind the NormalisedAutoencoder interface: EnCodec (transformers) and DAC.
 
 The continuous latent of a codec is its encoder output *before* residual vector quantisation
 (EnCodec: ``hidden_size`` dims, DAC: ``latent_dim`` dims), and decoding runs the codec's decoder
