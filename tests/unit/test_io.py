@@ -64,3 +64,11 @@ def test_temp_of_a_live_or_remote_writer_is_kept(tmp_path: Path) -> None:
     other_host = tmp_path / f".g.txt.{2**22 + 1}-000000.abc123.tmp"  # a dead pid, but another host's
     other_host.write_text("in progress elsewhere")
     assert clean_stale_temps(tmp_path) == [] and live.exists() and other_host.exists()
+
+
+def test_one_line_of_an_empty_message_names_the_type() -> None:
+    """An exception with an empty message (e.g. a truncated file's parser error) still gives one line."""
+    from jen_composer.core.errors import one_line
+
+    assert one_line(ValueError("")) == "ValueError"
+    assert one_line(OSError("first\nsecond")) == "first"

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from jen_composer.core.errors import CheckpointError, ConfigError
+from jen_composer.core.errors import CheckpointError, ConfigError, one_line
 from jen_composer.data.audio import load_resampled, resample
 
 DEMUCS_TO_TRACK = {"bass": "bass", "drums": "drums", "other": "instrument", "vocals": "melody"}
@@ -39,7 +39,7 @@ def _model(name: str) -> Any:
         model = get_model(name)
     except Exception as exc:  # demucs raises several kinds when weights are missing or offline
         raise CheckpointError(f"Demucs model '{name}' unavailable ({type(exc).__name__}: "
-                              f"{str(exc).splitlines()[0] if str(exc) else ''}); put its weights in the "
+                              f"{one_line(exc)}); put its weights in the "
                               "torch hub cache or pick another evaluation.separator") from None
     _MODELS[name] = model.eval()
     return _MODELS[name]

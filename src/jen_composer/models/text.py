@@ -19,7 +19,7 @@ from transformers import AutoTokenizer, ByT5Tokenizer, T5Config, T5EncoderModel
 
 from jen_composer.core.config.composer import TextEncoderConfig
 from jen_composer.core.config.options import TextEncoderKind, choices
-from jen_composer.core.errors import CheckpointError, ConfigError
+from jen_composer.core.errors import CheckpointError, ConfigError, one_line
 
 TEXT_KINDS = choices(TextEncoderKind)
 _PROBE = "upbeat rock with bass and drums"
@@ -134,12 +134,12 @@ def load_flan_t5(cfg: TextEncoderConfig) -> TextEncoder:
         encoder = T5EncoderModel.from_pretrained(str(local) if local.is_dir() else where)
     except (OSError, ValueError) as exc:
         raise CheckpointError(f"composer.text.name_or_path: cannot load a T5 encoder from '{where}': "
-                              f"{str(exc).splitlines()[0]}{_offline_fix(where, local)}") from None
+                              f"{one_line(exc)}{_offline_fix(where, local)}") from None
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(local) if local.is_dir() else where)
     except (OSError, ValueError) as exc:
         raise CheckpointError(f"composer.text.name_or_path: cannot load a tokenizer from '{where}': "
-                              f"{str(exc).splitlines()[0]}{_offline_fix(where, local)}") from None
+                              f"{one_line(exc)}{_offline_fix(where, local)}") from None
     check_tokenizer(tokenizer, f"composer.text.name_or_path '{where}'")
     if len(tokenizer) > encoder.config.vocab_size:
         raise CheckpointError(f"composer.text.name_or_path '{where}': tokenizer has {len(tokenizer)} tokens "

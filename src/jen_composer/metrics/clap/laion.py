@@ -17,7 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from jen_composer.core.errors import CheckpointError
+from jen_composer.core.errors import CheckpointError, one_line
 from jen_composer.metrics.clap.audio import batches, prepare_audio
 from jen_composer.metrics.clap.tokenizers import BYT5_PAD_ID, byt5_tokenizer, check_vocab
 
@@ -147,7 +147,7 @@ def build_laion_clap(checkpoint: str, amodel: str, enable_fusion: bool, tokenize
         module.model.load_state_dict(state)
     except RuntimeError as exc:
         raise CheckpointError(f"{path}: does not match amodel={amodel} enable_fusion={enable_fusion} "
-                              f"({str(exc).splitlines()[0]})") from None
+                              f"({one_line(exc)})") from None
     return module.eval(), tok_fn
 
 
@@ -159,7 +159,7 @@ def laion_tokenizer(name: str) -> tuple[Callable[[list[str]], Any], int]:
     try:
         tok = RobertaTokenizer.from_pretrained(name)
     except OSError as exc:
-        raise CheckpointError(f"evaluation.clap.tokenizer '{name}': {str(exc).splitlines()[0]}") from None
+        raise CheckpointError(f"evaluation.clap.tokenizer '{name}': {one_line(exc)}") from None
     check_vocab(tok, name, 50000)
 
     def tokenize(texts: list[str]) -> Any:

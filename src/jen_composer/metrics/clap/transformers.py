@@ -8,7 +8,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from jen_composer.core.errors import CheckpointError
+from jen_composer.core.errors import CheckpointError, one_line
 from jen_composer.metrics.clap.audio import batches, prepare_audio
 from jen_composer.metrics.clap.protocol import CLAP_SAMPLE_RATE
 from jen_composer.metrics.clap.tokenizers import check_vocab
@@ -38,7 +38,7 @@ class TransformersClapScorer:
             processor = ClapProcessor.from_pretrained(name_or_path)
         except OSError as exc:
             raise CheckpointError(f"evaluation.clap.checkpoint '{name_or_path}': cannot load a "
-                                  f"transformers ClapModel ({str(exc).splitlines()[0]})") from None
+                                  f"transformers ClapModel ({one_line(exc)})") from None
         check_vocab(processor.tokenizer, name_or_path, 1000)
         return cls(model, processor.feature_extractor, processor.tokenizer, batch_size, max_seconds, device)
 

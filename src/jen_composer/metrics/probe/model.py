@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from jen_composer.core.errors import CheckpointError
+from jen_composer.core.errors import CheckpointError, one_line
 from jen_composer.core.io import atomic_write_bytes, atomic_write_text
 from jen_composer.metrics.probe.features import FEATURE_VERSION, HEADS, clip_features, targets
 
@@ -118,7 +118,7 @@ class Probe:
             net = ProbeNet(int(settings["features"]), int(settings["hidden"]), classes)
             net.load_state_dict(blob["state_dict"])
         except (KeyError, RuntimeError, TypeError, ValueError) as exc:
-            raise CheckpointError(f"{path}: not a probe file ({str(exc).splitlines()[0]})") from None
+            raise CheckpointError(f"{path}: not a probe file ({one_line(exc)})") from None
         return cls(net, classes, settings, actual)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from jen_composer.core.errors import CheckpointError
+from jen_composer.core.errors import CheckpointError, one_line
 from jen_composer.models.autoencoder.base import NormalisedAutoencoder
 
 DAC_INSTALL_HINT = "pip install descript-audio-codec"
@@ -36,7 +36,7 @@ class EncodecAdapter(NormalisedAutoencoder):
         try:
             model = EncodecModel.from_pretrained(name_or_path)
         except (OSError, ValueError) as exc:
-            raise CheckpointError(f"{name_or_path}: cannot load EnCodec weights ({str(exc).splitlines()[0]})") from None
+            raise CheckpointError(f"{name_or_path}: cannot load EnCodec weights ({one_line(exc)})") from None
         return cls(model, name_or_path, **kwargs)
 
     @property
@@ -87,7 +87,7 @@ class DACAdapter(NormalisedAutoencoder):
                 path = Path(dac.utils.download(model_type=name_or_path.removeprefix("dac_")))
             model = dac.DAC.load(str(path))
         except Exception as exc:  # dac raises assorted errors for bad files and failed downloads
-            raise CheckpointError(f"{name_or_path}: cannot load DAC weights ({str(exc).splitlines()[0]})") from None
+            raise CheckpointError(f"{name_or_path}: cannot load DAC weights ({one_line(exc)})") from None
         return cls(model, name_or_path, **kwargs)
 
     @property

@@ -18,7 +18,7 @@ from safetensors.torch import load_file, save_file
 
 from jen_composer.core.checkpoints import CHECKPOINT_KEY, read_checkpoint
 from jen_composer.core.config.autoencoder import AutoencoderConfig
-from jen_composer.core.errors import CheckpointError, ConfigError
+from jen_composer.core.errors import CheckpointError, ConfigError, one_line
 from jen_composer.core.io import atomic_path, atomic_write_json
 from jen_composer.models.autoencoder.base import NormalisedAutoencoder
 from jen_composer.models.autoencoder.codecs import DACAdapter, EncodecAdapter
@@ -67,14 +67,14 @@ def _read_weights(folder: Path) -> dict[str, torch.Tensor]:
     try:
         return load_file(str(path))
     except (SafetensorError, OSError, ValueError) as exc:
-        raise CheckpointError(f"{path}: corrupt safetensors file ({str(exc).splitlines()[0]})") from None
+        raise CheckpointError(f"{path}: corrupt safetensors file ({one_line(exc)})") from None
 
 
 def _load_state(model: torch.nn.Module, state: dict[str, torch.Tensor], source: Path) -> None:
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
-        raise CheckpointError(f"{source}: weights do not match the config ({str(exc).splitlines()[0]})") from None
+        raise CheckpointError(f"{source}: weights do not match the config ({one_line(exc)})") from None
 
 
 def _load_exported(folder: Path) -> NormalisedAutoencoder:

@@ -9,7 +9,7 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 
 from jen_composer.core.config.autoencoder import AutoencoderConfig
-from jen_composer.core.errors import ConfigError
+from jen_composer.core.errors import ConfigError, one_line
 from jen_composer.models.autoencoder.base import NormalisedAutoencoder
 from jen_composer.models.autoencoder.bottleneck import build_bottleneck
 from jen_composer.models.autoencoder.chunking import pad_to_multiple
@@ -23,7 +23,7 @@ def as_autoencoder_config(cfg: AutoencoderConfig | DictConfig | dict[str, Any]) 
     except Exception as exc:  # omegaconf raises several types; give one clear line
         key = getattr(exc, "full_key", "")
         where = f"autoencoder.{key}" if key else "autoencoder config"
-        raise ConfigError(f"{where}: {str(exc).splitlines()[0]}") from None
+        raise ConfigError(f"{where}: {one_line(exc)}") from None
 
 
 def config_dict(cfg: DictConfig) -> dict[str, Any]:
