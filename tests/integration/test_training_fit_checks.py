@@ -10,7 +10,7 @@ import torch
 from jen_composer.core.config import compose
 from jen_composer.core.errors import DataError
 from jen_composer.training.fit import fit
-from jen_composer.training.rng import RngStateCallback
+from jen_composer.training.rng import ResumeStateCallback
 from tests.helpers import tiny_composer_overrides
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,7 +34,7 @@ def test_fit_refuses_latents_of_another_autoencoder(tiny_songs, tiny_latents, tm
 
 @pytest.mark.gpu
 def test_cuda_rng_state_saved_and_restored() -> None:
-    callback, checkpoint = RngStateCallback(), {}
+    callback, checkpoint = ResumeStateCallback(), {}
     torch.cuda.manual_seed_all(5)
     callback.on_save_checkpoint(None, None, checkpoint)  # type: ignore[arg-type]
     expected = torch.rand(3, device="cuda")
