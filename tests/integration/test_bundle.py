@@ -12,10 +12,11 @@ import torch
 
 from jen_composer.cli.main import main
 from jen_composer.core.errors import CheckpointError
+from jen_composer.diffusion.settings import SamplerSettings
 from jen_composer.inference import bundle
 from jen_composer.inference.pipeline import ComposerPipeline
 
-GEN = dict(seconds=1.0, seed=3, steps=2, sampler="ddim", text_guidance=1.0, stem_guidance=1.0)
+GEN = dict(seconds=1.0, seed=3, settings=SamplerSettings(name="ddim", steps=2, text_guidance=1.0, stem_guidance=1.0))
 
 
 @pytest.fixture(scope="module")

@@ -31,11 +31,20 @@ ROOT_PARENT = "cfg"  # root fields are read as cfg.<leaf>
 READ_METHODS = {"get", "select", "pop"}
 DEFAULTS = "<schema defaults>"  # a config dataclass built in code: its values never come from a run config
 
+SAMPLER_REASON = "read field by field by diffusion.settings.SamplerSettings.from_config, which mirrors every SamplerConfig field"
+
 # dotted key -> why it is read although no attribute access in src/ names it
 ALLOWED: dict[str, str] = {
     "composition.studio.host": "default of `jen-composer studio --host`; read from YAML once `studio` takes the "
                                "composition group (issue #14, restructure)",
     "composition.studio.port": "default of `jen-composer studio --port`; as composition.studio.host",
+    "composer.sampler.name": SAMPLER_REASON,
+    "composer.sampler.steps": SAMPLER_REASON,
+    "composer.sampler.time_grid": SAMPLER_REASON,
+    "composer.sampler.text_guidance": SAMPLER_REASON,
+    "composer.sampler.stem_guidance": SAMPLER_REASON,
+    "composer.sampler.eta": SAMPLER_REASON,
+    "composer.sampler.inpaint_resample": SAMPLER_REASON,
 }
 
 

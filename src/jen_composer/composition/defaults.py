@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from omegaconf import DictConfig
 
-from jen_composer.core.config.loader import merge_checked, parse_overrides, schema
+from jen_composer.core.config.loader import merge_checked, parse_overrides, schema, to_container
 from jen_composer.core.errors import ConfigError
 from jen_composer.diffusion.settings import SamplerSettings
 
@@ -27,7 +27,8 @@ class SessionDefaults:
 
 def session_defaults(run_config: DictConfig | None, overrides: Sequence[str] = ()) -> SessionDefaults:
     """Resolve the `composition` group and sampler settings for sessions on an engine."""
-    cfg = schema() if run_config is None else merge_checked(schema(), run_config, "the checkpoint's config")
+    saved = None if run_config is None else to_container(run_config)  # choices as strings, as they are saved
+    cfg = schema() if saved is None else merge_checked(schema(), saved, "the checkpoint's config")
     extra = parse_overrides(overrides)
     composer = extra.get("composer", {})
     stray = sorted(set(extra) - {"composition", "composer"}) + [f"composer.{k}" for k in composer if k != "sampler"]
