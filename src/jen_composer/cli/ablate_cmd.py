@@ -21,9 +21,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from jen_composer.workflows.ablation import run_ablation
-
     from jen_composer.core.errors import ConfigError
+    from jen_composer.workflows.ablation import run_ablation
 
     try:
         seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else None
