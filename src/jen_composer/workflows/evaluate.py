@@ -29,6 +29,7 @@ from jen_composer.data.schema import read_meta
 from jen_composer.data.splits import resolve_splits
 from jen_composer.diffusion.settings import SamplerSettings
 from jen_composer.inference.pipeline import ComposerPipeline
+from jen_composer.inference.windows import check_seconds
 from jen_composer.metrics.clap import build_clap_scorer, require_clap_scorer
 from jen_composer.metrics.clip_scores import ClipAudio, song_labels
 from jen_composer.metrics.evaluate_audio import folder_reference
@@ -181,6 +182,7 @@ def evaluate_checkpoint(checkpoint: str | Path, out_dir: Path, overrides: DictCo
     if overrides is not None:
         cfg.evaluation = overrides
     e = cfg.evaluation
+    check_seconds(e.clip_seconds, cfg.composition.max_seconds, "evaluation.clip_seconds")
     clips = load_clips(cfg, str(e.split), int(e.num_clips), float(e.clip_seconds), pipe.sample_rate)
     rows = Evaluator(pipe, cfg, log).run(list(tasks or e.tasks), clips, list(e.seeds), float(e.clip_seconds), name_prefix)
     paths = write_report(rows, out_dir, pipe.tracks, title=f"Evaluation of {checkpoint}")
