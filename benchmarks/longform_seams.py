@@ -122,8 +122,10 @@ def run_benchmarks(quick: bool = False, ckpt: str | None = None, png: Path = PNG
         rows.append(BenchRow(f"longform seams: {name}", f"{len(seams)} seams, {overlaps[0][1] - overlaps[0][0]:g} s segments",
                              float(r["within"]) / max(1, len(seams)), "share within", note))
     centre = sum(overlaps[0]) / 2
+    lo, hi = (x - centre + 2.0 for x in overlaps[0])
     seam_png(out, pipe.sample_rate, centre, png,
-             f"seam between windows 1 and 2 at {centre:.2f} s ({source}; crossfade {lf.crossfade_seconds:g} s at the centre)")
+             f"{centre - 2:g}-{centre + 2:g} s of a {seconds:g} s piece ({source}): windows 1 and 2 overlap at "
+             f"{lo:g}-{hi:g} s here, crossfade of {lf.crossfade_seconds:g} s at {2.0:g} s")
     return rows
 
 
