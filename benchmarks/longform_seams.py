@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.common import BenchRow
+from jen_composer.core.io import atomic_path
 from jen_composer.data.spectrogram import spectrogram_figure
 from jen_composer.diffusion.settings import SamplerSettings
 from jen_composer.inference.bundle import checkpoint_or_bundle
@@ -93,7 +94,8 @@ def seam_png(out: dict[str, np.ndarray], sr: int, centre: float, path: Path, tit
     view["mix"] = np.sum(list(view.values()), axis=0)
     image = spectrogram_figure(view, sr, roles={t: "generated" for t in out}, title=title)
     path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(image).save(path)
+    with atomic_path(path) as tmp:
+        Image.fromarray(image).save(tmp, format="PNG")
 
 
 def run_benchmarks(quick: bool = False, ckpt: str | None = None, png: Path = PNG) -> list[BenchRow]:
