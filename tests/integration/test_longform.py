@@ -75,6 +75,15 @@ def test_kept_stems_of_a_three_window_session_stay_bit_identical(pipe: ComposerP
     stem = sf.read(exported / "stems" / "bass.wav", dtype="float32", always_2d=True)[0].T
     assert np.array_equal(stem, before)
     assert {s.take(t).shape for t in s.tracks} == {(1, s.num_samples)}
+    melody = s.take("melody").copy()
+    s.regenerate_region("melody", 0.8, 1.3)  # spans the seam between windows 0 and 1
+    a, b = round(0.8 * s.sample_rate), round(1.3 * s.sample_rate)
+    after = s.take("melody")
+    assert np.array_equal(after[:, :a], melody[:, :a]) and np.array_equal(after[:, b:], melody[:, b:])
+    assert not np.array_equal(after[:, a:b], melody[:, a:b])
+    s.keep("bass")
+    s.reimagine("bass", 0.5)
+    assert s.take("bass").shape == before.shape and not np.array_equal(s.take("bass"), before)
     assert replay(s.root, pipe).identical  # the windows are deterministic
 
 
