@@ -132,3 +132,18 @@ def test_the_studio_refuses_a_bad_length_with_one_line(tmp_path: Path, seconds: 
     r = c.post("/api/sessions", json={"prompt": "x", "seconds": seconds})
     assert r.status_code == 400 and "seconds" in r.json()["detail"] and "\n" not in r.json()["detail"]
     assert c.post("/api/sessions", json={"prompt": "x", "seconds": 30}).status_code == 200  # long is fine
+
+
+def test_evaluate_generates_clips_longer_than_the_window(pipe: ComposerPipeline, tiny_songs: Path) -> None:
+    from omegaconf import OmegaConf
+
+    from jen_composer.workflows.evaluate import Evaluator, load_clips
+
+    cfg = OmegaConf.merge(pipe.cfg, {"data": {"root": str(tiny_songs)}, "composer": {"sampler": {"steps": 2}}})
+    clip = load_clips(cfg, "test", 1, 2.2, pipe.sample_rate)[0]
+    steps: list[tuple[int, int]] = []
+    stems, made = Evaluator(pipe, cfg, log=lambda _: None, progress=lambda a, b: steps.append((a, b))).generate_task(
+        clip, "conditional", 0, 2.2)
+    assert made == {"instrument", "melody"} and {v.shape for v in stems.values()} == {(1, round(2.2 * pipe.sample_rate))}
+    assert all(stems[t] is clip.stems[t] for t in ("drums", "bass"))  # the kept stems are the song's own
+    assert steps[-1][0] == steps[-1][1] == 3 * 2  # one bar over the 3 windows
