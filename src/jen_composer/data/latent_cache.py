@@ -1,7 +1,8 @@
 """Pre-encoded latents on disk: one safetensors file per song plus ``cache.json``.
 
 ``<out>/<song_id>.safetensors`` holds ``latents [k, d, L]`` (gain-scaled stems encoded once) and
-``power [k, L]`` (audio mean-square per latent frame, for silence skipping); ``cache.json`` records
+``power [k, L]`` (audio mean-square per latent frame, for silence skipping) and ``mix [d, L]`` (the
+gain-scaled mix, `data.mix.mix_stems`, encoded: the composer's mix track); ``cache.json`` records
 the encoder's checksum, its geometry, the tracks, each song's tags/caption and the dataset's song
 list and split manifest, so the cache trains without the audio. A cache is refused by any encoder
 whose checksum differs.
@@ -33,6 +34,7 @@ from jen_composer.data.index import (
     handle_bad,
     list_song_dirs,
 )
+from jen_composer.data.mix import mix_stems
 from jen_composer.data.schema import SongMeta
 from jen_composer.data.splits import SPLITS_FILE
 
@@ -129,7 +131,7 @@ def encode_latent_cache(
         entry = {"tags": rec.meta.tags, "caption": rec.meta.caption, "gains": rec.meta.gains}
         if target.is_file():
             have = _file_checksum(target)
-            if have == checksum:
+            if have == checksum and _has_mix(target):
                 songs[rec.song_id] = {**entry, "frames": _frames_of(target)}
                 reused += 1
                 continue
@@ -141,6 +143,7 @@ def encode_latent_cache(
         ])
         with torch.no_grad():
             z = encoder.encode(torch.from_numpy(stems)).detach().float().cpu().contiguous()
+            z_mix = encoder.encode(torch.from_numpy(mix_stems(stems))[None]).detach().float().cpu()[0].contiguous()
         expected = math.ceil(rec.frames / encoder.hop)
         if z.shape[:2] != (len(cfg.tracks), encoder.latent_dim) or abs(z.shape[-1] - expected) > 1:
             raise DataError(
@@ -149,7 +152,7 @@ def encode_latent_cache(
             )
         power = torch.from_numpy(block_power(stems, encoder.hop, z.shape[-1]).astype(np.float32))
         with atomic_path(target) as tmp:
-            save_file({"latents": z, "power": power}, str(tmp), metadata={"checksum": checksum, "song_id": rec.song_id})
+            save_file({"latents": z, "power": power, "mix": z_mix}, str(tmp), metadata={"checksum": checksum, "song_id": rec.song_id})
         songs[rec.song_id] = {**entry, "frames": int(z.shape[-1])}
         encoded += 1
     if (root / SPLITS_FILE).is_file():
@@ -163,6 +166,14 @@ def encode_latent_cache(
     if scan.skipped:
         log.warning("latent cache %s: %s", out, scan)
     return EncodeSummary(scan, encoded, reused)
+
+
+def _has_mix(path: Path) -> bool:
+    """Caches written before the mix track lack the mix latents: such files are encoded again."""
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as f:
+        return "mix" in f.keys()
 
 
 def _frames_of(path: Path) -> int:
@@ -232,9 +243,21 @@ class LatentCache:
             self._handles[song] = handle
         return handle
 
-    def read(self, song: str, start: int, length: int) -> torch.Tensor:
-        """``latents [k, d, length]`` from frame ``start`` (only that window is read)."""
-        return self._open(song).get_slice("latents")[:, :, start:start + length].float()
+    def check_mix(self) -> None:
+        """Refuse a cache written before the mix latents existed (a composer with the mix track needs them)."""
+        songs = self.songs
+        if songs and "mix" not in self._open(songs[0]).keys():
+            raise DataError(f"latent cache {self.path} has no mix latents (written before composer.mix_track); "
+                            "run `jen-composer data encode` again into it")
+
+    def read(self, song: str, start: int, length: int, with_mix: bool = False) -> torch.Tensor:
+        """``latents [k, d, length]`` from frame ``start`` (only that window is read); ``with_mix``
+        appends the mix latents as track k + 1."""
+        handle = self._open(song)
+        z = handle.get_slice("latents")[:, :, start:start + length].float()
+        if with_mix:
+            z = torch.cat([z, handle.get_slice("mix")[:, start:start + length].float()[None]], dim=0)
+        return z
 
     def activity(self, song: str) -> Activity:
         power = self._open(song).get_tensor("power").double().numpy()
