@@ -18,10 +18,12 @@ from omegaconf import DictConfig
 from jen_composer.core.checkpoints import CHECKPOINT_KEY, read_composer_checkpoint
 from jen_composer.core.config import from_container
 from jen_composer.core.errors import CheckpointError, DataError
+from jen_composer.core.tracks import MIX
 from jen_composer.diffusion.generate import generate as run_generate
 from jen_composer.diffusion.request import GenerationRequest
 from jen_composer.diffusion.schedule import NoiseSchedule
 from jen_composer.diffusion.settings import SamplerSettings
+from jen_composer.inference.mix_condition import given_mix
 from jen_composer.models.autoencoder import NormalisedAutoencoder, load_autoencoder
 from jen_composer.models.composer import ComposerModel, build_composer
 from jen_composer.models.frozen import frozen_prefixes
@@ -59,6 +61,7 @@ class ComposerPipeline:
         self.model, self.cfg, self.autoencoder = model.eval(), cfg, autoencoder.eval()
         self.schedule = NoiseSchedule.from_config(cfg.composer.diffusion)
         self.tracks = list(cfg.data.tracks)
+        self.mix_track = bool(model.condition_tracks)  # takes a mix as ``kept[MIX]`` (composer.mix_track)
         self.sample_rate = int(autoencoder.sample_rate)
         self.channels = int(autoencoder.channels)
         self.checkpoint = checkpoint
@@ -92,14 +95,13 @@ class ComposerPipeline:
                          seed: int, settings: SamplerSettings, reimagine: dict[str, float] | None = None, region: tuple[str, float, float] | None = None,
                          progress: Callable[[int, int], None] | None = None) -> torch.Tensor:
         """The sampler's `[k, d, L]` latents (generated, re-imagined and region tracks are fresh)."""
-        unknown = sorted((set(kept) | set(generate)) - set(self.tracks))
-        if unknown:
-            raise DataError(f"unknown track(s) {unknown}; this checkpoint has {self.tracks}")
         samples, frames = round(seconds * self.sample_rate), self.frames(seconds)
-        k, d = len(self.tracks), self.model.latent_dim
+        kept = given_mix(kept, generate, self.tracks, self.mix_track, self.sample_rate, self.channels, samples)
+        tracks = self.tracks + [MIX] * self.model.condition_tracks
+        k, d = len(tracks), self.model.latent_dim
         known = torch.zeros(1, k, d, frames)
         roles = []
-        for i, name in enumerate(self.tracks):
+        for i, name in enumerate(tracks):
             if name in generate:
                 roles.append("generate")
             elif name in kept:
@@ -128,7 +130,7 @@ class ComposerPipeline:
             mask[0, self.tracks.index(name), lo:hi] = False
         request = GenerationRequest(prompts=[prompt], roles=roles, settings=settings, seed=int(seed), known=known,
                                     reimagine=strengths, known_mask=mask, length=frames)
-        return run_generate(self.model, self.schedule, request, self.tracks, progress=progress)[0]
+        return run_generate(self.model, self.schedule, request, tracks, progress=progress)[0]
 
     @torch.no_grad()
     def generate(self, prompt: str, kept: dict[str, np.ndarray], generate: list[str], *, seconds: float, seed: int,
