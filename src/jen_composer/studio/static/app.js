@@ -212,6 +212,8 @@ async function init() {
   $("#cfg").value = config.settings.text_guidance;
   $("#stem-cfg").value = config.settings.stem_guidance;
   buildRows();
+  $("#mix-import-label").hidden = !config.mix_track;  // only a composer trained with the mix track takes one
+  $("#mix-import").addEventListener("change", (e) => upload("mix", e.target));
   document.querySelectorAll(".import").forEach((el) => { el.accept = config.accept.join(","); });
   $("#strength").addEventListener("input", () => { $("#strength-out").textContent = $("#strength").value; });
   $("#new-session").addEventListener("click", newSession);
