@@ -95,3 +95,44 @@ def test_checkpoints_without_the_mix_track_load_generate_and_refuse_a_mix(tiny_c
         assert out["bass"].shape == (1, 16000) and np.isfinite(out["bass"]).all()
         with pytest.raises(DataError, match="trained without the mix track"):
             pipe.generate("funk", {MIX: _wave(0)}, ["bass"], seconds=1.0, seed=3, settings=SETTINGS)
+
+
+def _mix_only_folder(tmp_path: Path) -> tuple[Path, Path]:
+    import json
+
+    import soundfile as sf
+
+    folder = tmp_path / "mixes"
+    folder.mkdir()
+    sf.write(folder / "a.wav", _wave(4)[0], 16000)
+    prompts = tmp_path / "prompts.json"
+    prompts.write_text(json.dumps({"a": "funk with slap bass"}))
+    return folder, prompts
+
+
+def test_evaluate_audio_splits_mixes_with_a_checkpoint_and_says_so(mix_run, tiny_composer_run, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from jen_composer.cli.main import main
+
+    folder, prompts = _mix_only_folder(tmp_path)
+    ckpt = mix_run[1].last_checkpoint
+    args = ["evaluate-audio", "--dir", str(folder), "--prompts", str(prompts), "--out", str(tmp_path / "eval"),
+            f"evaluation.separator={ckpt}"]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert f"1 mix-only clip(s) split into tracks by checkpoint {ckpt} (separation mode" in printed
+    assert "separation mode" in (tmp_path / "eval" / "results.json").read_text()
+    args[-1] = f"evaluation.separator={tiny_composer_run[1].last_checkpoint}"
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "trained without the mix track" in err[0]
+
+
+def test_evaluate_separation_scores_a_checkpoint_between_the_anchors(mix_run, tiny_songs: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from jen_composer.cli.main import main
+
+    ckpt = mix_run[1].last_checkpoint
+    assert main(["evaluate-separation", "--data", str(tiny_songs), "--split", "train", "--songs", "1",
+                 "--seconds", "1", "--ckpt", str(ckpt), "--steps", "2"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ")]
+    assert [r.split("|")[1].strip() for r in rows[1:]] == [
+        "mix as every stem (floor)", "ideal ratio mask (ceiling)", f"checkpoint {Path(ckpt).name}"]
