@@ -135,7 +135,7 @@ def encode_latent_cache(
                 songs[rec.song_id] = {**entry, "frames": _frames_of(target)}
                 reused += 1
                 continue
-            if have is not None:
+            if have is not None and have != checksum:  # same encoder, no mix latents: encoded again below
                 raise _refuse(target, have, checksum)
         stems = np.stack([
             read_audio(rec.files[t], rec.song_id, frames=rec.frames, channels=cfg.channels)[0] * rec.meta.gain(t)
