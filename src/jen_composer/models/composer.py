@@ -26,20 +26,21 @@ def join_tracks(x: torch.Tensor) -> torch.Tensor:
 class ComposerModel(nn.Module):
     """Predicts eps or v (``cfg.diffusion.prediction``) for all k tracks at once.
 
-    ``num_tracks`` counts the model's input groups: the stems, then the mix when ``cfg.mix_track``
-    (``condition_tracks`` = 1; its output group is never used: the mix is never generated).
+    Built for ``num_tracks`` stems; ``self.num_tracks`` counts the model's input groups: the stems,
+    then the mix when ``cfg.mix_track`` (``condition_tracks`` = 1; its output group is never used:
+    the mix is never generated).
 
     Text can be given as prompts (``forward``) or pre-encoded (``denoise``) so that a sampler
     encodes once and batches the conditional and unconditional CFG branches into one call.
     The null text is one learned token; ``drop_text`` rows use it instead of their prompt.
     """
 
-    def __init__(self, cfg: ComposerConfig, num_stems: int, latent_dim: int) -> None:
+    def __init__(self, cfg: ComposerConfig, num_tracks: int, latent_dim: int) -> None:
         super().__init__()
         self.cfg = cfg
         # the mix (``cfg.mix_track``) is one more condition-only input group after the stems
         self.condition_tracks = 1 if has_mix_track(cfg) else 0
-        self.num_tracks, self.latent_dim = num_stems + self.condition_tracks, latent_dim
+        self.num_tracks, self.latent_dim = num_tracks + self.condition_tracks, latent_dim
         self.text_encoder = build_text_encoder(cfg.text)
         dim = self.text_encoder.dim
         self.null_text = nn.Parameter(torch.randn(1, dim) * 0.02)
@@ -83,7 +84,7 @@ class ComposerModel(nn.Module):
         return self.denoise(x_t, t, tokens, mask)
 
 
-def build_composer(cfg: ComposerConfig, num_stems: int, latent_dim: int) -> ComposerModel:
-    """The composer for ``num_stems`` stems (``len(cfg.data.tracks)``, plus the mix when
+def build_composer(cfg: ComposerConfig, num_tracks: int, latent_dim: int) -> ComposerModel:
+    """The composer for ``num_tracks`` stems (``len(cfg.data.tracks)``, plus the mix when
     ``cfg.mix_track``) of ``latent_dim`` channels."""
-    return ComposerModel(cfg, num_stems, latent_dim)
+    return ComposerModel(cfg, num_tracks, latent_dim)
