@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -43,3 +44,29 @@ def test_roundtrip_keeps_scores_only_for_a_faithful_codec(tiny_songs: Path, scra
     else:
         assert result["passed"] and abs(harmonic["relative_change"]) < 1e-6
         assert result["scores"]["chroma_agreement"]["reconstruction"] > 0.99
+
+
+class LowBandProbe:
+    """Stands in for the trained probe: 'accuracy' = share of the clip's energy below 1 kHz."""
+
+    def __init__(self) -> None:
+        self.tracks: list[str | None] = []
+
+    def accuracy(self, wave, sr, labels, track) -> float:  # noqa: ANN001
+        self.tracks.append(track)
+        power = np.abs(np.fft.rfft(wave)) ** 2
+        return float(power[np.fft.rfftfreq(len(wave), 1 / sr) < 1000].sum() / max(power.sum(), 1e-12))
+
+
+@pytest.mark.parametrize("scramble", [False, True])
+def test_roundtrip_compares_probe_accuracy_on_stems_and_mix(tiny_songs: Path, scramble: bool) -> None:
+    probe = LowBandProbe()
+    result = roundtrip_fit(Codec(scramble), tiny_songs, split="train", clips=1, seconds=2.0, log=lambda _: None,
+                           probe=probe)
+    row = result["scores"]["probe_accuracy"]
+    assert set(probe.tracks) == {"bass", "drums", "instrument", "melody", None}  # every stem and the mix
+    assert row["original"] > 0.5
+    if scramble:
+        assert not result["passed"] and row["relative_change"] < -0.2
+    else:
+        assert abs(row["relative_change"]) < 1e-6

@@ -130,3 +130,21 @@ def test_ablation_runs_carry_wandb_group_and_job_type(manifest: Path, tmp_path: 
     log_wandb_result(cfg, 1, SystemResult(name="r", clips=1, clap={"mix": 0.5}), ["clap/mix"])
     assert (calls[0]["group"], calls[0]["job_type"]) == ("Table 2: x, y", "+ curriculum")
     assert FakeRun.summary == {"clap/mix": 0.5} and calls[-1] == {"finished": True}
+
+
+def test_one_worker_per_seed_shares_the_output_folder(manifest: Path, tmp_path: Path) -> None:
+    out, log = tmp_path / "table", []
+    second, first = Fakes(), Fakes()
+    run_ablation(manifest, out_dir=out, log=log.append, train=second.train, evaluate=second.evaluate, seeds=[1])
+    assert {s for _, s, _ in second.trained} == {1} and {s for _, s in second.evaluated} == {1}
+    paths = run_ablation(manifest, out_dir=out, log=log.append, train=first.train, evaluate=first.evaluate, seeds=[0])
+    assert {s for _, s, _ in first.trained} == {0}  # seed 1's row-seeds were not touched again
+    table = json.loads(paths["json"].read_text())
+    assert not table["partial"] and [r["seeds"] for r in table["rows"]] == [[0, 1]] * 3
+
+
+def test_a_seed_outside_the_manifest_is_refused(manifest: Path, tmp_path: Path) -> None:
+    from jen_composer.core.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"--seeds \[7\]: not among"):
+        run_ablation(manifest, out_dir=tmp_path / "t", train=Fakes().train, evaluate=Fakes().evaluate, seeds=[7])

@@ -14,16 +14,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", help="output folder (default runs/ablations/<title>)")
     p.add_argument("--table-only", action="store_true",
                    help="write the table from the finished row-seeds; train and evaluate nothing")
+    p.add_argument("--seeds", help="comma-separated subset of the manifest's seeds (one worker per seed can run in parallel)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from jen_composer.core.errors import ConfigError
     from jen_composer.workflows.ablation import run_ablation
 
+    try:
+        seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else None
+    except ValueError:
+        raise ConfigError(f"--seeds {args.seeds!r}: expected comma-separated integers, e.g. 0,2") from None
     paths = run_ablation(Path(args.manifest), args.overrides, Path(args.out) if args.out else None,
-                         table_only=args.table_only)
+                         table_only=args.table_only, seeds=seeds)
     print(paths["markdown"].read_text())
     for key, path in paths.items():
         print(f"{key}: {path}")

@@ -28,6 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--seconds", type=float, default=4.096)
     r.add_argument("--tolerance", type=float, default=0.10, help="largest relative change that passes")
     r.add_argument("--out", help="also write the result as JSON here")
+    r.add_argument("--probe", help="probe.pt (`probe-train`): also compare its accuracy on stems and mix")
     r.set_defaults(func=run_roundtrip)
 
 
@@ -67,8 +68,13 @@ def run_roundtrip(args: argparse.Namespace) -> int:
     from jen_composer.models.autoencoder import load_autoencoder
     from jen_composer.workflows.roundtrip import roundtrip_fit
 
+    probe = None
+    if args.probe:
+        from jen_composer.metrics.probe.model import Probe
+
+        probe = Probe.load(args.probe)
     result = roundtrip_fit(load_autoencoder(args.autoencoder), Path(args.data), args.split, args.clips, args.seconds,
-                           args.tolerance)
+                           args.tolerance, probe=probe)
     print(f"| {args.split} split ({result['songs']} songs x {args.seconds:g} s) | original | round trip | change |")
     print("|---|---:|---:|---:|")
     for key, row in result["scores"].items():

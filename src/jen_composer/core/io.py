@@ -136,3 +136,16 @@ def atomic_torch_save(obj: Any, path: str | os.PathLike[str]) -> None:
 
     with atomic_path(path) as tmp:
         torch.save(obj, tmp)
+
+
+def atomic_save_figure(fig: Any, path: str | os.PathLike[str], dpi: int = 100) -> Path:
+    """Render a matplotlib figure to PNG, close it (figures hold memory until closed), write atomically."""
+    import io as _io
+
+    import matplotlib.pyplot as plt
+
+    buf = _io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    plt.close(fig)
+    atomic_write_bytes(path, buf.getvalue())
+    return Path(path)

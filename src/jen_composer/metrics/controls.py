@@ -18,6 +18,23 @@ import numpy as np
 from jen_composer.metrics.synthetic import shift
 
 TRITONE = 6
+CONTROLS = ("half_beat", "tritone", "foreign", "noise")
+_PITCH = frozenset({"tritone", "foreign", "noise"})
+_TIME = frozenset({"half_beat", "noise"})
+# What each score is built to notice, fixed from its definition before any validation run (never
+# from its results): pitch scores compare pitch classes with chords or kept stems, so a part moved
+# half a beat keeps almost all of them; onset scores compare onset times, which a tritone keeps; the
+# foreign control is another song AT THE SAME TEMPO on the same beat grid, so only pitch can tell it;
+# tempo accuracy only notices a missing pulse. A score passes validation when its 95% interval
+# excludes 0 for every control listed here; the other cells are reported but not required.
+DESIGNED_FOR: dict[str, frozenset[str]] = {
+    "harmonic_chords": _PITCH, "harmonic_stems": _PITCH, "pitch_chords": _PITCH, "bass_chord_agreement": _PITCH,
+    "key_agreement": _PITCH, "chroma_agreement": _PITCH,
+    "rhythm_grid": _TIME, "rhythm_drums": _TIME, "beat_sync": _TIME,
+    "tempo_accuracy": frozenset({"noise"}),
+    "probe": _PITCH, "probe_mix": _PITCH,  # key and genre heads: pitch content and style, not timing
+    "fad_mix": _PITCH,  # a distance between sets of mixes: noise, clashing keys, a transposed part
+}
 
 
 def half_beat(wave: np.ndarray, tempo: float, sr: int) -> np.ndarray:

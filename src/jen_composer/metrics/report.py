@@ -6,14 +6,13 @@ One ``SystemResult`` per row (a system, an ablation variant or a task). The chec
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jen_composer.core.io import atomic_write_bytes, atomic_write_json, atomic_write_text
+from jen_composer.core.io import atomic_save_figure, atomic_write_json, atomic_write_text
 from jen_composer.data.mix import MIX
 
 COHERENCE_COLUMNS = {  # key in SystemResult.coherence -> column title (fit scores first)
@@ -123,8 +122,4 @@ def plot_track(rows: Sequence[SystemResult], track: str, path: Path, metric: str
     ax.set_ylabel(name)
     ax.set_title(f"{name}: {_title(track)}")
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100)
-    plt.close(fig)
-    atomic_write_bytes(path, buf.getvalue())
-    return path
+    return atomic_save_figure(fig, path)

@@ -21,6 +21,7 @@ from tqdm.auto import tqdm
 from jen_composer.core.config.data import DataConfig
 from jen_composer.core.config.evaluation import EvaluationConfig
 from jen_composer.core.io import atomic_write_json
+from jen_composer.data.index import list_song_dirs
 from jen_composer.data.mix import mix_stems
 from jen_composer.metrics import controls
 from jen_composer.metrics.benchmark import Song, load_song, song_labels_of, split_songs
@@ -29,7 +30,7 @@ from jen_composer.metrics.fad import EmbeddingStats, embed_all, frechet_distance
 from jen_composer.metrics.scoring import load_probe, pitch_fit
 from jen_composer.metrics.validation_report import write_validation
 
-CONTROLS = ("half_beat", "tritone", "foreign", "noise")
+CONTROLS = controls.CONTROLS
 KEPT = {"conditional": ("drums", "bass"), "joint": ()}  # scenario -> kept tracks
 REFERENCE_SONGS = 60  # training songs whose real stems are the FAD reference
 
@@ -139,7 +140,7 @@ def validate_scores(root: Path, out: Path, ev: EvaluationConfig, data: DataConfi
     split = (data.split_seed, data.test_fraction, data.val_fraction)
     test_ids = split_songs(root, "test", *split)
     test_ids = test_ids[:songs] if songs > 0 else test_ids
-    all_ids = sorted({*split_songs(root, "train", *split), *split_songs(root, "val", *split), *test_ids})
+    all_ids = sorted(d.name for d in list_song_dirs(root))  # foreign songs may come from any split
     probe = load_probe(ev)  # fail early on a bad probe file
     tempi = {s: float(song_labels_of(root / s, tracks)["tempo"]) for s in all_ids}
     rng = np.random.default_rng(ev.seed)

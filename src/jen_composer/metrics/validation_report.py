@@ -6,33 +6,57 @@ from pathlib import Path
 from typing import Any
 
 from jen_composer.core.io import atomic_write_text
+from jen_composer.metrics.controls import DESIGNED_FOR
 
 CONTROL_TITLES = {"half_beat": "half a beat late", "tritone": "tritone up", "foreign": "other song, same tempo",
                   "noise": "shaped noise"}
 
 
-def _cell(c: dict[str, Any]) -> str:
+def designed_for(score: str) -> frozenset[str]:
+    """The controls ``score`` must separate (``fad_mix (probe embedding)`` -> ``fad_mix``)."""
+    return DESIGNED_FOR.get(score.split(" ")[0], frozenset())
+
+
+def separates(c: dict[str, Any]) -> bool | None:
+    """Whether the paired 95% interval of real - control lies above 0 (None: too few pairs)."""
+    return None if c.get("diff") is None else bool(c["low"] > 0)
+
+
+def _cell(c: dict[str, Any], required: bool) -> str:
     if c.get("diff") is None:
         return "-"
-    ok = "yes" if c["low"] > 0 else "NO"
-    return f"{c['mean']:.2f}: {c['diff']:+.3f} [{c['low']:+.3f}, {c['high']:+.3f}] {ok}"
+    ok = "yes" if separates(c) else "NO"
+    mark = "" if required else " (not required)"
+    return f"{c['mean']:.2f}: {c['diff']:+.3f} [{c['low']:+.3f}, {c['high']:+.3f}] {ok}{mark}"
+
+
+def verdict(row: dict[str, Any]) -> str:
+    """``valid`` when every required control separates, else the controls that do not."""
+    need = sorted(designed_for(row["score"]))
+    if not need:
+        return "no required controls"
+    failed = [CONTROL_TITLES[c] for c in need if not separates(row[c])]
+    return "valid" if not failed else "NOT valid: " + ", ".join(failed)
 
 
 def validation_markdown(rows: dict[str, list[dict[str, Any]]], meta: dict[str, Any]) -> str:
-    head = ["score", "real", *(CONTROL_TITLES[c] for c in CONTROL_TITLES), "songs"]
+    head = ["score", "real", *(CONTROL_TITLES[c] for c in CONTROL_TITLES), "songs", "verdict"]
     out = [f"Held-out songs: {meta['songs']} from {meta['data']} (seconds per song: {meta['seconds_per_song']}); "
            f"{meta['bootstrap']} bootstrap resamples; probe: {meta['probe'] or 'none'}; pitch tracker: "
            f"{meta['pitch_tracker']}; wall time {meta['wall_seconds']:.0f} s.",
            "Each control cell: control mean: mean(real - control) [95% interval] and whether the interval "
-           "excludes 0 (FAD: control - real, since lower is better).", ""]
+           "excludes 0 (FAD: control - real, since lower is better). A score is valid when it separates every "
+           "control it is built to notice (metrics/validation.py DESIGNED_FOR, fixed from each score's definition); "
+           "cells marked (not required) are controls the score cannot see by construction.", ""]
     for scenario, items in rows.items():
         kept = ", ".join(meta["kept"][scenario]) or "none"
         out += [f"### {scenario} (kept: {kept})", "", "| " + " | ".join(head) + " |",
                 "|---|" + "---:|" * (len(head) - 1)]
         for r in items:
             real = "-" if r["real"] is None else f"{r['real']:.2f}"
-            out.append(f"| {r['score']} | {real} | " + " | ".join(_cell(r[c]) for c in CONTROL_TITLES)
-                       + f" | {r['songs']} |")
+            need = designed_for(r["score"])
+            out.append(f"| {r['score']} | {real} | " + " | ".join(_cell(r[c], c in need) for c in CONTROL_TITLES)
+                       + f" | {r['songs']} | {verdict(r)} |")
         out.append("")
     return "\n".join(out)
 

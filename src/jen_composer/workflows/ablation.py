@@ -140,17 +140,22 @@ def collect_rows(manifest: AblationManifest, state: AblationState) -> list[RowRe
 def run_ablation(manifest_path: Path, extra_overrides: Sequence[str] = (), out_dir: Path | None = None,
                  root: Path = Path("."), log: Callable[[str], None] = print,
                  train: Train = _fit_checkpoint, evaluate: Evaluate = _evaluate,
-                 table_only: bool = False) -> dict[str, Path]:
+                 table_only: bool = False, seeds: Sequence[int] | None = None) -> dict[str, Path]:
     """Run (or continue) every row-seed of the manifest and write the table; returns the table's files.
 
     The table is rewritten after every finished row-seed, so an interrupted run leaves a partial one;
     `table_only` writes it from the finished row-seeds without training or evaluating anything.
+    `seeds` runs only those of the manifest's seeds: one worker per seed (processes on one machine, or
+    a job array) shares the output folder, since every marker file belongs to one row-seed.
     """
     manifest = load_manifest(manifest_path)
+    unknown = sorted(set(seeds or ()) - set(manifest.seeds))
+    if unknown:
+        raise ConfigError(f"--seeds {unknown}: not among {manifest_path}'s seeds {list(manifest.seeds)}")
     out = out_dir or Path("runs") / "ablations" / slug(manifest.title)
     state = AblationState(out)
     # Seeds outer, rows inner: an interrupted run leaves every row with the same seeds done.
-    for seed in [] if table_only else manifest.seeds:
+    for seed in [] if table_only else [s for s in manifest.seeds if seeds is None or s in seeds]:
         for row in manifest.rows:
             tag = f"== {row.label} (seed {seed})"
             cfg = row_config(manifest, row, seed, extra_overrides, root)

@@ -17,7 +17,7 @@ import numpy as np
 
 from jen_composer.core.config.ablation import AblationManifest
 from jen_composer.core.errors import ConfigError
-from jen_composer.core.io import atomic_write_bytes, atomic_write_json, atomic_write_text
+from jen_composer.core.io import atomic_save_figure, atomic_write_json, atomic_write_text
 from jen_composer.metrics.intervals import Interval, t_interval
 from jen_composer.metrics.report import SystemResult
 
@@ -116,8 +116,4 @@ def plot_table(manifest: AblationManifest, rows: Sequence[RowResult], path: Path
         ax.axis("off")
     fig.suptitle(manifest.title, fontsize=10)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100)
-    plt.close(fig)
-    atomic_write_bytes(path, buf.getvalue())
-    return path
+    return atomic_save_figure(fig, path)

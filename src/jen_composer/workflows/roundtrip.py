@@ -5,7 +5,8 @@ pitched stems' harmonic fit (chord-tone share against the song's chord labels) a
 rhythmic fit (onset envelope against the labelled beats) are computed on the original and on the
 reconstruction; the autoencoder is fit for the bench when the reconstruction keeps each mean within
 `tolerance` (relative) of the original's. Chroma agreement between original and reconstruction is
-reported too, as a direct check of the harmony that survives.
+reported too, as a direct check of the harmony that survives. With a probe (`--probe`), its accuracy
+on every stem and on the mix (the prompt-adherence column) is compared the same way.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import torch
 
 from jen_composer.core.errors import DataError
 from jen_composer.data.index import list_song_dirs
+from jen_composer.data.mix import mix_stems
 from jen_composer.data.schema import read_meta
 from jen_composer.data.splits import resolve_splits
 from jen_composer.metrics.coherence import chroma_agreement
@@ -43,18 +45,26 @@ def _song_stems(folder: Path, seconds: float, sample_rate: int) -> dict[str, np.
     return stems
 
 
-def _scores(stems: dict[str, np.ndarray], labels: dict[str, Any], sr: int) -> dict[str, float]:
+def _nanmean(xs: list[float]) -> float:
+    a = np.asarray(xs, dtype=np.float64)
+    return float(np.nanmean(a)) if np.isfinite(a).any() else float("nan")
+
+
+def _scores(stems: dict[str, np.ndarray], labels: dict[str, Any], sr: int, probe: Any | None) -> dict[str, float]:
     mono = {t: w.mean(0) for t, w in stems.items()}
-    harmonic = [harmonic_fit_chords(mono[t], sr, labels["chords"]) for t in PITCHED]
-    rhythmic = [rhythmic_fit_grid(mono[t], labels["beats"], sr) for t in TRACKS]
-    nanmean = lambda xs: float(np.nanmean(xs)) if np.isfinite(xs).any() else float("nan")  # noqa: E731
-    return {"harmonic_fit": nanmean(np.asarray(harmonic)), "rhythmic_fit": nanmean(np.asarray(rhythmic))}
+    out = {"harmonic_fit": _nanmean([harmonic_fit_chords(mono[t], sr, labels["chords"]) for t in PITCHED]),
+           "rhythmic_fit": _nanmean([rhythmic_fit_grid(mono[t], labels["beats"], sr) for t in TRACKS])}
+    if probe is not None:  # stems and their sum (the one mix function), as the evaluation scores them
+        mix = mix_stems([mono[t] for t in TRACKS])
+        acc = [probe.accuracy(mono[t], sr, labels, t) for t in TRACKS] + [probe.accuracy(mix, sr, labels, None)]
+        out["probe_accuracy"] = _nanmean(acc)
+    return out
 
 
 @torch.no_grad()
 def roundtrip_fit(model: NormalisedAutoencoder, data_root: Path, split: str = "test", clips: int = 60,
                   seconds: float = 4.096, tolerance: float = 0.10,
-                  log: Callable[[str], None] = print) -> dict[str, Any]:
+                  log: Callable[[str], None] = print, probe: Any | None = None) -> dict[str, Any]:
     """Mean scores of the originals and the reconstructions, their relative change and a pass flag."""
     model.eval()
     splits = resolve_splits(data_root, [d.name for d in list_song_dirs(data_root)], 0, 0.2, 0.1)
@@ -62,8 +72,9 @@ def roundtrip_fit(model: NormalisedAutoencoder, data_root: Path, split: str = "t
     if not songs:
         raise DataError(f"{data_root}: the {split} split holds no songs")
     sr = model.sample_rate
-    original: dict[str, list[float]] = {"harmonic_fit": [], "rhythmic_fit": []}
-    recon: dict[str, list[float]] = {"harmonic_fit": [], "rhythmic_fit": []}
+    keys = ["harmonic_fit", "rhythmic_fit"] + (["probe_accuracy"] if probe is not None else [])
+    original: dict[str, list[float]] = {k: [] for k in keys}
+    recon: dict[str, list[float]] = {k: [] for k in keys}
     agreement = []
     for i, song in enumerate(songs):
         stems = _song_stems(data_root / song, seconds, sr)
@@ -71,9 +82,9 @@ def roundtrip_fit(model: NormalisedAutoencoder, data_root: Path, split: str = "t
         waves = torch.from_numpy(np.stack(list(stems.values())))
         rebuilt = model.decode(model.encode(waves), length=waves.shape[-1]).numpy()
         back = dict(zip(stems, rebuilt, strict=True))
-        for key, value in _scores(stems, labels, sr).items():
+        for key, value in _scores(stems, labels, sr, probe).items():
             original[key].append(value)
-        for key, value in _scores(back, labels, sr).items():
+        for key, value in _scores(back, labels, sr, probe).items():
             recon[key].append(value)
         agreement += [chroma_agreement(stems[t].mean(0), back[t].mean(0), sr) for t in PITCHED]
         if (i + 1) % 10 == 0:
