@@ -56,3 +56,15 @@ def test_compose_refuses_a_mix_without_the_mix_track_in_one_line(tmp_path: Path,
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["jen-composer compose: error: song.wav: this checkpoint was trained without the mix track "
                    "(composer.mix_track=false), so it cannot take a mix; use one trained with composer.mix_track=true"]
+
+
+def test_the_loop_imports_a_mix_and_regenerates_only_some_tracks(tmp_path: Path) -> None:
+    from jen_composer.cli.compose_loop import run_script
+
+    engine = FakeEngine(mix_track=True)
+    s = Session.create(tmp_path / "s", engine, "funk", seconds=1.0, seed=0)
+    said: list[str] = []
+    run_script(s, [f"import mix {_song(tmp_path)}", "all 3", "regen 4 bass,melody"], said.append)
+    assert not [line for line in said if line.startswith("error")], said
+    assert [c["generate"] for c in engine.calls] == [s.tracks, ["bass", "melody"]]
+    assert all(c["kept"] == ["mix"] for c in engine.calls) and engine.calls[-1]["seed"] == 4

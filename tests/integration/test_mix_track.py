@@ -71,6 +71,10 @@ def test_mix_checkpoint_round_trips_and_separates_a_mix(mix_run) -> None:
     assert list(bass) == ["bass"]  # arrangement: drums kept, mix given, bass generated
     with pytest.raises(DataError, match="never generated"):
         pipe.generate("funk", {}, [MIX], seconds=1.0, seed=1, settings=SETTINGS)
+    with pytest.raises(DataError, match="mix: the mix is silent"):
+        pipe.generate("funk", {MIX: np.zeros((1, 16000), np.float32)}, ["bass"], seconds=1.0, seed=1, settings=SETTINGS)
+    with pytest.raises(DataError, match="mix: the mix lasts 0.50 s but the take"):
+        pipe.generate("funk", {MIX: _wave(0, seconds=0.5)}, ["bass"], seconds=1.0, seed=1, settings=SETTINGS)
 
 
 def _strip_mix_option(src: Path, dst: Path) -> Path:
