@@ -140,3 +140,22 @@ def test_evaluate_separation_scores_a_checkpoint_between_the_anchors(mix_run, ti
     rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ")]
     assert [r.split("|")[1].strip() for r in rows[1:]] == [
         "mix as every stem (floor)", "ideal ratio mask (ceiling)", f"checkpoint {Path(ckpt).name}"]
+
+
+@pytest.mark.slow
+def test_evaluate_scores_separation_and_arrangement_from_the_mix(mix_run, tiny_composer_run, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from jen_composer.cli.main import main
+
+    args = ["evaluate", "--ckpt", str(mix_run[1].last_checkpoint), "--tasks", "separation,arrangement", "--clips", "1",
+            "--seeds", "0", "--split", "train", "--out", str(tmp_path / "eval"), "evaluation.clip_seconds=1.0",
+            "evaluation.fad.embedding=mel"]
+    assert main(args) == 0
+    rows = json.loads((tmp_path / "eval" / "results.json").read_text())["results"]
+    assert [r["task"] for r in rows] == ["separation", "arrangement"] and all(r["clips"] == 1 for r in rows)
+    capsys.readouterr()
+    args[2] = str(tiny_composer_run[1].last_checkpoint)
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "trained without the mix track" in err[0]

@@ -172,7 +172,7 @@ class TaskMixture:
     def condition_task_probabilities(self) -> dict[str, float]:
         """Closed-form share of each task that starts from the condition-only tracks."""
         on = 1.0 if self.condition_only else 0.0
-        return {"separation": on * self.separation, "extraction": on * self.extraction, "arrangement": on * self.arrangement}
+        return dict(zip(CONDITION_TASKS, (on * self.separation, on * self.extraction, on * self.arrangement), strict=True))
 
     def joint_type_probabilities(self) -> dict[tuple[TaskType, bool], float]:
         """Closed-form share of every (task type among the k tracks, condition-only tracks given)."""
