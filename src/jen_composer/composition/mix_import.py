@@ -43,8 +43,9 @@ def import_mix(session: Session, source: str | os.PathLike[str] | bytes, name: s
     if not engine_takes_mix(engine):
         raise JenComposerError(f"{display}: {NO_MIX_TRACK}")
     audio, sr = _decode(source, display)
+    tolerance = {"length_tolerance_s": float(engine.cfg.data.length_tolerance_seconds)} if engine.cfg is not None else {}
     audio, notes = condition_mix(audio, sr, sample_rate=session.sample_rate, channels=int(session.state["channels"]),
-                                 samples=session.num_samples, name=display)
+                                 samples=session.num_samples, name=display, **tolerance)
     audio, gain = fit_peak(audio, float(session.cfg.imports.peak_limit))
     if gain != 1.0:
         notes.append(f"{display}: scaled by {gain:.3f} to peak {session.cfg.imports.peak_limit}")

@@ -3,7 +3,8 @@
 Sessions, `compose`, the studio, the inference pipeline and the separation metrics all pass a user's
 mix through `condition_mix`, so every entry point refuses the same bad mixes with the same line:
 non-finite or silent mixes are refused by name; another sample rate or channel count is converted;
-a mix longer than the take is cut and one shorter than it by at most ``length_tolerance_s`` padded
+a mix longer than the take is cut and one shorter than it by at most ``length_tolerance_s``
+(``data.length_tolerance_seconds``, the tolerance between a song's stems) padded
 (each with a one-line note); a mix shorter than that cannot condition the take and is refused.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from jen_composer.core.config.data import DataConfig
 from jen_composer.core.errors import DataError
 from jen_composer.data.audio import check_finite, conform, rms_db
 
@@ -18,7 +20,7 @@ SILENCE_DB = -60.0  # a mix quieter than this (RMS dBFS) holds nothing to separa
 
 
 def condition_mix(mix: np.ndarray, sr: int, *, sample_rate: int, channels: int, samples: int, name: str = "mix",
-                  length_tolerance_s: float = 0.05, silence_db: float = SILENCE_DB) -> tuple[np.ndarray, list[str]]:
+                  length_tolerance_s: float = DataConfig.length_tolerance_seconds, silence_db: float = SILENCE_DB) -> tuple[np.ndarray, list[str]]:
     """``[channels, samples]`` float32 and the notes on what was converted; DataError when unusable."""
     x = np.asarray(mix, dtype=np.float32)
     x = x[None] if x.ndim == 1 else x

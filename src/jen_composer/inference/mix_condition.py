@@ -18,7 +18,7 @@ NO_MIX_TRACK = ("this checkpoint was trained without the mix track (composer.mix
 
 
 def given_mix(kept: dict[str, np.ndarray], generate: list[str], tracks: list[str], mix_track: bool,
-              sample_rate: int, channels: int, samples: int) -> dict[str, np.ndarray]:
+              sample_rate: int, channels: int, samples: int, length_tolerance_s: float | None = None) -> dict[str, np.ndarray]:
     """``kept`` with its mix checked and fitted to the take; DataError for any input the model cannot use."""
     if MIX in generate:
         raise DataError("the mix is a condition, never generated: generate stems and give the mix as kept")
@@ -29,7 +29,8 @@ def given_mix(kept: dict[str, np.ndarray], generate: list[str], tracks: list[str
         return kept
     if not mix_track:
         raise DataError(NO_MIX_TRACK)
-    mix, notes = condition_mix(kept[MIX], sample_rate, sample_rate=sample_rate, channels=channels, samples=samples)
+    extra = {} if length_tolerance_s is None else {"length_tolerance_s": float(length_tolerance_s)}
+    mix, notes = condition_mix(kept[MIX], sample_rate, sample_rate=sample_rate, channels=channels, samples=samples, **extra)
     for note in notes:
         log.warning(note)
     return {**kept, MIX: mix}

@@ -96,7 +96,8 @@ class ComposerPipeline:
                          progress: Callable[[int, int], None] | None = None) -> torch.Tensor:
         """The sampler's `[k, d, L]` latents (generated, re-imagined and region tracks are fresh)."""
         samples, frames = round(seconds * self.sample_rate), self.frames(seconds)
-        kept = given_mix(kept, generate, self.tracks, self.mix_track, self.sample_rate, self.channels, samples)
+        kept = given_mix(kept, generate, self.tracks, self.mix_track, self.sample_rate, self.channels, samples,
+                         float(self.cfg.data.length_tolerance_seconds))
         tracks = self.tracks + [MIX] * self.model.condition_tracks
         k, d = len(tracks), self.model.latent_dim
         known = torch.zeros(1, k, d, frames)
