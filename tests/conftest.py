@@ -119,7 +119,7 @@ def tiny_latents(tiny_songs: Path, tiny_autoencoder: Path, tmp_path_factory: pyt
 
     out = tmp_path_factory.mktemp("latents")
     cfg = compose(None, [f"data.root={tiny_songs}"])
-    encode_latent_cache(tiny_songs, out, load_autoencoder(tiny_autoencoder), cfg.data, progress=False)
+    encode_latent_cache(tiny_songs, out, load_autoencoder(tiny_autoencoder), cfg.data, progress=False, with_mix=True)
     return out
 
 

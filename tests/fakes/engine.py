@@ -39,11 +39,13 @@ class FakeEngine:
         sample_rate: int = 16000,
         channels: int = 1,
         step_delay: float = 0.0,
+        mix_track: bool = False,
     ) -> None:
         self.tracks = list(tracks or ["bass", "drums", "instrument", "melody"])
         self.sample_rate = int(sample_rate)
         self.channels = int(channels)
         self.step_delay = float(step_delay)
+        self.mix_track = bool(mix_track)  # takes kept["mix"], like a composer trained with composer.mix_track
         self.checkpoint = "fake"
         self.cfg = None
         self.calls: list[dict[str, object]] = []
@@ -84,7 +86,7 @@ class FakeEngine:
         progress: ProgressFn | None = None,
     ) -> dict[str, np.ndarray]:
         n = int(round(seconds * self.sample_rate))
-        unknown = [t for t in [*kept, *generate] if t not in self.tracks]
+        unknown = [t for t in [*kept, *generate] if t not in self.tracks and not (self.mix_track and t == "mix" and t in kept)]
         if unknown:
             raise ValueError(f"unknown tracks {unknown}; engine tracks are {self.tracks}")
         self.calls.append({"prompt": prompt, "kept": sorted(kept), "generate": list(generate), "seed": seed})

@@ -14,6 +14,7 @@ from jen_composer.core.errors import CheckpointError, ConfigError
 from jen_composer.core.seed import make_generator
 from jen_composer.diffusion.objective import diffusion_loss
 from jen_composer.diffusion.schedule import NoiseSchedule
+from jen_composer.diffusion.tasks import TaskMixture
 from jen_composer.models.composer import ComposerModel, build_composer, join_tracks, split_tracks
 from jen_composer.models.text import build_text_encoder
 from jen_composer.models.unet import UNet1D, count_parameters
@@ -123,11 +124,9 @@ def test_paper_experiments_build_at_paper_size_without_allocating(repo_root: Pat
     assert all(p.is_meta for p in vae.parameters())
 
 
-def test_no_loss_gradient_from_condition_or_absent_track_outputs() -> None:
-    torch.manual_seed(0)
-    model = ComposerModel(small_cfg(), num_tracks=3, latent_dim=2)
-    schedule = NoiseSchedule(100, "cosine", "v")
-    captured = {}
+def _capture_output(model: ComposerModel) -> dict:
+    """Keep the network output of the next ``denoise`` call (with its gradient) in the returned dict."""
+    captured: dict = {}
     original = model.denoise
 
     def spy(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
@@ -137,6 +136,14 @@ def test_no_loss_gradient_from_condition_or_absent_track_outputs() -> None:
         return out
 
     model.denoise = spy  # type: ignore[method-assign]
+    return captured
+
+
+def test_no_loss_gradient_from_condition_or_absent_track_outputs() -> None:
+    torch.manual_seed(0)
+    model = ComposerModel(small_cfg(), num_tracks=3, latent_dim=2)
+    schedule = NoiseSchedule(100, "cosine", "v")
+    captured = _capture_output(model)
     x0 = torch.randn(2, 3, 2, 8)
     t = torch.tensor([[0, 40, 100], [100, 0, 7]])  # condition / generated / absent per row
     loss = diffusion_loss(model, schedule, x0, t, ["a", "b"], generator=make_generator(0))
@@ -206,3 +213,18 @@ def test_build_composer_from_config() -> None:
     assert model.num_tracks == 4 and model.latent_dim == 16
     with pytest.raises(ConfigError, match="composer.text.kind"):
         build_composer(small_cfg("composer.text.kind=bert"), 4, 16)
+
+
+def test_the_mix_track_is_one_more_input_group_the_loss_never_covers() -> None:
+    torch.manual_seed(0)
+    plain, mixed = ComposerModel(small_cfg(), 2, 2), ComposerModel(small_cfg("composer.mix_track=true"), 2, 2)
+    assert (plain.num_tracks, mixed.num_tracks, mixed.condition_tracks) == (2, 3, 1)
+    assert mixed.unet.in_conv.in_channels == plain.unet.in_conv.in_channels + 2
+    schedule = NoiseSchedule(100, "cosine", "v")
+    captured = _capture_output(mixed)
+    t = TaskMixture((0.5, 0.5), condition_only=1, separation=0.5, extraction=0.25, arrangement=0.25).sample(
+        6, 100, make_generator(1))
+    x0 = torch.randn(6, 3, 2, 8)
+    diffusion_loss(mixed, schedule, x0, t, ["a"] * 6, generator=make_generator(0)).backward()
+    assert bool((captured["out"].grad[:, 2] == 0).all())  # the mix's output group: never in the loss
+    assert bool((t[:, 2] == 0).any()) and set(t[:, 2].tolist()) <= {0, 100}

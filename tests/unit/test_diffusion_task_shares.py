@@ -96,15 +96,6 @@ def test_blend_closed_form_is_the_weighted_sum() -> None:
     assert TaskMixture(probs, paper_mix=1.0).type_probabilities() == pytest.approx(paper)
 
 
-def test_condition_only_track_is_never_generated() -> None:
-    mixture = TaskMixture((0.25,) * 4, paper_mix=0.5, condition_only=1, condition_keep=0.3)
-    t = mixture.sample(N, T, make_generator(7))
-    assert t.shape == (N, K + 1)
-    assert set(t[:, K].unique().tolist()) == {0, T}
-    assert abs((t[:, K] == 0).float().mean().item() - 0.3) < TOLERANCE
-    _assert_shares(t, mixture.type_probabilities())
-
-
 def test_sampling_is_seeded_and_validated() -> None:
     mixture = TaskMixture((0.1, 0.2, 0.3, 0.4), paper_mix=0.5)
     assert torch.equal(mixture.sample(64, T, make_generator(3)), mixture.sample(64, T, make_generator(3)))

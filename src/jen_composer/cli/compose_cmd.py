@@ -27,8 +27,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--keep", metavar="T,T", help="tracks to keep, e.g. drums,bass")
     p.add_argument("--unkeep", metavar="T,T", help="tracks to stop keeping")
     p.add_argument("--import", dest="imports", action="append", default=[], metavar="TRACK=FILE",
-                   help="use an audio file as a kept track (repeatable)")
+                   help="use an audio file as a kept track (repeatable); mix=FILE: a finished mix that every later "
+                        "round is conditioned on (a composer trained with composer.mix_track): --rounds 1 separates it")
     p.add_argument("--rounds", type=int, default=0, metavar="N", help="then regenerate the unkept tracks N times")
+    p.add_argument("--only", metavar="T,T", help="--rounds regenerate just these tracks, e.g. bass (a bass that fits the mix)")
     p.add_argument("--undo", metavar="ROUND", help="then go back to ROUND (a number, or 'last' for one step)")
     p.add_argument("--export", metavar="DIR", help="finally export stems + mix + session.json")
     p.add_argument("--seed", type=int, help=f"base seed of a new session (default {d.seed})")
@@ -100,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
         print(round_line(session.import_track(track, path)))
     for _ in range(max(0, args.rounds)):
         with progress_bar("regenerate") as p:
-            print(round_line(session.regenerate(progress=p)))
+            print(round_line(session.regenerate(progress=p, only=_tracks(args.only) if args.only else None)))
     if args.undo:
         if args.undo != "last" and not args.undo.isdigit():
             raise JenComposerError(f"--undo {args.undo}: expected a round number or 'last'")

@@ -16,9 +16,10 @@ from jen_composer.core.errors import JenComposerError
 
 HELP = """commands:
   all [SEED]                 generate every track from the prompt (clears the kept set)
-  regen [SEED]               regenerate the unkept tracks conditioned on the kept ones
+  regen [SEED] [T,T]         regenerate the unkept tracks (or just T,T) conditioned on the kept ones
   keep T[,T]  / unkeep T[,T] choose the tracks to keep
   import TRACK FILE          use your own audio file as a kept track
+  import mix FILE            a finished mix every later round is conditioned on (all = separate it)
   reimagine TRACK STRENGTH   a variation of a kept track, strength in (0, 1]
   region TRACK START END     regenerate seconds START..END of one track
   prompt TEXT                change the prompt for the next rounds
@@ -73,7 +74,8 @@ def run_command(session: Session, line: str, say: Callable[[str], None] = print)
                 session.generate_all(seed=seed(0), progress=p)
         elif cmd in ("regen", "regenerate"):
             with progress_bar("regenerate") as p:
-                say(round_line(session.regenerate(seed=seed(0), progress=p)))
+                only = _tracks(args[1]) if len(args) > 1 else None
+                say(round_line(session.regenerate(seed=seed(0), progress=p, only=only)))
         elif cmd in ("keep", "unkeep") and len(args) == 1:
             (session.keep if cmd == "keep" else session.unkeep)(*_tracks(args[0]))
         elif cmd == "import" and len(args) == 2:

@@ -24,6 +24,10 @@ def task_shares_markdown(cfg) -> str:
              "|---:|---:|---:|" + "---:|" * len(steps)]
     for tt, shares in rows.items():
         lines.append(f"| {tt.generated} | {tt.kept} | {tt.absent} | " + " | ".join(f"{100 * p:.1f}%" for p in shares) + " |")
+    if bool(cfg.composer.mix_track):  # constant over training; included in the rows above
+        c = cfg.curriculum
+        lines.append(f"\nWith the mix given (composer.mix_track): separation {100 * c.separation:.1f}%, extraction "
+                     f"{100 * c.extraction:.1f}%, arrangement {100 * c.arrangement:.1f}% at every step; the mix is absent otherwise.")
     return "\n".join(lines)
 
 

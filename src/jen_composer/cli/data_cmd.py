@@ -80,6 +80,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--skip-bad", action="store_true")
+    p.add_argument("--with-mix", action="store_true",
+                   help="also encode each song's mix (needed by composer.mix_track; adds it to an existing cache)")
     p.set_defaults(func=_encode)
 
 
@@ -165,5 +167,5 @@ def _encode(args: argparse.Namespace) -> int:
     encoder = load_autoencoder(args.autoencoder)
     cfg = DataConfig(root=args.data, sample_rate=encoder.sample_rate, channels=encoder.channels,
                      on_bad_input="skip" if args.skip_bad else "error")
-    print(encode_latent_cache(args.data, args.out, encoder, cfg))
+    print(encode_latent_cache(args.data, args.out, encoder, cfg, with_mix=args.with_mix))
     return 0

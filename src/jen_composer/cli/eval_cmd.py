@@ -60,14 +60,20 @@ def run_evaluate_audio(args: argparse.Namespace) -> int:
 
     from jen_composer.core.config import compose
     from jen_composer.core.config.data import DataConfig
+    from jen_composer.inference.separator import CheckpointSeparator, is_checkpoint_separator
     from jen_composer.metrics.evaluate_audio import evaluate_audio_folder
     from jen_composer.metrics.report import write_report
 
     cfg = compose(args.config, args.overrides)
     ev: EvaluationConfig = OmegaConf.to_object(cfg.evaluation)  # type: ignore[assignment]
     data: DataConfig = OmegaConf.to_object(cfg.data)  # type: ignore[assignment]
+    separator = None
+    if is_checkpoint_separator(ev.separator):  # a composer's separation mode instead of Demucs
+        separator = CheckpointSeparator(ev.separator, seed=int(ev.seed))
     result = evaluate_audio_folder(args.dir, args.prompts, ev, data.tracks, name=args.name,
-                                   reference=args.reference)
+                                   reference=args.reference, separator=separator)
+    if result.notes:
+        print(result.notes)
     out = args.out or args.dir / "eval"
     paths = write_report([result], out, data.tracks, title=f"evaluate-audio: {args.dir}")
     print((out / "results.md").read_text(), end="")

@@ -21,6 +21,7 @@ from jen_composer.cli import (
     evaluate_cmd,
     fit_cmd,
     scores_cmd,
+    separation_cmd,
     studio_cmd,
 )
 from jen_composer.cli.common import USAGE_EXIT_CODE, Parser
@@ -29,7 +30,7 @@ from jen_composer.core.errors import JenComposerError
 
 BROKEN_PIPE_EXIT_CODE = 141  # what a shell reports for a process ended by SIGPIPE
 # Explicit list (no string factories): a command appears here only once it works.
-COMMANDS = [demo_cmd, config_cmd, data_cmd, fit_cmd, autoencoder_cmd, compose_cmd, studio_cmd, evaluate_cmd, eval_cmd, scores_cmd, ablate_cmd,
+COMMANDS = [demo_cmd, config_cmd, data_cmd, fit_cmd, autoencoder_cmd, compose_cmd, studio_cmd, evaluate_cmd, eval_cmd, separation_cmd, scores_cmd, ablate_cmd,
             accept_cmd, bench_cmd, bundle_cmd]
 
 

@@ -16,11 +16,13 @@ import numpy as np
 from jen_composer.composition import export as exporting
 from jen_composer.composition.audio import mix_tracks
 from jen_composer.composition.importing import import_take
+from jen_composer.composition.mix_import import import_mix, mix_inputs
 from jen_composer.composition.rounds import Round, derive_seed, execute_round
 from jen_composer.composition.state import MixState, check_engine, new_state, now, undo_target
 from jen_composer.composition.store import STATE_FILE, SessionStore
 from jen_composer.core.config.composition import CompositionConfig
 from jen_composer.core.errors import JenComposerError
+from jen_composer.core.tracks import MIX
 from jen_composer.diffusion.settings import SamplerSettings
 from jen_composer.inference.engine import Engine, ProgressFn
 from jen_composer.inference.windows import check_seconds
@@ -39,7 +41,6 @@ class Session:
         self.cfg = cfg
         self.lock = store.lock
 
-    # ---------------------------------------------------------------- create / open
     @classmethod
     def create(cls, root: str | os.PathLike[str], engine: Engine, prompt: str, *, seconds: float | None = None,
                seed: int | None = None, settings: SamplerSettings | None = None,
@@ -61,7 +62,6 @@ class Session:
     def snapshot(self) -> dict[str, Any]:
         return self.store.snapshot()
 
-    # ---------------------------------------------------------------- read access
     @property
     def root(self) -> Path:
         return self.store.root
@@ -129,9 +129,8 @@ class Session:
         takes = self.takes
         return {t: self.take_sha256_of(t, takes[t]) for t in self.tracks if t in takes}
 
-    # ---------------------------------------------------------------- cheap edits
     def _check_track(self, track: str) -> None:
-        if track not in self.state["tracks"]:
+        if track not in self.state["tracks"] and not (track == MIX and MIX in self.state["takes"]):
             raise JenComposerError(f"unknown track '{track}' (tracks: {', '.join(self.state['tracks'])})")
 
     def keep(self, *tracks: str) -> None:
@@ -192,7 +191,6 @@ class Session:
             m = self.mix_state
             return mix_tracks(takes, m.gain_db, set(m.mute), set(m.solo))
 
-    # ---------------------------------------------------------------- rounds
     def _engine(self) -> Engine:
         if self.engine is None:
             raise JenComposerError(f"{self.root}: session was opened without an engine (pass --ckpt)")
@@ -208,6 +206,7 @@ class Session:
     def _generating_round(self, op: str, generated: list[str], seed: int | None, **kw: Any) -> Round:
         engine = self._engine()
         index = len(self.state["rounds"]) + 1
+        kw["inputs"] = {**kw.get("inputs", {}), **mix_inputs(self.state)}  # an imported mix conditions every round
         return self._new_round(
             op, generated=generated, seed=derive_seed(self.state["seed"], index) if seed is None else int(seed),
             settings=dict(self.state["settings"]), seconds=float(self.state["seconds"]),
@@ -234,11 +233,14 @@ class Session:
         with self.lock:
             return self._run(self._generating_round("generate", self.tracks, seed, kept=[], kept_after=[]), progress)
 
-    def regenerate(self, *, seed: int | None = None, progress: ProgressFn | None = None) -> Round:
-        """Generate every unkept track conditioned on the kept ones and the prompt."""
+    def regenerate(self, *, seed: int | None = None, progress: ProgressFn | None = None,
+                   only: list[str] | None = None) -> Round:
+        """Generate every unkept track (or those in ``only``; the rest absent) given the kept ones and the prompt."""
         with self.lock:
             kept = self.kept
-            todo = [t for t in self.tracks if t not in kept]
+            for t in only or []:
+                self._check_track(t)
+            todo = [t for t in self.tracks if t not in kept and (only is None or t in only)]
             if not todo:
                 raise JenComposerError("every track is kept: nothing to regenerate (unkeep a track first)")
             inputs = {t: int(self.state["takes"][t]) for t in kept}
@@ -273,8 +275,10 @@ class Session:
             return self._run(rnd, progress)
 
     def import_track(self, track: str, source: str | os.PathLike[str] | bytes, name: str | None = None) -> Round:
-        """Add the user's audio as a kept take (resampled, length-aligned, loudness-matched to the others)."""
+        """The user's audio as a kept take (resampled, aligned, loudness-matched); "mix": see `mix_import`."""
         with self.lock:
+            if track == MIX:
+                return import_mix(self, source, name)
             self._check_track(track)
             audio, source_info = import_take(self, track, source, name, len(self.state["rounds"]) + 1)
             kept_after = [t for t in self.tracks if t in self.state["kept"] or t == track]
@@ -288,7 +292,6 @@ class Session:
             rnd = self._new_round("undo", takes=takes, kept_after=kept, target=target, state_of=state_of)
             return self._commit(rnd, {})
 
-    # ---------------------------------------------------------------- export
     def export(self, out_dir: str | os.PathLike[str]) -> Path:
         """Write ``stems/<track>.wav`` (the take files' exact bytes), ``mix.wav`` and ``session.json``."""
         with self.lock:

@@ -22,7 +22,8 @@ def round_line(r: Round) -> str:
     if r.op == "undo":
         return f"round {r.index}: restored the state of round {r.target}"
     if r.op == "import":
-        return f"round {r.index}: imported {(r.source or {}).get('name')} as kept '{', '.join(r.generated)}'"
+        notes = "".join(f"\n  note: {n}" for n in (r.source or {}).get("notes", []))
+        return f"round {r.index}: imported {(r.source or {}).get('name')} as kept '{', '.join(r.generated)}'{notes}"
     if r.op == "reimagine":
         return f"round {r.index}: re-imagined {', '.join(r.generated)}"
     if r.op == "region":

@@ -33,16 +33,18 @@ class MultiTrackDataModule(L.LightningDataModule):
     """Train/val/test loaders of dict batches (see docs/architecture.md, "data").
 
     ``encoder_checksum``: with ``source=latents``, refuse a cache built by another autoencoder.
+    ``with_mix``: append the mix as track k+1 (a composer with ``composer.mix_track``): the gain-scaled
+    sum of the stems (`data.mix.mix_stems`) for audio, the cache's mix latents for latents.
     """
 
-    def __init__(self, cfg: DataConfig, seed: int = 0, encoder_checksum: str | None = None) -> None:
+    def __init__(self, cfg: DataConfig, seed: int = 0, encoder_checksum: str | None = None, with_mix: bool = False) -> None:
         super().__init__()
         if cfg.source not in SOURCES:
             raise ConfigError(f"data.source must be one of {', '.join(SOURCES)}, got '{cfg.source}'")
         if cfg.source == "latents" and not cfg.latent_cache:
             raise ConfigError("data.latent_cache must name a folder written by `jen-composer data encode` when data.source=latents")
         check_mode(cfg.on_bad_input)
-        self.cfg, self.seed, self.encoder_checksum = cfg, seed, encoder_checksum
+        self.cfg, self.seed, self.encoder_checksum, self.with_mix = cfg, seed, encoder_checksum, with_mix
         self.datasets: dict[str, SnippetDataset] = {}
         self.splits: dict[str, list[str]] = {}
         self.summary = ScanSummary()
@@ -87,7 +89,7 @@ class MultiTrackDataModule(L.LightningDataModule):
             recs = [records[s] for s in self.splits[name] if s in records]
             self.datasets[name] = AudioSnippets(
                 recs, list(cfg.tracks), cfg.channels, cfg.sample_rate, window, name == "train",
-                cfg.prompt, cfg.silence_threshold_db, cfg.crop_tries,
+                cfg.prompt, cfg.silence_threshold_db, cfg.crop_tries, self.with_mix,
             )
 
     def _setup_latents(self) -> None:
@@ -96,6 +98,8 @@ class MultiTrackDataModule(L.LightningDataModule):
         if self.encoder_checksum is not None:
             cache.check_encoder(self.encoder_checksum)
         cache.check_tracks(list(cfg.tracks))
+        if self.with_mix:
+            cache.check_mix()
         if cache.sample_rate != cfg.sample_rate:
             raise DataError(f"latent cache {cache.path} is at {cache.sample_rate} Hz, data.sample_rate is {cfg.sample_rate}")
         self.splits = resolve_splits(cache.path, cache.dataset_songs, *self._fractions())
@@ -104,7 +108,7 @@ class MultiTrackDataModule(L.LightningDataModule):
         for name in SPLIT_NAMES:
             ids = [s for s in self.splits[name] if s in available]
             self.datasets[name] = LatentSnippets(
-                cache, ids, window, name == "train", cfg.prompt, cfg.silence_threshold_db, cfg.crop_tries,
+                cache, ids, window, name == "train", cfg.prompt, cfg.silence_threshold_db, cfg.crop_tries, self.with_mix,
             )
 
     def _loader(self, name: str) -> DataLoader:

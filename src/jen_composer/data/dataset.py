@@ -1,6 +1,7 @@
 """Aligned multi-track snippets: one start for every track, random for training, a grid for eval.
 
-Items are dicts ``{"audio" [k, C, W] | "latents" [k, d, W], "prompt", "song_id", "start" (s)}``;
+Items are dicts ``{"audio" [k, C, W] | "latents" [k, d, W], "prompt", "song_id", "start" (s)}``
+(k + 1 tracks, the mix last, with ``with_mix``);
 the default collate stacks them into the batch contract of docs/architecture.md.
 """
 
@@ -19,6 +20,7 @@ from jen_composer.data.activity import Activity
 from jen_composer.data.audio import read_audio
 from jen_composer.data.index import SongRecord
 from jen_composer.data.latent_cache import LatentCache
+from jen_composer.data.mix import mix_stems
 from jen_composer.data.prompts import build_prompt
 from jen_composer.data.schema import SongMeta
 
@@ -93,11 +95,12 @@ class AudioSnippets(SnippetDataset):
     key = "audio"
 
     def __init__(self, records: list[SongRecord], tracks: list[str], channels: int, sample_rate: int,
-                 window: int, train: bool, prompt: PromptConfig, threshold_db: float, crop_tries: int) -> None:
+                 window: int, train: bool, prompt: PromptConfig, threshold_db: float, crop_tries: int,
+                 with_mix: bool = False) -> None:
         songs = [song_windows(r.song_id, r.frames, r.meta, r.activity, window, threshold_db) for r in records]
         super().__init__(songs, window, 1.0 / sample_rate, train, prompt, threshold_db, crop_tries)
         self.files = {r.song_id: [r.files[t] for t in tracks] for r in records}
-        self.tracks, self.channels = tracks, channels
+        self.tracks, self.channels, self.with_mix = tracks, channels, with_mix
 
     def read(self, song: SongWindows, start: int) -> torch.Tensor:
         stems = [
@@ -105,6 +108,8 @@ class AudioSnippets(SnippetDataset):
             * song.meta.gain(track)
             for track, path in zip(self.tracks, self.files[song.song_id])
         ]
+        if self.with_mix:  # the mix as track k+1: the one definition of the mix, on the gain-scaled stems
+            stems.append(mix_stems(stems))
         return torch.from_numpy(np.stack(stems).astype(np.float32, copy=False))
 
 
@@ -114,13 +119,13 @@ class LatentSnippets(SnippetDataset):
     key = "latents"
 
     def __init__(self, cache: LatentCache, song_ids: list[str], window: int, train: bool,
-                 prompt: PromptConfig, threshold_db: float, crop_tries: int) -> None:
+                 prompt: PromptConfig, threshold_db: float, crop_tries: int, with_mix: bool = False) -> None:
         songs = []
         for sid in song_ids:
             if cache.frames(sid) >= window:
                 songs.append(song_windows(sid, cache.frames(sid), cache.meta(sid), cache.activity(sid), window, threshold_db))
         super().__init__(songs, window, cache.hop / cache.sample_rate, train, prompt, threshold_db, crop_tries)
-        self.cache = cache
+        self.cache, self.with_mix = cache, with_mix
 
     def read(self, song: SongWindows, start: int) -> torch.Tensor:
-        return self.cache.read(song.song_id, start, self.window).contiguous()
+        return self.cache.read(song.song_id, start, self.window, self.with_mix).contiguous()

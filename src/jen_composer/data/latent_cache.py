@@ -1,7 +1,8 @@
 """Pre-encoded latents on disk: one safetensors file per song plus ``cache.json``.
 
 ``<out>/<song_id>.safetensors`` holds ``latents [k, d, L]`` (gain-scaled stems encoded once) and
-``power [k, L]`` (audio mean-square per latent frame, for silence skipping); ``cache.json`` records
+``power [k, L]`` (audio mean-square per latent frame, for silence skipping) and ``mix [d, L]`` (the
+gain-scaled mix, `data.mix.mix_stems`, encoded: the composer's mix track); ``cache.json`` records
 the encoder's checksum, its geometry, the tracks, each song's tags/caption and the dataset's song
 list and split manifest, so the cache trains without the audio. A cache is refused by any encoder
 whose checksum differs.
@@ -33,6 +34,7 @@ from jen_composer.data.index import (
     handle_bad,
     list_song_dirs,
 )
+from jen_composer.data.mix import mix_stems
 from jen_composer.data.schema import SongMeta
 from jen_composer.data.splits import SPLITS_FILE
 
@@ -90,11 +92,12 @@ class EncodeSummary:
 
 def encode_latent_cache(
     data_root: str | Path, out_dir: str | Path, encoder: LatentEncoder,
-    cfg: DataConfig | None = None, progress: bool = True,
+    cfg: DataConfig | None = None, progress: bool = True, with_mix: bool = False,
 ) -> EncodeSummary:
     """Encode every valid song under ``data_root`` into ``out_dir`` (resumable: songs already encoded
     with the same checksum are kept). ``cfg`` supplies tracks, tolerances and on_bad_input; its
-    sample rate and channels must match the encoder's."""
+    sample rate and channels must match the encoder's. ``with_mix`` also stores the encoded mix (for
+    `composer.mix_track`); a song encoded earlier without it gets only its mix added."""
     from safetensors.torch import save_file
 
     cfg = cfg if cfg is not None else DataConfig(sample_rate=encoder.sample_rate, channels=encoder.channels)
@@ -127,20 +130,26 @@ def encode_latent_cache(
         scan.songs.append(rec)
         target = _song_file(out, rec.song_id)
         entry = {"tags": rec.meta.tags, "caption": rec.meta.caption, "gains": rec.meta.gains}
+        old: dict[str, torch.Tensor] | None = None
         if target.is_file():
             have = _file_checksum(target)
-            if have == checksum:
+            if have is not None and have != checksum:
+                raise _refuse(target, have, checksum)
+            if have == checksum and (not with_mix or _has_mix(target)):
                 songs[rec.song_id] = {**entry, "frames": _frames_of(target)}
                 reused += 1
                 continue
-            if have is not None:
-                raise _refuse(target, have, checksum)
+            if have == checksum:  # same encoder, written without the mix: keep its stems, add the mix
+                from safetensors.torch import load_file
+
+                old = load_file(str(target))
         stems = np.stack([
             read_audio(rec.files[t], rec.song_id, frames=rec.frames, channels=cfg.channels)[0] * rec.meta.gain(t)
             for t in cfg.tracks
         ])
         with torch.no_grad():
-            z = encoder.encode(torch.from_numpy(stems)).detach().float().cpu().contiguous()
+            z = old["latents"] if old is not None else encoder.encode(torch.from_numpy(stems)).detach().float().cpu().contiguous()
+            extra = {"mix": encoder.encode(torch.from_numpy(mix_stems(stems))[None]).detach().float().cpu()[0].contiguous()} if with_mix else {}
         expected = math.ceil(rec.frames / encoder.hop)
         if z.shape[:2] != (len(cfg.tracks), encoder.latent_dim) or abs(z.shape[-1] - expected) > 1:
             raise DataError(
@@ -149,7 +158,7 @@ def encode_latent_cache(
             )
         power = torch.from_numpy(block_power(stems, encoder.hop, z.shape[-1]).astype(np.float32))
         with atomic_path(target) as tmp:
-            save_file({"latents": z, "power": power}, str(tmp), metadata={"checksum": checksum, "song_id": rec.song_id})
+            save_file({"latents": z, "power": power, **extra}, str(tmp), metadata={"checksum": checksum, "song_id": rec.song_id})
         songs[rec.song_id] = {**entry, "frames": int(z.shape[-1])}
         encoded += 1
     if (root / SPLITS_FILE).is_file():
@@ -163,6 +172,14 @@ def encode_latent_cache(
     if scan.skipped:
         log.warning("latent cache %s: %s", out, scan)
     return EncodeSummary(scan, encoded, reused)
+
+
+def _has_mix(path: Path) -> bool:
+    """Caches written before the mix track lack the mix latents: such files are encoded again."""
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as f:
+        return "mix" in f.keys()
 
 
 def _frames_of(path: Path) -> int:
@@ -232,9 +249,21 @@ class LatentCache:
             self._handles[song] = handle
         return handle
 
-    def read(self, song: str, start: int, length: int) -> torch.Tensor:
-        """``latents [k, d, length]`` from frame ``start`` (only that window is read)."""
-        return self._open(song).get_slice("latents")[:, :, start:start + length].float()
+    def check_mix(self) -> None:
+        """Refuse a cache written before the mix latents existed (a composer with the mix track needs them)."""
+        songs = self.songs
+        if songs and "mix" not in self._open(songs[0]).keys():
+            raise DataError(f"latent cache {self.path} has no mix latents (written before composer.mix_track); "
+                            "run `jen-composer data encode --with-mix` again into it (adds only the mix)")
+
+    def read(self, song: str, start: int, length: int, with_mix: bool = False) -> torch.Tensor:
+        """``latents [k, d, length]`` from frame ``start`` (only that window is read); ``with_mix``
+        appends the mix latents as track k + 1."""
+        handle = self._open(song)
+        z = handle.get_slice("latents")[:, :, start:start + length].float()
+        if with_mix:
+            z = torch.cat([z, handle.get_slice("mix")[:, start:start + length].float()[None]], dim=0)
+        return z
 
     def activity(self, song: str) -> Activity:
         power = self._open(song).get_tensor("power").double().numpy()

@@ -12,7 +12,10 @@ from typing import TypeVar
 import numpy as np
 import torch
 
-MIX = "mix"  # the name of the mix wherever tracks and the mix are listed together
+from jen_composer.core.tracks import MIX
+
+__all__ = ["MIX", "mix_stems"]
+
 
 Audio = TypeVar("Audio", np.ndarray, torch.Tensor)
 

@@ -18,11 +18,13 @@ from omegaconf import DictConfig
 from jen_composer.core.checkpoints import CHECKPOINT_KEY, read_composer_checkpoint
 from jen_composer.core.config import from_container
 from jen_composer.core.errors import CheckpointError, DataError
+from jen_composer.core.tracks import MIX
 from jen_composer.diffusion.generate import generate as run_generate
 from jen_composer.diffusion.request import GenerationRequest
 from jen_composer.diffusion.schedule import NoiseSchedule
 from jen_composer.diffusion.settings import SamplerSettings
 from jen_composer.inference.longform_audio import generate_long, wanted_tracks
+from jen_composer.inference.mix_condition import given_mix
 from jen_composer.inference.windows import check_seconds
 from jen_composer.models.autoencoder import NormalisedAutoencoder, load_autoencoder
 from jen_composer.models.composer import ComposerModel, build_composer
@@ -61,6 +63,8 @@ class ComposerPipeline:
         self.model, self.cfg, self.autoencoder = model.eval(), cfg, autoencoder.eval()
         self.schedule = NoiseSchedule.from_config(cfg.composer.diffusion)
         self.tracks = list(cfg.data.tracks)
+        self.mix_track = bool(model.condition_tracks)  # takes a mix as ``kept[MIX]`` (composer.mix_track)
+        self.model_tracks = self.tracks + [MIX] * int(model.condition_tracks)  # what the network sees
         self.sample_rate = int(autoencoder.sample_rate)
         self.channels = int(autoencoder.channels)
         self.checkpoint = checkpoint
@@ -92,12 +96,14 @@ class ComposerPipeline:
     def track_parts(self, kept: dict[str, np.ndarray], generate: list[str], reimagine: dict[str, float] | None,
                     region: tuple[str, float, float] | None, seconds: float,
                     frames: int) -> tuple[list[str], torch.Tensor | None, torch.Tensor | None]:
-        """Per track: the role, the re-imagine strength ``[k]`` and the region's known mask ``[k, frames]``."""
-        unknown = sorted((set(kept) | set(generate)) - set(self.tracks))
+        """Per model track (the stems, then the mix when the model takes it): the role, the re-imagine
+        strength ``[k]`` and the region's known mask ``[k, frames]``."""
+        tracks = self.model_tracks
+        unknown = sorted((set(kept) | set(generate)) - set(tracks) - {MIX})
         if unknown:
             raise DataError(f"unknown track(s) {unknown}; this checkpoint has {self.tracks}")
-        k = len(self.tracks)
-        roles = ["generate" if n in generate else "keep" if n in kept else "absent" for n in self.tracks]
+        k = len(tracks)
+        roles = ["generate" if n in generate else "keep" if n in kept else "absent" for n in tracks]
         strengths = None
         if reimagine:
             strengths = torch.zeros(k)
@@ -124,15 +130,18 @@ class ComposerPipeline:
                          progress: Callable[[int, int], None] | None = None) -> torch.Tensor:
         """The sampler's `[k, d, L]` latents of one window (generated, re-imagined and region tracks are fresh)."""
         samples, frames = round(seconds * self.sample_rate), self.frames(seconds)
+        kept = given_mix(kept, generate, self.tracks, self.mix_track, self.sample_rate, self.channels, samples,
+                         float(self.cfg.data.length_tolerance_seconds))
         roles, strengths, mask = self.track_parts(kept, generate, reimagine, region, seconds, frames)
-        known = torch.zeros(1, len(self.tracks), self.model.latent_dim, frames)
-        for i, name in enumerate(self.tracks):
+        tracks = self.model_tracks
+        known = torch.zeros(1, len(tracks), self.model.latent_dim, frames)
+        for i, name in enumerate(tracks):
             if roles[i] == "keep":
                 known[0, i] = self.autoencoder.encode(self._fit_length(name, kept[name], samples)[None])[0][:, :frames]
         request = GenerationRequest(prompts=[prompt], roles=roles, settings=settings, seed=int(seed), known=known,
                                     reimagine=None if strengths is None else strengths[None],
                                     known_mask=None if mask is None else mask[None], length=frames)
-        return run_generate(self.model, self.schedule, request, self.tracks, progress=progress)[0]
+        return run_generate(self.model, self.schedule, request, tracks, progress=progress)[0]
 
     @torch.no_grad()
     def generate(self, prompt: str, kept: dict[str, np.ndarray], generate: list[str], *, seconds: float, seed: int,
@@ -144,6 +153,8 @@ class ComposerPipeline:
         A length beyond ``composition.longform.window_seconds`` is generated as windows
         (``inference.longform_audio``); one above ``composition.max_seconds`` is refused."""
         seconds = check_seconds(seconds, self.cfg.composition.max_seconds)
+        kept = given_mix(kept, generate, self.tracks, self.mix_track, self.sample_rate, self.channels,
+                         round(seconds * self.sample_rate), float(self.cfg.data.length_tolerance_seconds))
         if self.frames(seconds) > self.frames(self.cfg.composition.longform.window_seconds):
             return generate_long(self, prompt, kept, generate, seconds=seconds, seed=seed, settings=settings,
                                  reimagine=reimagine, region=region, progress=progress)

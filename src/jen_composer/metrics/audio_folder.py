@@ -15,7 +15,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -25,6 +25,9 @@ from jen_composer.data.mix import MIX, mix_stems
 from jen_composer.data.schema import META_FILE, read_meta
 from jen_composer.metrics.clip_scores import song_labels
 from jen_composer.metrics.coherence import parse_tempo
+
+if TYPE_CHECKING:
+    from jen_composer.metrics.separation import MixSeparator
 
 PROMPT_KEYS = {"id", "prompt", "tempo", "chords", "kept"}
 
@@ -110,8 +113,10 @@ def labels_from_meta(clip: Clip, tracks: list[str]) -> dict[str, Any]:
     return song_labels(meta.tags, meta.labels)
 
 
-def load_stems(clip: Clip, tracks: Sequence[str], sample_rate: int, separator: str) -> dict[str, np.ndarray]:
-    """Mono float32 stems at ``sample_rate``: the clip's own files, or its mix split by Demucs."""
+def load_stems(clip: Clip, tracks: Sequence[str], sample_rate: int, separator: str | MixSeparator,
+               prompt: str = "") -> dict[str, np.ndarray]:
+    """Mono float32 stems at ``sample_rate``: the clip's own files, or its mix split by Demucs (a model
+    name) or by a ``MixSeparator`` (e.g. a composer's separation mode, which also reads the prompt)."""
     if clip.stems:
         waves = {t: load_resampled(clip.stems[t], clip.id, sample_rate, 1)[0] for t in tracks}
         n = min(len(w) for w in waves.values())
@@ -119,6 +124,8 @@ def load_stems(clip: Clip, tracks: Sequence[str], sample_rate: int, separator: s
     from jen_composer.metrics.separation import separate
 
     assert clip.mix is not None
+    if not isinstance(separator, str):
+        return separator.separate(load_resampled(clip.mix, clip.id, sample_rate, 1)[0], sample_rate, tracks, prompt)
     return separate(clip.mix, clip.id, tracks, sample_rate, separator)
 
 

@@ -28,9 +28,11 @@ from jen_composer.metrics.clap import ClapScorer, build_clap_scorer
 from jen_composer.metrics.clip_scores import ClipAudio
 from jen_composer.metrics.report import SystemResult
 from jen_composer.metrics.scoring import Scorer, load_probe, wants_clap
+from jen_composer.metrics.separation import MixSeparator
 
 
-def folder_clip(clip: Clip, info: PromptInfo | None, tracks: Sequence[str], cfg: EvaluationConfig) -> ClipAudio:
+def folder_clip(clip: Clip, info: PromptInfo | None, tracks: Sequence[str], cfg: EvaluationConfig,
+                separator: MixSeparator | None = None) -> ClipAudio:
     """A folder clip as the scorer's ``ClipAudio``: prompt entry labels win over ``meta.json``'s."""
     labels = labels_from_meta(clip, list(tracks))
     if info is not None:
@@ -39,8 +41,10 @@ def folder_clip(clip: Clip, info: PromptInfo | None, tracks: Sequence[str], cfg:
     unknown = kept - set(tracks)
     if unknown:
         raise DataError(f"prompt entry '{clip.id}': kept track(s) {sorted(unknown)} are not among {list(tracks)}")
-    return ClipAudio(id=clip.id, stems=load_stems(clip, tracks, cfg.coherence.sample_rate, cfg.separator),
-                     text=info.text if info is not None else "", labels=labels,
+    text = info.text if info is not None else ""
+    stems = load_stems(clip, tracks, cfg.coherence.sample_rate, separator or cfg.separator, text)
+    return ClipAudio(id=clip.id, stems=stems,
+                     text=text, labels=labels,
                      generated=frozenset(t for t in tracks if t not in kept))
 
 
@@ -58,10 +62,12 @@ def folder_reference(folder: Path, tracks: Sequence[str], cfg: EvaluationConfig)
 
 def evaluate_audio_folder(folder: Path, prompts_file: Path, cfg: EvaluationConfig, tracks: Sequence[str],
                           name: str = "", reference: Path | None = None, scorer: ClapScorer | None = None,
-                          progress: bool = True) -> SystemResult:
+                          progress: bool = True, separator: MixSeparator | None = None) -> SystemResult:
     """One ``SystemResult`` for every clip in ``folder`` (see audio_folder for the layouts).
 
     ``reference`` (default: ``evaluation.fad_reference``) is a song folder whose stems are FAD's reference.
+    Mix-only clips are split by ``separator`` when given, else by Demucs (``evaluation.separator``);
+    the result's ``notes`` say which.
     """
     tracks = list(tracks)
     clips = discover_clips(folder, tracks)
@@ -69,7 +75,8 @@ def evaluate_audio_folder(folder: Path, prompts_file: Path, cfg: EvaluationConfi
     missing = [c.id for c in clips if c.id not in prompts]
     if missing:
         raise DataError(f"{prompts_file}: no prompt for clip(s) {missing[:5]}{' ...' if len(missing) > 5 else ''}")
-    if any(not c.stems for c in clips):
+    mix_only = sum(1 for c in clips if not c.stems)
+    if mix_only and separator is None:
         from jen_composer.metrics.separation import ensure_separator
 
         ensure_separator(cfg.separator)
@@ -80,5 +87,10 @@ def evaluate_audio_folder(folder: Path, prompts_file: Path, cfg: EvaluationConfi
         scorer = build_clap_scorer(cfg.clap)
     scoring = Scorer(cfg, tracks, reference=ref_clips, clap=scorer, probe=probe, reference_id=ref_id)
     for clip in tqdm(clips, desc=f"scoring {name or folder.name}", disable=not progress):
-        scoring.add(folder_clip(clip, prompts[clip.id], tracks, cfg))
-    return scoring.result(name or folder.name, seeds=list(cfg.seeds))
+        scoring.add(folder_clip(clip, prompts[clip.id], tracks, cfg, separator))
+    result = scoring.result(name or folder.name, seeds=list(cfg.seeds))
+    if mix_only:
+        from jen_composer.metrics.separation import demucs_name
+
+        result.notes = f"{mix_only} mix-only clip(s) split into tracks by {separator.name if separator else demucs_name(cfg.separator)}"
+    return result

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import torch
@@ -19,6 +19,20 @@ from jen_composer.data.audio import load_resampled, resample
 
 DEMUCS_TO_TRACK = {"bass": "bass", "drums": "drums", "other": "instrument", "vocals": "melody"}
 _MODELS: dict[str, Any] = {}
+
+
+class MixSeparator(Protocol):
+    """Any other separator (e.g. `inference.separator.CheckpointSeparator`, a composer's separation mode)."""
+
+    name: str  # what reports say split the mixes
+
+    def separate(self, mix: np.ndarray, sample_rate: int, tracks: Sequence[str], prompt: str = "") -> dict[str, np.ndarray]:
+        """Mono float32 stems ``{track: [S]}`` at ``sample_rate`` from a mono mix ``[S]``."""
+        ...
+
+
+def demucs_name(model_name: str) -> str:
+    return f"Demucs '{model_name}'"
 
 
 def ensure_separator(name: str) -> None:

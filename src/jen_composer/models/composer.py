@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from jen_composer.core.config.composer import ComposerConfig
+from jen_composer.core.tracks import has_mix_track
 from jen_composer.models.text import build_text_encoder
 from jen_composer.models.unet import UNet1D
 
@@ -25,6 +26,10 @@ def join_tracks(x: torch.Tensor) -> torch.Tensor:
 class ComposerModel(nn.Module):
     """Predicts eps or v (``cfg.diffusion.prediction``) for all k tracks at once.
 
+    Built for ``num_tracks`` stems; ``self.num_tracks`` counts the model's input groups: the stems,
+    then the mix when ``cfg.mix_track`` (``condition_tracks`` = 1; its output group is never used:
+    the mix is never generated).
+
     Text can be given as prompts (``forward``) or pre-encoded (``denoise``) so that a sampler
     encodes once and batches the conditional and unconditional CFG branches into one call.
     The null text is one learned token; ``drop_text`` rows use it instead of their prompt.
@@ -33,11 +38,13 @@ class ComposerModel(nn.Module):
     def __init__(self, cfg: ComposerConfig, num_tracks: int, latent_dim: int) -> None:
         super().__init__()
         self.cfg = cfg
-        self.num_tracks, self.latent_dim = num_tracks, latent_dim
+        # the mix (``cfg.mix_track``) is one more condition-only input group after the stems
+        self.condition_tracks = 1 if has_mix_track(cfg) else 0
+        self.num_tracks, self.latent_dim = num_tracks + self.condition_tracks, latent_dim
         self.text_encoder = build_text_encoder(cfg.text)
         dim = self.text_encoder.dim
         self.null_text = nn.Parameter(torch.randn(1, dim) * 0.02)
-        self.unet = UNet1D(cfg.unet, num_tracks, latent_dim, dim, cfg.diffusion.timestep_mode)
+        self.unet = UNet1D(cfg.unet, self.num_tracks, latent_dim, dim, cfg.diffusion.timestep_mode)
 
     def encode_text(self, prompts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
         """``(tokens [B, N, D], mask [B, N])`` for the prompts (task prefixes already joined)."""
@@ -78,5 +85,6 @@ class ComposerModel(nn.Module):
 
 
 def build_composer(cfg: ComposerConfig, num_tracks: int, latent_dim: int) -> ComposerModel:
-    """The composer for ``num_tracks`` tracks (``len(cfg.data.tracks)``) of ``latent_dim`` channels."""
+    """The composer for ``num_tracks`` stems (``len(cfg.data.tracks)``, plus the mix when
+    ``cfg.mix_track``) of ``latent_dim`` channels."""
     return ComposerModel(cfg, num_tracks, latent_dim)

@@ -19,9 +19,11 @@ from pydantic import BaseModel, Field
 
 from jen_composer.composition.audio import peaks, wav_bytes
 from jen_composer.composition.importer import ALLOWED_SUFFIXES
+from jen_composer.composition.mix_import import engine_takes_mix
 from jen_composer.composition.session import Session
 from jen_composer.core.config.composition import CompositionConfig
 from jen_composer.core.errors import JenComposerError
+from jen_composer.core.tracks import MIX
 from jen_composer.diffusion.settings import SamplerSettings
 from jen_composer.inference.engine import Engine
 from jen_composer.studio.jobs import JobManager
@@ -42,6 +44,7 @@ class NewSession(BaseModel):
 class GenerateBody(BaseModel):
     mode: str = Field(default="unkept", pattern="^(all|unkept)$")
     seed: int | None = None
+    only: list[str] | None = None  # unkept mode: just these tracks (the others absent), e.g. a bass for a mix
 
 
 class ReimagineBody(BaseModel):
@@ -122,8 +125,9 @@ def create_app(engine: Engine, cfg: CompositionConfig | None = None, sessions_ro
 
     @app.get("/api/config")
     def config() -> dict[str, Any]:
-        return {"tracks": list(engine.tracks), "sample_rate": engine.sample_rate, "checkpoint": engine.checkpoint,
-                "seconds": cfg.seconds, "max_seconds": cfg.max_seconds, "settings": registry.settings.to_dict(), "max_upload_mb": cfg.studio.max_upload_mb,
+        return {"tracks": list(engine.tracks), "mix_track": engine_takes_mix(engine), "sample_rate": engine.sample_rate,
+                "checkpoint": engine.checkpoint, "seconds": cfg.seconds, "max_seconds": cfg.max_seconds,
+                "settings": registry.settings.to_dict(), "max_upload_mb": cfg.studio.max_upload_mb,
                 "accept": list(ALLOWED_SUFFIXES), "sessions": registry.list()[:20]}
 
     @app.post("/api/sessions")
@@ -144,7 +148,7 @@ def create_app(engine: Engine, cfg: CompositionConfig | None = None, sessions_ro
         s = registry.get(sid)
         if body.mode == "all":
             return _job(sid, "generate all", lambda p: s.generate_all(seed=body.seed, progress=p))
-        return _job(sid, "regenerate", lambda p: s.regenerate(seed=body.seed, progress=p))
+        return _job(sid, "regenerate", lambda p: s.regenerate(seed=body.seed, progress=p, only=body.only))
 
     @app.post("/api/sessions/{sid}/reimagine")
     def reimagine(sid: str, body: ReimagineBody) -> dict[str, Any]:
@@ -201,7 +205,7 @@ def create_app(engine: Engine, cfg: CompositionConfig | None = None, sessions_ro
     @app.post("/api/sessions/{sid}/import/{track}")
     async def import_track(sid: str, track: str, request: Request) -> dict[str, Any]:
         session = registry.get(sid)
-        if track not in session.tracks:
+        if track not in session.tracks and track != MIX:
             raise JenComposerError(f"unknown track '{track[:40]}'")
         name, data = await read_upload(request, cfg.studio.max_upload_mb)
         await run_in_threadpool(session.import_track, track, data, name)

@@ -67,9 +67,9 @@ class ClapScoreCallback(pl.Callback):
         frames = int(round(float(self.cfg.data.snippet_seconds) * self.cfg.data.sample_rate / self._decoder.hop))
         settings = SamplerSettings.from_config(self.cfg.composer.sampler)
         for i in mine:
-            request = GenerationRequest([prompts[i]], ["generate"] * len(tracks), settings,
+            request = GenerationRequest([prompts[i]], ["generate"] * len(tracks) + ["absent"] * module.extra, settings,
                                         seed=int(self.cfg.seed) + i, length=frames)
-            latents = generate(module.eval_model(), module.schedule, request, tracks)[0]
+            latents = generate(module.eval_model(), module.schedule, request, module.model_tracks)[0][:len(tracks)]
             stems = self._decoder.decode(latents.cpu().float())  # [k, C, S]
             metric.update(stems[None], [prompts[i]])
         return {k: float(v) for k, v in metric.compute().items()}

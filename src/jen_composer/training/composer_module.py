@@ -18,6 +18,7 @@ from omegaconf import DictConfig
 from jen_composer.core.checkpoints import embedded_info
 from jen_composer.core.errors import ConfigError
 from jen_composer.core.seed import make_generator
+from jen_composer.core.tracks import model_tracks
 from jen_composer.diffusion.objective import diffusion_loss, sample_text_dropout
 from jen_composer.diffusion.schedule import NoiseSchedule
 from jen_composer.diffusion.tasks import (
@@ -53,12 +54,14 @@ class ComposerModule(pl.LightningModule):
         self.cfg = cfg
         self.tracks = list(cfg.data.tracks)
         self.k = len(self.tracks)
+        self.model_tracks = model_tracks(cfg)  # the stems, then the mix when composer.mix_track
+        self.extra = len(self.model_tracks) - self.k
         self.d = latent_dim_of(cfg)
         self.model: ComposerModel = build_composer(cfg.composer, self.k, self.d)
         self.schedule = NoiseSchedule.from_config(cfg.composer.diffusion)
         decay = float(cfg.trainer.ema_decay)
         self.ema = EMA(self.model, decay) if decay > 0 else None
-        self.tasks: TaskMixture = task_mixture(cfg.curriculum, 0, self.k)  # CurriculumCallback updates it per step
+        self.tasks: TaskMixture = task_mixture(cfg.curriculum, 0, self.k, self.extra)  # CurriculumCallback updates it per step
         self._autoencoder: list[Any] = []  # frozen, kept out of state_dict (source=audio only)
 
     # -- helpers -------------------------------------------------------------------------------
@@ -81,16 +84,17 @@ class ComposerModule(pl.LightningModule):
             b, k, c, s = audio.shape
             with torch.no_grad():
                 x0 = self._autoencoder[0].encode(audio.reshape(b * k, c, s)).reshape(b, k, self.d, -1)
-        if x0.dim() != 4 or x0.shape[1] != self.k or x0.shape[2] != self.d:
+        k = len(self.model_tracks)
+        if x0.dim() != 4 or x0.shape[1] != k or x0.shape[2] != self.d:
             raise ConfigError(
-                f"data: batches have latents of shape {tuple(x0.shape)}, the composer expects [B, {self.k}, {self.d}, L] "
-                "(check data.tracks and that the latent cache was built with composer.autoencoder)"
+                f"data: batches have latents of shape {tuple(x0.shape)}, the composer expects [B, {k}, {self.d}, L] "
+                f"for {self.model_tracks} (check data.tracks and that the latent cache was built with composer.autoencoder)"
             )
         return x0.float()
 
     def _loss(self, model: ComposerModel, x0: torch.Tensor, t: torch.Tensor, prompts: list[str],
               drop: torch.Tensor | None, generator: torch.Generator) -> torch.Tensor:
-        prompts = task_prompts(prompts, generated_mask(t, self.schedule.T), self.tracks, bool(self.cfg.composer.task_tokens))
+        prompts = task_prompts(prompts, generated_mask(t, self.schedule.T), self.model_tracks, bool(self.cfg.composer.task_tokens))
         return diffusion_loss(model, self.schedule, x0, t.to(x0.device), prompts, drop, generator)
 
     # -- Lightning hooks -----------------------------------------------------------------------
@@ -123,9 +127,10 @@ class ComposerModule(pl.LightningModule):
         b = x0.shape[0]
         model = self.eval_model()
         losses = []
-        for i, (name, generate, keep) in enumerate(validation_tasks(self.k)):
+        for i, (name, generate, keep, given) in enumerate(validation_tasks(self.k, self.extra)):
             g = make_generator(VAL_SEED_OFFSET + 1_000 * batch_idx + i)
             t = role_timesteps(generate, keep, b, self.k, self.schedule.T, g)
+            t = torch.cat([t, torch.full((b, self.extra), 0 if given else self.schedule.T, dtype=t.dtype)], dim=1)
             loss = self._loss(model, x0, t, list(batch["prompt"]), None, g)
             self.log(f"val/loss_{name}", loss, batch_size=b, sync_dist=True)
             losses.append(loss)
@@ -135,7 +140,7 @@ class ComposerModule(pl.LightningModule):
         return build_optimizer_and_scheduler([p for p in self.model.parameters() if p.requires_grad], self.cfg.trainer)
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        embedded_info(checkpoint)["composer"] = {"tracks": self.tracks, "latent_dim": self.d}
+        embedded_info(checkpoint)["composer"] = {"tracks": self.tracks, "latent_dim": self.d, "mix_track": bool(self.extra)}
         # a frozen text encoder is loaded by name or path, never stored (nor twice, via the EMA)
         checkpoint["state_dict"] = drop_frozen(checkpoint["state_dict"], self._frozen_keys())
 
@@ -148,7 +153,7 @@ class ComposerModule(pl.LightningModule):
 
 def build_composer_task(cfg: DictConfig) -> tuple[ComposerModule, list[Callback]]:
     module = ComposerModule(cfg)
-    callbacks: list[Callback] = [CurriculumCallback(cfg.curriculum, module.k), ResumeStateCallback()]
+    callbacks: list[Callback] = [CurriculumCallback(cfg.curriculum, module.k, module.extra), ResumeStateCallback()]
     from jen_composer.training.preview import SamplePreviewCallback
 
     if int(cfg.logger.preview.every_n_steps) > 0:

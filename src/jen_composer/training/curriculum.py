@@ -49,22 +49,24 @@ def stage_probabilities(schedule: str, step: int, k: int, ramp_steps: int, min_p
     return [min_probability + free * w / total for w in weights]
 
 
-def task_mixture(cfg: CurriculumConfig | DictConfig, step: int, k: int) -> TaskMixture:
-    """The training-task distribution at ``step`` for the ``curriculum`` config group."""
+def task_mixture(cfg: CurriculumConfig | DictConfig, step: int, k: int, condition_only: int = 0) -> TaskMixture:
+    """The training-task distribution at ``step`` for the ``curriculum`` config group; ``condition_only``
+    extra tracks (1 with ``composer.mix_track``) get the separation / extraction / arrangement tasks."""
     probs = stage_probabilities(str(cfg.schedule), step, k, int(cfg.ramp_steps), float(cfg.min_probability))
-    return TaskMixture(tuple(probs), float(cfg.paper_mix))
+    return TaskMixture(tuple(probs), float(cfg.paper_mix), condition_only, float(cfg.separation),
+                       float(cfg.extraction), float(cfg.arrangement))
 
 
 class CurriculumCallback(pl.Callback):
     """Publishes the step's `TaskMixture` to the module (``pl_module.tasks``) and logs its stage weights."""
 
-    def __init__(self, cfg: CurriculumConfig | DictConfig, num_tracks: int) -> None:
+    def __init__(self, cfg: CurriculumConfig | DictConfig, num_tracks: int, condition_only: int = 0) -> None:
         self.cfg = cfg
-        self.k = num_tracks
-        task_mixture(cfg, 0, num_tracks)  # validate early
+        self.k, self.condition_only = num_tracks, condition_only
+        task_mixture(cfg, 0, num_tracks, condition_only)  # validate early
 
     def on_train_batch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule, batch, batch_idx: int) -> None:
-        mixture = task_mixture(self.cfg, trainer.global_step, self.k)
+        mixture = task_mixture(self.cfg, trainer.global_step, self.k, self.condition_only)
         pl_module.tasks = mixture
         logged = {f"curriculum/stage{s}": p for s, p in enumerate(mixture.stage_probs, start=1)}
         pl_module.log_dict({**logged, "curriculum/paper_mix": mixture.paper_mix},
@@ -82,5 +84,6 @@ def share_table(cfg: DictConfig, steps: list[int] | None = None) -> tuple[list[i
     """Closed-form task-type shares of a run config at the start, middle and end of training (or ``steps``)."""
     steps = steps if steps is not None else [0, int(cfg.trainer.max_steps) // 2, int(cfg.trainer.max_steps)]
     k = len(cfg.data.tracks)
-    mixtures = [task_mixture(cfg.curriculum, step, k).type_probabilities() for step in steps]
+    extra = 1 if bool(cfg.composer.mix_track) else 0
+    mixtures = [task_mixture(cfg.curriculum, step, k, extra).type_probabilities() for step in steps]
     return steps, {tt: [m[tt] for m in mixtures] for tt in task_types(k)}

@@ -53,6 +53,7 @@ def build_module(cfg: DictConfig) -> tuple[pl.LightningModule, list[Callback]]:
 
 def build_datamodule(cfg: DictConfig) -> pl.LightningDataModule:
     """The data module; a composer trained on cached latents refuses a cache from another autoencoder now."""
+    from jen_composer.core.tracks import has_mix_track
     from jen_composer.data import MultiTrackDataModule
     from jen_composer.data.latent_cache import LatentCache
 
@@ -62,7 +63,8 @@ def build_datamodule(cfg: DictConfig) -> pl.LightningDataModule:
 
         checksum = str(load_autoencoder(cfg.composer.autoencoder).checksum())
         LatentCache(cfg.data.latent_cache).check_encoder(checksum)
-    return MultiTrackDataModule(cfg.data, seed=int(cfg.seed), encoder_checksum=checksum)
+    with_mix = cfg.task == "composer" and has_mix_track(cfg)
+    return MultiTrackDataModule(cfg.data, seed=int(cfg.seed), encoder_checksum=checksum, with_mix=with_mix)
 
 
 def resolve_resume(cfg: DictConfig, folder: Path) -> Path | None:

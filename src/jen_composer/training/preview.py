@@ -85,8 +85,9 @@ class SamplePreviewCallback(pl.Callback):
                 for scale in p.cfg_scales:
                     settings = SamplerSettings.from_config(self.cfg.composer.sampler).replace(
                         steps=p.steps, text_guidance=scale)
-                    request = GenerationRequest([prompt], roles, settings, seed=int(p.seed) + prompt_index, known=known)
-                    latents = generate(model, module.schedule, request, tracks)[0]
+                    roles_all = roles + ["absent"] * module.extra  # the mix (composer.mix_track) stays absent
+                    request = GenerationRequest([prompt], roles_all, settings, seed=int(p.seed) + prompt_index, known=known)
+                    latents = generate(model, module.schedule, request, module.model_tracks)[0][:len(tracks)]
                     out = folder / f"prompt{prompt_index}_{name}_cfg{scale:g}"
                     self._write(out, tracks, roles, latents, trainer, step, rich_loggers)
         self.written.append(folder)

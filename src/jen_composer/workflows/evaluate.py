@@ -4,7 +4,8 @@ For each of `num_clips` songs of the split and each seed, the checkpoint generat
 task (joint: all tracks from the prompt; conditional: instrument + melody given the song's own drums
 + bass; conditional_swapped: the same, given ANOTHER song's drums + bass (the next song of the split: a
 control for a model that ignores its conditions); interactive: Algorithm 1 with a simulated producer who keeps the best-scoring new track each
-round). Every task becomes one row, scored by ``metrics.scoring.Scorer`` exactly as `evaluate-audio`
+round); with a mix-track checkpoint also separation (every stem from the song's mix) and arrangement
+(instrument + melody given drums + bass and the mix). Every task becomes one row, scored by ``metrics.scoring.Scorer`` exactly as `evaluate-audio`
 scores folders: adherence (CLAP or the probe) and fit scores on the generated tracks only, the mix,
 and FAD against the same songs' real stems (or ``evaluation.fad_reference``).
 """
@@ -24,6 +25,7 @@ from jen_composer.core.config.options import EvalTask, choices
 from jen_composer.core.errors import ConfigError, DataError
 from jen_composer.data.audio import read_audio, resample
 from jen_composer.data.index import list_song_dirs
+from jen_composer.data.mix import MIX, mix_stems
 from jen_composer.data.prompts import build_prompt
 from jen_composer.data.schema import read_meta
 from jen_composer.data.splits import resolve_splits
@@ -113,6 +115,10 @@ class Evaluator:
             return {**kept, **gen(kept, todo, seed)}, set(todo)
         if task == "interactive":
             return self._interactive(clip, seed, gen), set(tracks)
+        if task in ("separation", "arrangement"):  # from the song's own mix: a composer with the mix track
+            kept = {t: clip.stems[t] for t in tracks if t in CONDITION_TRACKS} if task == "arrangement" else {}
+            todo = [t for t in tracks if t not in kept]
+            return {**kept, **gen({**kept, MIX: mix_stems(clip.stems)}, todo, seed)}, set(todo)
         raise ConfigError(f"evaluation.tasks: unknown task '{task}'; choose from {', '.join(TASKS)}")
 
     def _adherence(self, clip: Clip, track: str, wave: np.ndarray) -> float:

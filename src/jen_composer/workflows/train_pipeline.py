@@ -84,7 +84,7 @@ def train_pipeline(stages: Stages, autoencoder_experiment: Path, composer_experi
         cache_dir = Path(cfg.data.latent_cache)
         if (cache_dir / CACHE_FILE).is_file() and LatentCache(cache_dir).checksum != autoencoder.checksum():
             shutil.rmtree(cache_dir)  # built by an earlier run's autoencoder
-        encode_latent_cache(data_root, cache_dir, autoencoder, cfg.data)
+        encode_latent_cache(data_root, cache_dir, autoencoder, cfg.data, with_mix=bool(cfg.composer.mix_track))
     with stages.run("composer", f"train the composer ({cfg.name}, {cfg.trainer.max_steps} steps, curriculum {cfg.curriculum.schedule})"):
         shutil.rmtree(run_dir(cfg), ignore_errors=True)
         composer_fit = fit(cfg)

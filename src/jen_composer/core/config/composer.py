@@ -67,4 +67,5 @@ class ComposerConfig:
     sampler: SamplerConfig = field(default_factory=SamplerConfig)
     task_tokens: bool = True  # prefix prompts with "[bass & drums generation]"
     text_dropout: float = 0.1  # CFG: probability of the null text in training
+    mix_track: bool = False  # the mix as one more condition-only latent track (given or absent, never generated)
     autoencoder: str = ""  # exported autoencoder artefact dir used to decode (and encode audio)

@@ -105,5 +105,5 @@ class EvaluationConfig:
     num_clips: int = 8
     seeds: list[int] = field(default_factory=lambda: [0])
     fad_reference: str = ""  # song folder whose real stems are FAD's reference (empty: the evaluated songs)
-    separator: str = "htdemucs"  # Demucs model used to split mixes into our four tracks
+    separator: str = "htdemucs"  # Demucs model that splits mix-only clips, or a composer .ckpt with composer.mix_track (its separation mode)
     seed: int = 0  # seeds randomness in evaluation (listening-test order, bootstrap)

@@ -110,6 +110,8 @@ class EvalTask(StrEnum):
     conditional = "conditional"
     conditional_swapped = "conditional_swapped"
     interactive = "interactive"
+    separation = "separation"  # every stem generated from the song's mix (composer.mix_track)
+    arrangement = "arrangement"  # instrument + melody from the kept drums + bass and the mix (composer.mix_track)
 
 
 class PitchTracker(StrEnum):

@@ -53,6 +53,10 @@ class CurriculumConfig:
     ramp_steps: int = 1000  # steps over which harder stages gain weight
     min_probability: float = 0.05  # easier stages keep at least this share
     paper_mix: float = 0.5  # share of samples drawn from section 5.1's tasks; the rest from the stage draw
+    # with composer.mix_track only: shares of the tasks that start from the given mix (the rest: mix absent)
+    separation: float = 0.1  # all stems generated from the mix
+    extraction: float = 0.1  # one stem generated from the mix, the other stems absent
+    arrangement: float = 0.1  # 1..k-1 stems kept (uniform count) + the mix given, the rest generated
 
 
 @dataclass

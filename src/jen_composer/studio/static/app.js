@@ -215,6 +215,8 @@ async function init() {
   $("#seconds").value = config.seconds;
   $("#seconds").max = config.max_seconds;
   buildRows();
+  $("#mix-import-label").hidden = !config.mix_track;  // only a composer trained with the mix track takes one
+  $("#mix-import").addEventListener("change", (e) => upload("mix", e.target));
   document.querySelectorAll(".import").forEach((el) => { el.accept = config.accept.join(","); });
   $("#strength").addEventListener("input", () => { $("#strength-out").textContent = $("#strength").value; });
   $("#new-session").addEventListener("click", newSession);

@@ -1,0 +1,51 @@
+"""A composer checkpoint's separation mode as a separator: all stems generated from a given mix.
+
+Used by `evaluate-separation` (scored against the true stems) and by `evaluate-audio`
+(``evaluation.separator`` = a checkpoint path: mixes from other systems split by our model instead of
+Demucs). Only a composer trained with ``composer.mix_track`` separates; another is refused in one line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from jen_composer.core.errors import CheckpointError
+from jen_composer.core.tracks import MIX
+from jen_composer.data.audio import resample
+from jen_composer.diffusion.settings import SamplerSettings
+from jen_composer.inference.mix_condition import NO_MIX_TRACK
+
+
+def is_checkpoint_separator(name: str) -> bool:
+    """``evaluation.separator`` names a checkpoint (a ``.ckpt`` file) rather than a Demucs model."""
+    return str(name).endswith(".ckpt")
+
+
+class CheckpointSeparator:
+    """``separate(mix [S], sample_rate, tracks, prompt) -> {track: [S]}`` mono float32 at ``sample_rate``."""
+
+    def __init__(self, ckpt: str | Path, settings: SamplerSettings | None = None, seed: int = 0) -> None:
+        from jen_composer.inference.pipeline import ComposerPipeline
+
+        self.pipeline = ComposerPipeline.from_checkpoint(ckpt)
+        if not self.pipeline.mix_track:
+            raise CheckpointError(f"{ckpt}: {NO_MIX_TRACK}")
+        self.settings = settings or SamplerSettings.from_config(self.pipeline.cfg.composer.sampler)
+        self.seed = int(seed)
+        self.name = f"checkpoint {ckpt} (separation mode: every stem generated from the mix)"
+
+    def separate(self, mix: np.ndarray, sample_rate: int, tracks: Sequence[str], prompt: str = "") -> dict[str, np.ndarray]:
+        pipe = self.pipeline
+        missing = sorted(set(tracks) - set(pipe.tracks))
+        if missing:
+            raise CheckpointError(f"{pipe.checkpoint}: cannot produce track(s) {missing}; it has {pipe.tracks}")
+        wave = resample(np.asarray(mix, dtype=np.float32).reshape(1, -1), int(sample_rate), pipe.sample_rate)
+        wave = np.repeat(wave, pipe.channels, axis=0) if pipe.channels > 1 else wave
+        seconds = wave.shape[-1] / pipe.sample_rate
+        out = pipe.generate(prompt, {MIX: wave}, list(tracks), seconds=seconds, seed=self.seed, settings=self.settings)
+        n = np.asarray(mix).reshape(-1).shape[0]
+        stems = {t: resample(out[t].mean(axis=0, keepdims=True), pipe.sample_rate, int(sample_rate))[0] for t in tracks}
+        return {t: np.pad(s, (0, max(0, n - len(s))))[:n].astype(np.float32) for t, s in stems.items()}

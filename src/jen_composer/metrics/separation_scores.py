@@ -1,0 +1,67 @@
+"""SI-SDR of separated stems against the true ones, and the two anchors any separator sits between.
+
+- floor: the mix itself as every stem's estimate (what a separator that does nothing scores);
+- ceiling: the ideal ratio mask from the true stems, ``M_i = |S_i| / sqrt(sum_j |S_j|^2)`` per STFT
+  bin (Wang's IRM with beta = 1/2) applied to the mix: the best any real-valued mask on this STFT
+  can do, so mask-based separators stay below it.
+
+SI-SDR is zero-mean and scale-invariant (torchmetrics); a silent true stem has no defined SI-SDR and
+is reported as missing (nan), never as a number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import torch
+from torchmetrics.functional.audio import scale_invariant_signal_distortion_ratio
+
+from jen_composer.data.audio import rms_db
+from jen_composer.data.mix import mix_stems
+from jen_composer.metrics.intervals import Interval, t_interval
+
+SILENT_DB = -60.0  # a true stem quieter than this (RMS dBFS) is not scored
+N_FFT, HOP = 1024, 256
+MEAN = "mean"  # the row's column averaged over its stems (per song first)
+
+
+def si_sdr(estimate: np.ndarray, reference: np.ndarray) -> float:
+    """SI-SDR in dB of a mono estimate (cut or padded to the reference's length); nan for a silent reference."""
+    ref = np.asarray(reference, dtype=np.float64)
+    if rms_db(ref) < SILENT_DB:
+        return float("nan")
+    est = np.zeros_like(ref)
+    n = min(len(ref), len(estimate))
+    est[:n] = np.asarray(estimate, dtype=np.float64)[:n]
+    return float(scale_invariant_signal_distortion_ratio(torch.from_numpy(est), torch.from_numpy(ref), zero_mean=True))
+
+
+def mix_floor(stems: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The floor anchor: the (plain-sum) mix as every stem's estimate."""
+    mix = mix_stems(dict(stems))
+    return {t: mix for t in stems}
+
+
+def ideal_ratio_mask(stems: Mapping[str, np.ndarray], n_fft: int = N_FFT, hop: int = HOP) -> dict[str, np.ndarray]:
+    """The ceiling anchor: each stem's ideal ratio mask applied to the mix's STFT, back to audio."""
+    x = torch.from_numpy(np.stack([np.asarray(s, dtype=np.float32) for s in stems.values()]))
+    window = torch.hann_window(n_fft)
+    spec = torch.stft(x, n_fft, hop, window=window, return_complex=True)  # [k, F, N]
+    power = spec.abs().square()
+    mask = (power / power.sum(0, keepdim=True).clamp_min(1e-20)).sqrt()
+    mix = spec.sum(0, keepdim=True)
+    out = torch.istft(mask * mix, n_fft, hop, window=window, length=x.shape[-1])
+    return {t: out[i].numpy() for i, t in enumerate(stems)}
+
+
+def score_stems(estimates: Mapping[str, np.ndarray], stems: Mapping[str, np.ndarray]) -> dict[str, float]:
+    """SI-SDR per stem, plus ``MEAN`` over the stems that have one (nan when none has)."""
+    scores = {t: si_sdr(estimates[t], stems[t]) for t in stems}
+    finite = [v for v in scores.values() if np.isfinite(v)]
+    return {**scores, MEAN: float(np.mean(finite)) if finite else float("nan")}
+
+
+def summarise(per_song: Sequence[Mapping[str, float]], tracks: Sequence[str]) -> dict[str, Interval]:
+    """Mean and 95% t-interval over songs of every stem's SI-SDR and of the per-song mean."""
+    return {t: t_interval([row[t] for row in per_song]) for t in [*tracks, MEAN]}

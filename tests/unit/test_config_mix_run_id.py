@@ -1,0 +1,31 @@
+"""The mix-track options join the run id only when the mix track is on, so every run trained before
+the option keeps its folder (``trainer.resume=last`` still finds it)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from jen_composer.core.config import compose
+from jen_composer.core.config.loader import to_container
+from jen_composer.core.config.root import LOGGING_ONLY_KEYS
+from jen_composer.core.config.runinfo import run_id
+
+
+def _id_before_the_option(cfg) -> str:  # noqa: ANN001
+    """The run id as computed from a config that has no mix-track keys at all."""
+    data = {k: v for k, v in to_container(cfg).items() if k not in LOGGING_ONLY_KEYS}
+    data["trainer"].pop("resume")
+    data["composer"].pop("mix_track")
+    for key in ("separation", "extraction", "arrangement"):
+        data["curriculum"].pop(key)
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:10]
+
+
+def test_mix_options_change_the_run_id_only_with_the_mix_track() -> None:
+    base = compose(None, [])
+    assert run_id(base) == _id_before_the_option(base)
+    assert run_id(compose(None, ["curriculum.separation=0.4"])) == run_id(base)  # read only with the mix track
+    with_mix = compose(None, ["composer.mix_track=true"])
+    assert run_id(with_mix) != run_id(base)
+    assert run_id(compose(None, ["composer.mix_track=true", "curriculum.separation=0.4"])) != run_id(with_mix)
