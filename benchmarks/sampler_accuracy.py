@@ -119,6 +119,19 @@ def error_rows(schedule: NoiseSchedule) -> list[BenchRow]:
     return rows
 
 
+def few_call_rows(schedule: NoiseSchedule) -> list[BenchRow]:
+    """Below 10 calls, per solver order (ddim 1, dpmpp2m 2, dpmpp3m 3, unipc 3 + corrector): the worst
+    error over the tasks on each problem, to show where the few-step regime breaks down."""
+    rows = []
+    for sampler in ("ddim", "dpmpp2m", "dpmpp3m", "unipc"):
+        for steps in (5, 6, 8):
+            for held_out in (False, True):
+                worst = max(ours_errors(sampler, "logsnr", schedule, task, held_out)(steps) for task in TASKS.values())
+                rows.append(BenchRow(f"samplers: worst task error at {steps} calls{' (held-out problem)' * held_out}",
+                                     f"{sampler} (logsnr grid)", 100 * worst, "%"))
+    return rows
+
+
 def region_rows(schedule: NoiseSchedule) -> list[BenchRow]:
     """Region edits at the default's 25 calls: exact path (per-frame levels) vs replacement (+RePaint)."""
     rows, dist = [], gaussian_tracks()
@@ -135,7 +148,7 @@ def region_rows(schedule: NoiseSchedule) -> list[BenchRow]:
 def run_benchmarks(quick: bool) -> list[BenchRow]:
     schedule = NoiseSchedule(1000, "cosine", "v")
     limit = 200 if quick else 998
-    rows: list[BenchRow] = error_rows(schedule) + region_rows(schedule)
+    rows: list[BenchRow] = error_rows(schedule) + few_call_rows(schedule) + region_rows(schedule)
     best_diffusers: dict[str, int] = {}
     table: dict[str, dict[str, int | None]] = {}
     for sampler, grid in OURS[:1] + OURS[-2:-1] if quick else OURS:  # quick: new and old paper default
