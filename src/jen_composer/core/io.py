@@ -149,3 +149,20 @@ def atomic_save_figure(fig: Any, path: str | os.PathLike[str], dpi: int = 100) -
     plt.close(fig)
     atomic_write_bytes(path, buf.getvalue())
     return Path(path)
+
+
+def read_json_object(path: str | os.PathLike[str], error: type[Exception], missing: str = "missing",
+                     hint: str = "") -> dict[str, Any]:
+    """A JSON object from ``path``, or ``error`` with one line naming the file (missing, corrupt, not an object)."""
+    import json
+
+    suffix = f"; {hint}" if hint else ""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise error(f"{path}: {missing}{suffix}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise error(f"{path}: corrupt JSON ({exc}){suffix}") from None
+    if not isinstance(data, dict):
+        raise error(f"{path}: expected a JSON object{suffix}")
+    return data

@@ -9,13 +9,12 @@ verifies the checksums first. `jen-composer bundle --retrain` rebuilds it from s
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
 from jen_composer.core.checkpoints import CHECKPOINT_KEY, read_composer_checkpoint
 from jen_composer.core.errors import CheckpointError
-from jen_composer.core.io import atomic_torch_save, atomic_write_json
+from jen_composer.core.io import atomic_torch_save, atomic_write_json, read_json_object
 
 BUNDLE_DIR = Path(__file__).resolve().parents[1] / "assets" / "bundle"
 MANIFEST = "manifest.json"
@@ -34,13 +33,10 @@ def sha256(path: Path) -> str:
 
 def read_manifest(folder: Path = BUNDLE_DIR) -> dict[str, Any]:
     path = folder / MANIFEST
-    try:
-        data = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise CheckpointError(f"{path}: no bundled weights here; pass --ckpt, or {REBUILD}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise CheckpointError(f"{path}: corrupt manifest ({exc}); {REBUILD}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("files"), dict) or COMPOSER not in data["files"]:
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no bundled weights here; pass --ckpt, or {REBUILD}")
+    data = read_json_object(path, CheckpointError, hint=REBUILD)
+    if not isinstance(data.get("files"), dict) or COMPOSER not in data["files"]:
         raise CheckpointError(f"{path}: manifest lists no '{COMPOSER}' with its sha256; {REBUILD}")
     return data
 

@@ -7,7 +7,6 @@ at the codec's own weights. Loading never unpickles code (safetensors; .ckpt via
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ from safetensors.torch import load_file, save_file
 from jen_composer.core.checkpoints import CHECKPOINT_KEY, read_checkpoint
 from jen_composer.core.config.autoencoder import AutoencoderConfig
 from jen_composer.core.errors import CheckpointError, ConfigError, one_line
-from jen_composer.core.io import atomic_path, atomic_write_json
+from jen_composer.core.io import atomic_path, atomic_write_json, read_json_object
 from jen_composer.models.autoencoder.base import NormalisedAutoencoder
 from jen_composer.models.autoencoder.codecs import DACAdapter, EncodecAdapter
 from jen_composer.models.autoencoder.model import WaveformVAE
@@ -48,16 +47,7 @@ def export_autoencoder(model: NormalisedAutoencoder, out_dir: str | Path) -> Pat
 
 
 def _read_config(folder: Path) -> dict[str, Any]:
-    path = folder / CONFIG
-    try:
-        data = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise CheckpointError(f"{path}: missing (not an exported autoencoder folder)") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise CheckpointError(f"{path}: corrupt JSON ({exc})") from None
-    if not isinstance(data, dict):
-        raise CheckpointError(f"{path}: expected a JSON object")
-    return data
+    return read_json_object(folder / CONFIG, CheckpointError, missing="missing (not an exported autoencoder folder)")
 
 
 def _read_weights(folder: Path) -> dict[str, torch.Tensor]:
