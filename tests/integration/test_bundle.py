@@ -76,3 +76,26 @@ def test_shipped_bundle_is_intact_and_is_the_default_engine(tmp_path: Path, one_
                "--session", str(tmp_path / "s"), "--export", str(out)])
     assert rc == 0 and sorted(p.name for p in (out / "stems").glob("*.wav")) == [
         "bass.wav", "drums.wav", "instrument.wav", "melody.wav"]
+
+
+def test_bundle_from_a_finished_run_records_its_provenance(tiny_composer_run, tmp_path: Path, one_thread,  # type: ignore[no-untyped-def]
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    cfg, result = tiny_composer_run
+    out = tmp_path / "bundle"
+    rc = main(["bundle", "--from-ckpt", str(result.last_checkpoint), "--autoencoder", str(cfg.composer.autoencoder),
+               "--out", str(out), "--note", "test"])
+    assert rc == 0 and "sha256 verified" in capsys.readouterr().out
+    manifest = json.loads((out / bundle.MANIFEST).read_text())
+    made = manifest["made_from"]["composer"]
+    assert made["run"]["run_id"] == result.last_checkpoint.parent.parent.name  # the run's own run.json
+    assert made["config"]["name"] == cfg.name and made["wall_seconds_start_to_last_checkpoint"] >= 0
+    assert manifest["command"].startswith("jen-composer bundle --from-ckpt")
+    assert manifest["retrain_from_scratch"] == "jen-composer bundle --retrain --recipe bench"
+    pipe = ComposerPipeline.from_checkpoint(bundle.verify_bundle(out))
+    made_tracks = pipe.generate("funk", {}, ["bass"], **GEN)
+    assert set(made_tracks) == {"bass"} and np.isfinite(made_tracks["bass"]).all()
+
+
+def test_bundle_from_ckpt_needs_the_autoencoder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bundle", "--from-ckpt", str(tmp_path / "x.ckpt"), "--out", str(tmp_path / "b")]) != 0
+    assert "--from-ckpt needs --autoencoder" in capsys.readouterr().err

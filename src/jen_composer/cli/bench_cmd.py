@@ -13,7 +13,9 @@ from types import ModuleType
 
 from jen_composer.core.errors import JenComposerError
 
-GROUPS = ("data", "autoencoder", "diffusion", "composition", "sampler_accuracy", "sampler_speed", "demo")  # run order (demo: the whole `make demo`, minutes)
+GROUPS = ("data", "autoencoder", "diffusion", "composition", "sampler_accuracy", "sampler_speed", "longform_memory",
+          "longform_seams", "demo")  # run order (longform_*, demo: minutes)
+WITH_CKPT = ("composition", "longform_memory", "longform_seams")  # groups that take --ckpt
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,7 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--only", choices=sorted(GROUPS), action="append", help="run only these groups")
     p.add_argument("--quick", action="store_true", help="fewer repeats and smaller sizes")
     p.add_argument("--markdown", metavar="FILE", help="also write the table as Markdown")
-    p.add_argument("--ckpt", help="composer checkpoint for the co-composition round latency (default: a fake engine)")
+    p.add_argument("--ckpt", help="composer checkpoint for the co-composition round latency (default: a fake engine) "
+                   "and the long-form rows (default: the bundled weights)")
     p.set_defaults(func=run)
 
 
@@ -40,10 +43,21 @@ def benchmark_modules() -> dict[str, ModuleType]:
     root = str(_checkout())
     if root not in sys.path:
         sys.path.insert(0, root)
-    from benchmarks import autoencoder, composition, data, demo, diffusion, sampler_accuracy, sampler_speed
+    from benchmarks import (
+        autoencoder,
+        composition,
+        data,
+        demo,
+        diffusion,
+        longform_memory,
+        longform_seams,
+        sampler_accuracy,
+        sampler_speed,
+    )
 
     return {"autoencoder": autoencoder, "composition": composition, "data": data, "demo": demo, "diffusion": diffusion,
-            "sampler_accuracy": sampler_accuracy, "sampler_speed": sampler_speed}
+            "sampler_accuracy": sampler_accuracy, "sampler_speed": sampler_speed, "longform_memory": longform_memory,
+            "longform_seams": longform_seams}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -56,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     groups = args.only or list(GROUPS)
     rows = []
     for group in groups:
-        if group == "composition":
+        if group in WITH_CKPT:
             rows.extend(modules[group].run_benchmarks(quick=args.quick, ckpt=args.ckpt))
         else:
             rows.extend(modules[group].run_benchmarks(quick=args.quick))

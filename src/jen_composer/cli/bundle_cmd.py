@@ -13,6 +13,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", help="bundle folder to write (default: the package's own, jen_composer/assets/bundle)")
     p.add_argument("--note", default="", help="a sentence recorded in the manifest (e.g. why this recipe)")
     p.add_argument("--ae", action="append", default=[], metavar="key=value", help="autoencoder override (repeatable)")
+    p.add_argument("--from-ckpt", help="bundle this finished composer checkpoint instead of training (with --autoencoder)")
+    p.add_argument("--autoencoder", help="with --from-ckpt: the exported autoencoder folder it decodes with")
+    p.add_argument("--autoencoder-run", help="with --from-ckpt: the autoencoder's run folder (recorded in the manifest)")
     p.add_argument("overrides", nargs="*", metavar="key=value", help="composer overrides")
     p.set_defaults(func=run)
 
@@ -23,7 +26,18 @@ def run(args: argparse.Namespace) -> int:
     from jen_composer.inference.bundle import BUNDLE_DIR, read_manifest, verify_bundle
 
     out = Path(args.out) if args.out else BUNDLE_DIR
-    if args.retrain:
+    if args.from_ckpt:
+        from jen_composer.core.errors import ConfigError
+        from jen_composer.workflows.bundle_from_runs import bundle_from_runs
+
+        if args.retrain or not args.autoencoder:
+            raise ConfigError("--from-ckpt needs --autoencoder EXPORT_DIR and excludes --retrain")
+        argv = ["jen-composer", "bundle", "--from-ckpt", args.from_ckpt, "--autoencoder", args.autoencoder,
+                *(["--autoencoder-run", args.autoencoder_run] if args.autoencoder_run else []),
+                *(["--out", args.out] if args.out else []), *(["--note", args.note] if args.note else [])]
+        bundle_from_runs(shlex.join(argv), Path(args.from_ckpt), Path(args.autoencoder), out,
+                         Path(args.autoencoder_run) if args.autoencoder_run else None, args.note)
+    elif args.retrain:
         from jen_composer.workflows.bundle_retrain import retrain_bundle
 
         argv = ["jen-composer", "bundle", "--retrain", "--recipe", args.recipe, *(f"--ae={o}" for o in args.ae)]

@@ -79,7 +79,10 @@ def run(args: argparse.Namespace) -> int:
     from jen_composer.inference.engine import load_engine
 
     engine = load_engine(checkpoint_or_bundle(args.ckpt))
-    session = _open_or_create(args, engine, session_defaults(engine.cfg, args.overrides))
+    defaults = session_defaults(engine.cfg, args.overrides)
+    if engine.cfg is not None:  # the engine windows long takes with these composition.longform settings
+        engine.cfg.composition = defaults.composition
+    session = _open_or_create(args, engine, defaults)
     print(f"session: {session.root}")
 
     if args.generate:

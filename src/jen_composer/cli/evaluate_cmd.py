@@ -20,6 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from jen_composer.cli.progress import progress_bar
     from jen_composer.core.checkpoints import CHECKPOINT_KEY, read_composer_checkpoint
     from jen_composer.core.config import from_container
     from jen_composer.core.config.loader import merge_checked, parse_overrides
@@ -43,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
     tasks = args.tasks.split(",") if args.tasks else None
     default_out = ckpt.parent.parent / "evaluation" if args.ckpt else Path("runs/bundle/evaluation")
     out = Path(args.out) if args.out else default_out
-    rows, paths = evaluate_checkpoint(ckpt, out, overrides=e, tasks=tasks)
+    with progress_bar("generate (steps of every window of the current clip)") as bar:
+        rows, paths = evaluate_checkpoint(ckpt, out, overrides=e, tasks=tasks, progress=bar)
     print(paths["markdown"].read_text())
     for key, path in paths.items():
         print(f"{key}: {path}")

@@ -33,6 +33,8 @@ def run(args: argparse.Namespace) -> int:
     engine = load_engine(checkpoint_or_bundle(args.ckpt))
     defaults = session_defaults(engine.cfg, args.overrides)
     cfg = defaults.composition  # flags given on the command line win over the config
+    if engine.cfg is not None:  # the engine windows long takes with these composition.longform settings
+        engine.cfg.composition = cfg
     for key, value in (("host", args.host), ("port", args.port), ("max_upload_mb", args.max_upload_mb)):
         if value is not None:
             cfg.studio[key] = value

@@ -23,6 +23,7 @@ from jen_composer.core.config.composition import CompositionConfig
 from jen_composer.core.errors import JenComposerError
 from jen_composer.diffusion.settings import SamplerSettings
 from jen_composer.inference.engine import Engine, ProgressFn
+from jen_composer.inference.windows import check_seconds
 
 
 class Session:
@@ -44,7 +45,8 @@ class Session:
                seed: int | None = None, settings: SamplerSettings | None = None,
                cfg: CompositionConfig | None = None) -> Session:
         cfg = cfg or CompositionConfig()
-        state = new_state(engine, prompt, float(cfg.seconds if seconds is None else seconds),
+        length = check_seconds(cfg.seconds if seconds is None else seconds, cfg.max_seconds)
+        state = new_state(engine, prompt, length,
                           int(cfg.seed if seed is None else seed), settings or SamplerSettings())
         return cls(SessionStore.create(root, state), engine, cfg)
 

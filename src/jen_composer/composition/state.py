@@ -28,9 +28,7 @@ class MixState:
 
 
 def new_state(engine: Engine, prompt: str, seconds: float, seed: int, settings: SamplerSettings) -> dict[str, Any]:
-    """The state of a session with no rounds yet."""
-    if not 0.1 <= seconds <= 600:
-        raise JenComposerError(f"seconds must lie in [0.1, 600], got {seconds}")
+    """The state of a session with no rounds yet (``seconds`` already checked against the config)."""
     return {
         "format": FORMAT,
         "created": now(),

@@ -22,6 +22,8 @@ from jen_composer.diffusion.generate import generate as run_generate
 from jen_composer.diffusion.request import GenerationRequest
 from jen_composer.diffusion.schedule import NoiseSchedule
 from jen_composer.diffusion.settings import SamplerSettings
+from jen_composer.inference.longform_audio import generate_long, wanted_tracks
+from jen_composer.inference.windows import check_seconds
 from jen_composer.models.autoencoder import NormalisedAutoencoder, load_autoencoder
 from jen_composer.models.composer import ComposerModel, build_composer
 from jen_composer.models.frozen import frozen_prefixes
@@ -87,47 +89,49 @@ class ComposerPipeline:
             wave = torch.nn.functional.pad(wave, (0, samples - wave.shape[1]))
         return wave[:, :samples]
 
-    @torch.no_grad()
-    def generate_latents(self, prompt: str, kept: dict[str, np.ndarray], generate: list[str], *, seconds: float,
-                         seed: int, settings: SamplerSettings, reimagine: dict[str, float] | None = None, region: tuple[str, float, float] | None = None,
-                         progress: Callable[[int, int], None] | None = None) -> torch.Tensor:
-        """The sampler's `[k, d, L]` latents (generated, re-imagined and region tracks are fresh)."""
+    def track_parts(self, kept: dict[str, np.ndarray], generate: list[str], reimagine: dict[str, float] | None,
+                    region: tuple[str, float, float] | None, seconds: float,
+                    frames: int) -> tuple[list[str], torch.Tensor | None, torch.Tensor | None]:
+        """Per track: the role, the re-imagine strength ``[k]`` and the region's known mask ``[k, frames]``."""
         unknown = sorted((set(kept) | set(generate)) - set(self.tracks))
         if unknown:
             raise DataError(f"unknown track(s) {unknown}; this checkpoint has {self.tracks}")
-        samples, frames = round(seconds * self.sample_rate), self.frames(seconds)
-        k, d = len(self.tracks), self.model.latent_dim
-        known = torch.zeros(1, k, d, frames)
-        roles = []
-        for i, name in enumerate(self.tracks):
-            if name in generate:
-                roles.append("generate")
-            elif name in kept:
-                roles.append("keep")
-                z = self.autoencoder.encode(self._fit_length(name, kept[name], samples)[None])[0]
-                known[0, i] = z[:, :frames]
-            else:
-                roles.append("absent")
+        k = len(self.tracks)
+        roles = ["generate" if n in generate else "keep" if n in kept else "absent" for n in self.tracks]
         strengths = None
         if reimagine:
-            strengths = torch.zeros(1, k)
+            strengths = torch.zeros(k)
             for name, s in reimagine.items():
                 if name not in kept:
                     raise DataError(f"re-imagine '{name}': only a kept track can be re-imagined")
-                strengths[0, self.tracks.index(name)] = float(s)
+                strengths[self.tracks.index(name)] = float(s)
         mask = None
         if region is not None:
             name, start, end = region
             if name not in kept:
                 raise DataError(f"region of '{name}': the track must be kept (it is the known content around the region)")
             hop_s = int(self.autoencoder.hop) / self.sample_rate
-            mask = torch.ones(1, k, frames, dtype=torch.bool)
+            mask = torch.ones(k, frames, dtype=torch.bool)
             lo, hi = max(0, math.floor(start / hop_s)), min(frames, math.ceil(end / hop_s))
             if hi <= lo:
                 raise DataError(f"region of '{name}': {start:.2f}-{end:.2f} s is empty or outside the {seconds:.2f} s take")
-            mask[0, self.tracks.index(name), lo:hi] = False
+            mask[self.tracks.index(name), lo:hi] = False
+        return roles, strengths, mask
+
+    @torch.no_grad()
+    def generate_latents(self, prompt: str, kept: dict[str, np.ndarray], generate: list[str], *, seconds: float,
+                         seed: int, settings: SamplerSettings, reimagine: dict[str, float] | None = None, region: tuple[str, float, float] | None = None,
+                         progress: Callable[[int, int], None] | None = None) -> torch.Tensor:
+        """The sampler's `[k, d, L]` latents of one window (generated, re-imagined and region tracks are fresh)."""
+        samples, frames = round(seconds * self.sample_rate), self.frames(seconds)
+        roles, strengths, mask = self.track_parts(kept, generate, reimagine, region, seconds, frames)
+        known = torch.zeros(1, len(self.tracks), self.model.latent_dim, frames)
+        for i, name in enumerate(self.tracks):
+            if roles[i] == "keep":
+                known[0, i] = self.autoencoder.encode(self._fit_length(name, kept[name], samples)[None])[0][:, :frames]
         request = GenerationRequest(prompts=[prompt], roles=roles, settings=settings, seed=int(seed), known=known,
-                                    reimagine=strengths, known_mask=mask, length=frames)
+                                    reimagine=None if strengths is None else strengths[None],
+                                    known_mask=None if mask is None else mask[None], length=frames)
         return run_generate(self.model, self.schedule, request, self.tracks, progress=progress)[0]
 
     @torch.no_grad()
@@ -135,13 +139,20 @@ class ComposerPipeline:
                  settings: SamplerSettings, reimagine: dict[str, float] | None = None,
                  region: tuple[str, float, float] | None = None,
                  progress: Callable[[int, int], None] | None = None) -> dict[str, np.ndarray]:
-        """Generated (and re-imagined / region) tracks as float32 `[C, S]`, S = round(seconds * sr)."""
+        """Generated (and re-imagined / region) tracks as float32 `[C, S]`, S = round(seconds * sr).
+
+        A length beyond ``composition.longform.window_seconds`` is generated as windows
+        (``inference.longform_audio``); one above ``composition.max_seconds`` is refused."""
+        seconds = check_seconds(seconds, self.cfg.composition.max_seconds)
+        if self.frames(seconds) > self.frames(self.cfg.composition.longform.window_seconds):
+            return generate_long(self, prompt, kept, generate, seconds=seconds, seed=seed, settings=settings,
+                                 reimagine=reimagine, region=region, progress=progress)
         latents = self.generate_latents(prompt, kept, generate, seconds=seconds, seed=seed, settings=settings,
                                         reimagine=reimagine, region=region, progress=progress)
         samples = round(seconds * self.sample_rate)
-        wanted = list(generate) + list(reimagine or {}) + ([region[0]] if region else [])
         out: dict[str, np.ndarray] = {}
-        for name in dict.fromkeys(wanted):
+        for name in wanted_tracks(generate, reimagine, region):
             wave = self.autoencoder.decode(latents[self.tracks.index(name)][None], length=samples)[0]
             out[name] = wave[:, :samples].float().numpy().astype(np.float32)
         return out
+

@@ -123,7 +123,7 @@ def create_app(engine: Engine, cfg: CompositionConfig | None = None, sessions_ro
     @app.get("/api/config")
     def config() -> dict[str, Any]:
         return {"tracks": list(engine.tracks), "sample_rate": engine.sample_rate, "checkpoint": engine.checkpoint,
-                "seconds": cfg.seconds, "settings": registry.settings.to_dict(), "max_upload_mb": cfg.studio.max_upload_mb,
+                "seconds": cfg.seconds, "max_seconds": cfg.max_seconds, "settings": registry.settings.to_dict(), "max_upload_mb": cfg.studio.max_upload_mb,
                 "accept": list(ALLOWED_SUFFIXES), "sessions": registry.list()[:20]}
 
     @app.post("/api/sessions")

@@ -29,6 +29,7 @@ from jen_composer.data.schema import read_meta
 from jen_composer.data.splits import resolve_splits
 from jen_composer.diffusion.settings import SamplerSettings
 from jen_composer.inference.pipeline import ComposerPipeline
+from jen_composer.inference.windows import check_seconds
 from jen_composer.metrics.clap import build_clap_scorer, require_clap_scorer
 from jen_composer.metrics.clip_scores import ClipAudio, song_labels
 from jen_composer.metrics.evaluate_audio import folder_reference
@@ -83,8 +84,9 @@ def mono_at(wave: np.ndarray, sample_rate: int, target: int) -> np.ndarray:
 class Evaluator:
     """Generates every task for every clip and seed, then scores them through ``metrics.scoring``."""
 
-    def __init__(self, pipe: ComposerPipeline, cfg: DictConfig, log: Callable[[str], None] = print) -> None:
-        self.pipe, self.cfg, self.log = pipe, cfg, log
+    def __init__(self, pipe: ComposerPipeline, cfg: DictConfig, log: Callable[[str], None] = print,
+                 progress: Callable[[int, int], None] | None = None) -> None:
+        self.pipe, self.cfg, self.log, self.progress = pipe, cfg, log, progress  # progress: each generation's steps
         self.ev: EvaluationConfig = OmegaConf.to_object(cfg.evaluation)  # type: ignore[assignment]
         self.probe = load_probe(self.ev)
         self.scorer = build_clap_scorer(self.ev.clap) if wants_clap(self.ev, self.probe) or self.ev.fad.embedding == "clap" else None
@@ -98,7 +100,8 @@ class Evaluator:
     def generate_task(self, clip: Clip, task: str, seed: int, seconds: float) -> tuple[dict[str, np.ndarray], set[str]]:
         """All k stems of one task, and the set of tracks the model generated."""
         tracks = self.pipe.tracks
-        gen = lambda kept, todo, s: self.pipe.generate(clip.prompt, kept, todo, seconds=seconds, seed=s, settings=self.settings)  # noqa: E731
+        gen = lambda kept, todo, s: self.pipe.generate(clip.prompt, kept, todo, seconds=seconds, seed=s,  # noqa: E731
+                                                       settings=self.settings, progress=self.progress)
         if task == "joint":
             return gen({}, list(tracks), seed), set(tracks)
         if task in ("conditional", "conditional_swapped"):
@@ -174,14 +177,16 @@ class Evaluator:
 
 def evaluate_checkpoint(checkpoint: str | Path, out_dir: Path, overrides: DictConfig | None = None,
                         tasks: Sequence[str] | None = None, name_prefix: str = "",
-                        log: Callable[[str], None] = print) -> tuple[list[SystemResult], dict[str, Path]]:
+                        log: Callable[[str], None] = print,
+                        progress: Callable[[int, int], None] | None = None) -> tuple[list[SystemResult], dict[str, Path]]:
     """Generate, score and write `results.json`, `results.md` and per-track bar charts into `out_dir`."""
     pipe = ComposerPipeline.from_checkpoint(checkpoint)
     cfg = pipe.cfg
     if overrides is not None:
         cfg.evaluation = overrides
     e = cfg.evaluation
+    check_seconds(e.clip_seconds, cfg.composition.max_seconds, "evaluation.clip_seconds")
     clips = load_clips(cfg, str(e.split), int(e.num_clips), float(e.clip_seconds), pipe.sample_rate)
-    rows = Evaluator(pipe, cfg, log).run(list(tasks or e.tasks), clips, list(e.seeds), float(e.clip_seconds), name_prefix)
+    rows = Evaluator(pipe, cfg, log, progress).run(list(tasks or e.tasks), clips, list(e.seeds), float(e.clip_seconds), name_prefix)
     paths = write_report(rows, out_dir, pipe.tracks, title=f"Evaluation of {checkpoint}")
     return rows, paths

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from jen_composer.core.config.longform import LongformConfig
+
 
 @dataclass
 class ImportConfig:
@@ -33,8 +35,10 @@ class StudioConfig:
 @dataclass
 class CompositionConfig:
     seconds: float = 4.096  # length of every take
+    max_seconds: float = 600.0  # longer requests (sessions, the Python API, evaluate) are refused
     sessions_root: str = "sessions"  # new sessions go to <sessions_root>/<id> unless a folder is given
     seed: int = 0  # base seed; round r uses a seed derived from it unless one is given
     crossfade_ms: float = 10.0  # region regeneration: fade length at each edge, inside the region
     imports: ImportConfig = field(default_factory=ImportConfig)
     studio: StudioConfig = field(default_factory=StudioConfig)
+    longform: LongformConfig = field(default_factory=LongformConfig)

@@ -197,7 +197,8 @@ async function newSession() {
   const prompt = $("#prompt").value.trim();
   if (!prompt) { message("write a prompt first"); return; }
   try {
-    state = await api("POST", "/api/sessions", { prompt });
+    const seconds = parseFloat($("#seconds").value);
+    state = await api("POST", "/api/sessions", Number.isFinite(seconds) ? { prompt, seconds } : { prompt });
     history.replaceState(null, "", `#${state.id}`);
     message("");
     setBusy(false);
@@ -211,6 +212,8 @@ async function init() {
   $("#steps").value = config.settings.steps;
   $("#cfg").value = config.settings.text_guidance;
   $("#stem-cfg").value = config.settings.stem_guidance;
+  $("#seconds").value = config.seconds;
+  $("#seconds").max = config.max_seconds;
   buildRows();
   document.querySelectorAll(".import").forEach((el) => { el.accept = config.accept.join(","); });
   $("#strength").addEventListener("input", () => { $("#strength-out").textContent = $("#strength").value; });
