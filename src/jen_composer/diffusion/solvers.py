@@ -169,7 +169,8 @@ class UniPC(DPMSolverPP):
     two before it (instead of extrapolating), integrated with the exact phi weights (UniPC uses
     B(h) approximations of them; the same noise is reused when eta > 0). The first step, from T
     (log-SNR -inf), is redone with an estimate linear in alpha. The new estimate is not
-    recomputed at the corrected point.
+    recomputed at the corrected point. The last step, to t=0, follows the noise estimate's decay
+    near the data instead of stopping at the x0 estimate (see ``step``).
     """
 
     name, order = "unipc", 3
@@ -194,9 +195,20 @@ class UniPC(DPMSolverPP):
 
     def step(self, x: torch.Tensor, x0: torch.Tensor, t: torch.Tensor, t_next: torch.Tensor,
              moving: torch.Tensor) -> torch.Tensor:
+        raw = x
         if self.history:
             x = self._corrected(x, x0)
-        return super().step(x, x0, t, t_next, moving)
+        out = super().step(x, x0, t, t_next, moving)
+        a = self.schedule.levels(t)[0]
+        last = (self.schedule.levels(t_next)[1] == 0) & (a > 0) & (self.eta == 0)
+        # the step to t=0: near the data the noise estimate eps = (x - a x0) / s shrinks like
+        # sigma/alpha = e^-lambda (the score of a smooth density stays bounded), so the rest of the
+        # ODE removes half the noise the plain x0 estimate removes: x_0 = x/a - e^-lambda eps / 2
+        # = (x/a + x0) / 2, from the pair the denoiser saw. Variance error <= e^-2lambda / 4 for
+        # Gaussian data of any variance, against up to e^-2lambda for x0 alone. (ODE only: with
+        # eta > 0 the last step stays the x0 estimate.)
+        tail = 0.5 * (raw.double() / a.clamp_min(1e-12) + x0.double())
+        return torch.where(last & self.moving[..., None, None], tail, out.double()).to(x.dtype)
 
 
 class DPMSolverPP2M(DPMSolverPP):
