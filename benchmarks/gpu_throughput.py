@@ -48,24 +48,36 @@ def latent_frames(cfg: object, seconds: float) -> int:
     return round(seconds * int(cfg.autoencoder.sample_rate) / hop)  # type: ignore[attr-defined]
 
 
-def train_throughput(compiled: bool, iters: int = 10, warmup: int = 3) -> dict[str, float]:
-    """bf16 autocast training steps at the paper's per-GPU batch and snippet length."""
+def train_throughput(compiled: bool, iters: int = 10, warmup: int = 3, compile_mode: str | None = None,
+                     flash: bool = False) -> dict[str, float]:
+    """bf16 autocast training steps at the paper's per-GPU batch and snippet length.
+
+    ``flash`` takes cuDNN attention (the default dispatcher's choice on Hopper) out of SDPA's choices,
+    so unmasked self-attention runs the flash kernel and masked attention (text cross-attention, the
+    T5 encoder's position bias) the memory-efficient or math one; ``compile_mode`` is torch.compile's mode
+    (``reduce-overhead`` replays CUDA graphs, the cure for a launch-bound step)."""
+    import contextlib
+
+    from torch.nn.attention import SDPBackend, sdpa_kernel
     device = torch.device("cuda")
     model, schedule, cfg = paper_setup(device)
     batch, k = int(cfg.data.batch_size), len(cfg.data.tracks)
     frames = latent_frames(cfg, float(cfg.data.snippet_seconds))
     opt = torch.optim.AdamW(model.parameters(), lr=3e-5, betas=(0.9, 0.95), weight_decay=0.1, fused=True)
-    net = torch.compile(model) if compiled else model
+    net = torch.compile(model, mode=compile_mode) if compiled else model
+    backends = [SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION, SDPBackend.MATH]  # no cuDNN
+    kernels = (lambda: sdpa_kernel(backends)) if flash else contextlib.nullcontext  # noqa: E731
     g = make_generator(0, device)
     x0 = torch.randn(batch, k, int(cfg.autoencoder.latent_dim), frames, device=device)
     prompts = ["[bass generation] upbeat funk with slap bass"] * batch
 
     def step() -> torch.Tensor:
         t = paper_timesteps(batch, k, schedule.T, g)
-        with torch.autocast("cuda", dtype=torch.bfloat16):
-            loss = diffusion_loss(net, schedule, x0, t, prompts, None, g)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
+        with kernels():  # around backward too: activation checkpointing recomputes attention there
+            with torch.autocast("cuda", dtype=torch.bfloat16):
+                loss = diffusion_loss(net, schedule, x0, t, prompts, None, g)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
         opt.step()
         return loss
 
@@ -88,7 +100,7 @@ def train_throughput(compiled: bool, iters: int = 10, warmup: int = 3) -> dict[s
             "mfu": flops / seconds / (peak * 1e12) if peak else float("nan")}
 
 
-def flash_kernels_in_training_step() -> dict[str, int]:
+def flash_kernels_in_training_step(flash: bool = False) -> dict[str, int]:
     """Kernels of one bf16 training step at the paper size, counted by name from torch.profiler.
 
     Self-attention has no mask, so SDPA's dispatcher may pick the flash kernel; the text
@@ -104,8 +116,13 @@ def flash_kernels_in_training_step() -> dict[str, int]:
     x0 = torch.randn(batch, k, int(cfg.autoencoder.latent_dim), frames, device=device)
     prompts = ["[bass generation] upbeat funk with slap bass"] * batch
     t = paper_timesteps(batch, k, schedule.T, g)
+    import contextlib
+
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    backends = [SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION, SDPBackend.MATH]
     with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
-        with torch.autocast("cuda", dtype=torch.bfloat16):
+        with torch.autocast("cuda", dtype=torch.bfloat16), (sdpa_kernel(backends) if flash else contextlib.nullcontext()):
             diffusion_loss(model, schedule, x0, t, prompts, None, g).backward()
         torch.cuda.synchronize()
     names = [e.key.lower() for e in prof.key_averages() if e.key.startswith("aten::_")]
@@ -165,8 +182,8 @@ def _row(label: str, fn) -> None:  # noqa: ANN001
         print(f"{label}: FAILED {type(exc).__name__}: {exc}", flush=True)
 
 
-def _train_row(compiled: bool) -> str:
-    r = train_throughput(compiled)
+def _train_row(compiled: bool, **kwargs: object) -> str:
+    r = train_throughput(compiled, **kwargs)  # type: ignore[arg-type]
     return (f"{r['samples_per_s']:.2f} samples/s, {r['step_s'] * 1e3:.1f} ms/step, "
             f"{r['tflops_per_step']:.2f} TFLOP/step, MFU {r['mfu']:.1%}, loss {r['loss']:.3f}")
 
@@ -183,6 +200,10 @@ if __name__ == "__main__":
     print(f"device: {name}, torch {torch.__version__}, bf16 dense peak {peak_tflops(name)} TFLOP/s", flush=True)
     _row("train step bf16, eager", lambda: _train_row(False))
     _row("train step bf16, torch.compile", lambda: _train_row(True))
+    _row("train step bf16, eager, SDPA without cuDNN (flash for self-attention)", lambda: _train_row(False, flash=True))
+    _row("attention kernel calls in that step", lambda: flash_kernels_in_training_step(flash=True))
+    _row("train step bf16, torch.compile mode=reduce-overhead (CUDA graphs)",
+         lambda: _train_row(True, compile_mode="reduce-overhead"))
     _row("SDPA flash kernel runs the UNet attention", flash_attention_runs)
     _row("attention kernel calls in one training step", flash_kernels_in_training_step)
     _row("sampling 4 tracks x 10 s, 48 kHz stereo (bf16)", _latency_row)
