@@ -17,6 +17,7 @@ from jen_composer.diffusion.frame_tasks import (
     regenerated_spans,
     span_probabilities,
     track_levels,
+    validation_frame_tasks,
 )
 from jen_composer.diffusion.tasks import TaskMixture, generated_mask
 
@@ -62,3 +63,13 @@ def test_frame_levels_mask_generated_tracks_only_at_the_configured_share() -> No
         frame_mask_levels(t, length, 1.5, T, make_generator(1))
     with pytest.raises(ConfigError, match="at least 2"):
         frame_mask_levels(t, 1, share, T, make_generator(1))
+
+
+def test_validation_frame_tasks_mask_only_generated_tracks() -> None:
+    t = torch.tensor([[250, 250, 0, 1000]])  # generated, generated, kept, absent (e.g. the mix)
+    tasks = dict(validation_frame_tasks(t, 8, T))
+    assert set(tasks) == {"continue", "inpaint"}
+    assert torch.equal(tasks["continue"][0, 0], torch.tensor([0, 0, 0, 0, 250, 250, 250, 250]))
+    assert torch.equal(tasks["inpaint"][0, 1], torch.tensor([0, 0, 250, 250, 250, 250, 0, 0]))
+    for levels in tasks.values():
+        assert torch.equal(levels[0, 2:], t[0, 2:, None].expand(2, 8))

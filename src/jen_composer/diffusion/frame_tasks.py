@@ -102,3 +102,19 @@ def realised_frame_shares(t: torch.Tensor, T: int) -> dict[str, torch.Tensor]:
     count = masked.sum().clamp_min(1)
     return {"tasks/frame_masked": masked.any(1).float().mean(),
             "tasks/frame_known": (known * masked).sum() / count}
+
+
+def validation_frame_tasks(t: torch.Tensor, length: int, T: int) -> list[tuple[str, torch.Tensor]]:
+    """Fixed frame-mask tasks for validation, from track levels ``t [B, k]``: ``continue`` (the first
+    half of every generated track known, the rest regenerated) and ``inpaint`` (the middle half
+    regenerated, the quarters around it known)."""
+    span_kinds(length)
+    frames = torch.arange(length, device=t.device)
+    half, quarter = max(length // 2, 1), max(length // 4, 1)
+    regions = {"continue": frames >= half, "inpaint": (frames >= quarter) & (frames < length - quarter)}
+    gen = generated_mask(t, T)[..., None]
+    out = []
+    for name, regenerated in regions.items():
+        levels = t[..., None].expand(*t.shape, length)
+        out.append((name, torch.where(gen & ~regenerated, torch.zeros_like(levels), levels)))
+    return out

@@ -19,7 +19,12 @@ from jen_composer.core.checkpoints import embedded_info
 from jen_composer.core.errors import ConfigError
 from jen_composer.core.seed import make_generator
 from jen_composer.core.tracks import model_tracks
-from jen_composer.diffusion.frame_tasks import frame_mask_levels, realised_frame_shares, track_levels
+from jen_composer.diffusion.frame_tasks import (
+    frame_mask_levels,
+    realised_frame_shares,
+    track_levels,
+    validation_frame_tasks,
+)
 from jen_composer.diffusion.objective import diffusion_loss, sample_text_dropout
 from jen_composer.diffusion.schedule import NoiseSchedule
 from jen_composer.diffusion.tasks import (
@@ -144,6 +149,11 @@ class ComposerModule(pl.LightningModule):
             loss = self._loss(model, x0, t, list(batch["prompt"]), None, g)
             self.log(f"val/loss_{name}", loss, batch_size=b, sync_dist=True)
             losses.append(loss)
+            if model.frame_timesteps and name == "joint":  # the same draw with known frames (not in val/loss)
+                for frame_task, levels in validation_frame_tasks(t, x0.shape[-1], self.schedule.T):
+                    noise = make_generator(VAL_SEED_OFFSET + 1_000 * batch_idx + i)
+                    frame_loss = self._loss(model, x0, levels, list(batch["prompt"]), None, noise)
+                    self.log(f"val/loss_{frame_task}", frame_loss, batch_size=b, sync_dist=True)
         self.log("val/loss", torch.stack(losses).mean(), prog_bar=True, batch_size=b, sync_dist=True)
 
     def configure_optimizers(self) -> Any:
