@@ -145,3 +145,13 @@ def test_long_form_windows_continue_through_frame_levels() -> None:
         shift = win.start - prev.start
         assert torch.equal(lat[:2, :, :win.known], prev_lat[:2, :, shift:shift + win.known])  # overlap bit-exact
         assert torch.equal(lat[2], kept_piece[:, win.start:win.end])
+
+
+def test_edge_jump_ratio_is_one_for_a_seamless_edit_and_grows_with_a_seam() -> None:
+    from benchmarks.region_edit import edge_jump_ratio
+
+    real = torch.linspace(0, 1, 12).repeat(2, 1)  # [d, L], constant steps
+    assert edge_jump_ratio(real, real, 4, 8) == pytest.approx(1.0)
+    seam = real.clone()
+    seam[:, 4:8] += 0.5  # the regenerated region is offset: both edges jump
+    assert edge_jump_ratio(seam, real, 4, 8) > 10
