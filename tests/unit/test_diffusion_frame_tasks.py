@@ -73,3 +73,12 @@ def test_validation_frame_tasks_mask_only_generated_tracks() -> None:
     assert torch.equal(tasks["inpaint"][0, 1], torch.tensor([0, 0, 250, 250, 250, 250, 0, 0]))
     for levels in tasks.values():
         assert torch.equal(levels[0, 2:], t[0, 2:, None].expand(2, 8))
+
+
+def test_config_task_shares_name_the_frame_mask_share_only_with_the_option() -> None:
+    from jen_composer.cli.config_cmd import task_shares_markdown
+    from jen_composer.core.config import compose
+
+    on = task_shares_markdown(compose(None, ["composer.frame_timesteps=true", "curriculum.frame_mask_share=0.4"]))
+    assert "Frame masks (composer.frame_timesteps): 40.0%" in on
+    assert "Frame masks" not in task_shares_markdown(compose(None, ["curriculum.frame_mask_share=0.4"]))
