@@ -73,3 +73,13 @@ def test_checkpoints_from_before_the_option_load_per_track(tiny_composer_run, tm
     torch.save(ckpt, tmp_path / "old.ckpt")
     model, cfg = composer_from_checkpoint(tmp_path / "old.ckpt")
     assert not model.frame_timesteps and not bool(cfg.composer.frame_timesteps)
+
+
+def test_region_edit_bench_runs_on_a_frame_level_checkpoint(frame_run) -> None:
+    from benchmarks.region_edit import run_benchmarks
+
+    _, result = frame_run
+    rows = run_benchmarks(quick=True, ckpt=str(result.last_checkpoint))
+    assert [r.benchmark for r in rows] == ["region edit: inpaint middle third, edge jump ratio",
+                                           "region edit: continue last third, edge jump ratio"]
+    assert all(np.isfinite(r.value) and r.value > 0 and "exact (frame levels)" in r.config for r in rows)

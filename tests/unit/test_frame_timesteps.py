@@ -91,10 +91,12 @@ class _Recorder:
 
     def __init__(self, model: ComposerModel) -> None:
         self.levels: list[torch.Tensor] = []
+        self.inputs: list[torch.Tensor] = []
         inner = model.denoise
 
         def denoise(x_t, t, tokens, mask):  # noqa: ANN001, ANN202
             self.levels.append(t.clone())
+            self.inputs.append(x_t.clone())
             return inner(x_t, t, tokens, mask)
 
         model.denoise = denoise  # type: ignore[method-assign]
@@ -112,9 +114,11 @@ def test_a_region_edit_takes_the_exact_path_and_keeps_the_rest_bit_exact() -> No
     req = GenerationRequest(["piano"], ["keep", "keep", "generate"], SETTINGS, seed=3, known=known, known_mask=mask)
     out = generate(model, schedule, req, ["a", "b", "c"])
     assert rec.levels and all(t.dim() == 3 for t in rec.levels)  # frame levels at every call
-    for t in rec.levels:
+    for t, x_t in zip(rec.levels, rec.inputs, strict=True):
         assert bool((t[:, 0][:, mask[0, 0]] == 0).all())  # known frames asked as clean conditions
         assert bool((t[:, 0, 4:8] > 0).all()) and bool((t[:, 1] == 0).all())
+        rows = x_t.shape[0] // known.shape[0]  # guidance branches batched into one call
+        assert torch.equal(x_t[:, 0][..., mask[0, 0]], known[:, 0][..., mask[0, 0]].repeat(rows, 1, 1))  # clean, never re-noised
     assert torch.equal(out[:, :2][mask[:, :2, None, :].expand(1, 2, D, length)],
                        known[:, :2][mask[:, :2, None, :].expand(1, 2, D, length)])
     assert not torch.equal(out[0, 0, :, 4:8], known[0, 0, :, 4:8])
@@ -122,6 +126,7 @@ def test_a_region_edit_takes_the_exact_path_and_keeps_the_rest_bit_exact() -> No
     rec_old = _Recorder(old)
     generate(old, schedule, req, ["a", "b", "c"])
     assert all(t.dim() == 2 for t in rec_old.levels)  # today's models: replacement, per-track levels
+    assert not torch.equal(rec_old.inputs[0][:, 0][..., mask[0, 0]], known[:, 0][..., mask[0, 0]].repeat(2, 1, 1))
 
 
 def test_long_form_windows_continue_through_frame_levels() -> None:
