@@ -20,7 +20,7 @@ from jen_composer.diffusion.settings import SamplerSettings
 from jen_composer.inference.longform import sample_windows
 from jen_composer.inference.windows import Window, plan_windows
 from jen_composer.models.composer import ComposerModel
-from tests.unit.test_composer_models import small_cfg
+from tests.unit.test_composer_models import SMALL, small_cfg
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # see tests/conftest.py
 K, D = 3, 2
@@ -160,3 +160,26 @@ def test_edge_jump_ratio_is_one_for_a_seamless_edit_and_grows_with_a_seam() -> N
     seam = real.clone()
     seam[:, 4:8] += 0.5  # the regenerated region is offset: both edges jump
     assert edge_jump_ratio(seam, real, 4, 8) > 10
+
+
+def test_frame_masks_are_drawn_after_every_other_draw_of_a_training_step() -> None:
+    """With a share of 0 the option changes no draw of the step: the loss is the per-track one (to
+    float rounding); with masks it differs."""
+    import warnings
+
+    from jen_composer.core.config import compose
+    from jen_composer.training.composer_module import ComposerModule
+
+    small = [*SMALL, "autoencoder.latent_dim=4", "composer.autoencoder="]
+    batch = {"latents": torch.randn(6, 4, 4, 16, generator=torch.Generator().manual_seed(0)), "prompt": ["funk"] * 6}
+    losses = {}
+    for name, extra in {"off": [], "share0": ["composer.frame_timesteps=true", "curriculum.frame_mask_share=0"],
+                        "masked": ["composer.frame_timesteps=true", "curriculum.frame_mask_share=1"]}.items():
+        torch.manual_seed(0)
+        module = ComposerModule(compose(None, [*small, *extra]))
+        nn.init.normal_(module.model.unet.out[-1].weight, std=0.2)
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")  # self.log without a trainer
+            losses[name] = float(module.training_step(batch, 0))
+    assert losses["share0"] == pytest.approx(losses["off"], rel=1e-5)
+    assert losses["masked"] != pytest.approx(losses["off"], rel=1e-3)
