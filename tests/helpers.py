@@ -22,6 +22,21 @@ def tiny_composer_overrides(songs: Path, latents: Path, autoencoder: Path, out: 
     ]
 
 
+def three_step_composer_run(songs: Path, latents: Path, autoencoder: Path, out: Path, *options: str):  # noqa: ANN201
+    """A 3-step tiny composer run with ``options`` (validated, checkpointed and previewed at step 3):
+    ``(resolved config, FitResult)``."""
+    from jen_composer.core.config import compose
+    from jen_composer.training.fit import fit
+
+    repo = Path(__file__).resolve().parents[1]
+    cfg = compose(repo / "experiments/composer/tiny.yaml", [
+        *tiny_composer_overrides(songs, latents, autoencoder, out), "trainer.max_steps=3",
+        "trainer.val_check_interval=3", "trainer.checkpoint_every_n_steps=3", "trainer.log_every_n_steps=1",
+        "logger.preview.every_n_steps=3", *options,
+    ])
+    return cfg, fit(cfg)
+
+
 def tiny_autoencoder_overrides(songs: Path, out: Path) -> list[str]:
     """Overrides that shrink any autoencoder experiment to a seconds-long CPU run (adversarial path on)."""
     return [

@@ -19,23 +19,15 @@ from jen_composer.diffusion.settings import SamplerSettings
 from jen_composer.inference.pipeline import ComposerPipeline, composer_from_checkpoint
 
 SETTINGS = SamplerSettings(name="ddim", steps=2, text_guidance=1.0, stem_guidance=1.0)
-REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def mix_run(tiny_songs: Path, tiny_latents: Path, tiny_autoencoder: Path, tmp_path_factory: pytest.TempPathFactory):
-    from jen_composer.core.config import compose
-    from jen_composer.training.fit import fit
-    from tests.helpers import tiny_composer_overrides
+    from tests.helpers import three_step_composer_run
 
-    out = tmp_path_factory.mktemp("mixruns")
-    cfg = compose(REPO / "experiments/composer/tiny.yaml", [
-        *tiny_composer_overrides(tiny_songs, tiny_latents, tiny_autoencoder, out), "composer.mix_track=true",
-        "curriculum.separation=0.3", "curriculum.extraction=0.3", "curriculum.arrangement=0.3",
-        "trainer.max_steps=3", "trainer.val_check_interval=3", "trainer.checkpoint_every_n_steps=3",
-        "trainer.log_every_n_steps=1", "logger.preview.every_n_steps=3",
-    ])
-    return cfg, fit(cfg)
+    return three_step_composer_run(tiny_songs, tiny_latents, tiny_autoencoder, tmp_path_factory.mktemp("mixruns"),
+                                   "composer.mix_track=true", "curriculum.separation=0.3", "curriculum.extraction=0.3",
+                                   "curriculum.arrangement=0.3")
 
 
 def _wave(seed: int, seconds: float = 1.0, sr: int = 16000) -> np.ndarray:

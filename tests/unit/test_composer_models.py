@@ -22,11 +22,13 @@ from jen_composer.models.unet import UNet1D, count_parameters
 pytestmark = pytest.mark.usefixtures("one_thread")  # see tests/conftest.py
 
 
+SMALL = ["composer.unet.base_channels=16", "composer.unet.channel_mults=[1,2]", "composer.unet.attention_levels=[1]",
+         "composer.unet.attention_heads=2", "composer.unet.cross_attention_dim=32", "composer.text.dim=32",
+         "composer.text.layers=1", "composer.text.heads=2"]
+
+
 def small_cfg(*overrides: str):  # noqa: ANN201
-    return compose(None, ["composer.unet.base_channels=16", "composer.unet.channel_mults=[1,2]",
-                          "composer.unet.attention_levels=[1]", "composer.unet.attention_heads=2",
-                          "composer.unet.cross_attention_dim=32", "composer.text.dim=32",
-                          "composer.text.layers=1", "composer.text.heads=2", *overrides]).composer
+    return compose(None, [*SMALL, *overrides]).composer
 
 
 @pytest.mark.parametrize("k", [1, 2, 3, 4])

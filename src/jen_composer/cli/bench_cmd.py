@@ -14,8 +14,8 @@ from types import ModuleType
 from jen_composer.core.errors import JenComposerError
 
 GROUPS = ("data", "autoencoder", "diffusion", "composition", "sampler_accuracy", "sampler_speed", "longform_memory",
-          "longform_seams", "demo")  # run order (longform_*, demo: minutes)
-WITH_CKPT = ("composition", "longform_memory", "longform_seams")  # groups that take --ckpt
+          "longform_seams", "region_edit", "demo")  # run order (longform_*, region_edit, demo: minutes)
+WITH_CKPT = ("composition", "longform_memory", "longform_seams", "region_edit")  # groups that take --ckpt
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quick", action="store_true", help="fewer repeats and smaller sizes")
     p.add_argument("--markdown", metavar="FILE", help="also write the table as Markdown")
     p.add_argument("--ckpt", help="composer checkpoint for the co-composition round latency (default: a fake engine) "
-                   "and the long-form rows (default: the bundled weights)")
+                   "and the long-form and region-edit rows (default: the bundled weights)")
     p.set_defaults(func=run)
 
 
@@ -51,13 +51,14 @@ def benchmark_modules() -> dict[str, ModuleType]:
         diffusion,
         longform_memory,
         longform_seams,
+        region_edit,
         sampler_accuracy,
         sampler_speed,
     )
 
     return {"autoencoder": autoencoder, "composition": composition, "data": data, "demo": demo, "diffusion": diffusion,
             "sampler_accuracy": sampler_accuracy, "sampler_speed": sampler_speed, "longform_memory": longform_memory,
-            "longform_seams": longform_seams}
+            "longform_seams": longform_seams, "region_edit": region_edit}
 
 
 def run(args: argparse.Namespace) -> int:

@@ -28,6 +28,9 @@ def task_shares_markdown(cfg) -> str:
         c = cfg.curriculum
         lines.append(f"\nWith the mix given (composer.mix_track): separation {100 * c.separation:.1f}%, extraction "
                      f"{100 * c.extraction:.1f}%, arrangement {100 * c.arrangement:.1f}% at every step; the mix is absent otherwise.")
+    if bool(cfg.composer.frame_timesteps):  # a frame task keeps the sample's task type
+        lines.append(f"\nFrame masks (composer.frame_timesteps): {100 * float(cfg.curriculum.frame_mask_share):.1f}% of the "
+                     "samples regenerate a prefix, suffix or inner span of their generated tracks (the rest known, t=0).")
     return "\n".join(lines)
 
 

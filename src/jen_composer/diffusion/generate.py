@@ -31,7 +31,7 @@ def sample(branches: BranchDenoiser, schedule: NoiseSchedule, request: Generatio
     """Run the request's sampler on ``plan``; absent tracks come back as zeros, kept ones bit-exact.
 
     Region edits (``plan.replace``): if ``branches.frame_levels`` (a denoiser that takes a level per
-    frame), the known frames are clean conditions at t=0 and the edit is exact; otherwise they are
+    frame, e.g. a composer trained with ``composer.frame_timesteps``), the known frames are clean conditions at t=0 and the edit is exact; otherwise they are
     overwritten after every step by the known latent noised to the current level (replacement,
     biased; ``request.settings.inpaint_resample`` adds RePaint passes).
 

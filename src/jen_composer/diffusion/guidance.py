@@ -52,6 +52,8 @@ class ModelBranches:
                  mask: torch.Tensor) -> None:
         self.model, self.schedule, self.tokens, self.mask = model, schedule, tokens, mask
         self.calls = 0  # forward passes (one per batched call)
+        # a model trained with composer.frame_timesteps takes t [B, k, L]: region edits are exact
+        self.frame_levels = bool(getattr(model, "frame_timesteps", False))
 
     def __call__(self, x_t: torch.Tensor, t: torch.Tensor, rows: torch.Tensor,
                  use_text: torch.Tensor) -> torch.Tensor:

@@ -16,17 +16,20 @@ def noise_tracks(schedule: NoiseSchedule, x0: torch.Tensor, t: torch.Tensor,
 
 
 def masked_loss(pred: torch.Tensor, target: torch.Tensor, t: torch.Tensor, T: int) -> torch.Tensor:
-    """Mean squared error over the elements of generated tracks only (0 < t_i < T)."""
-    mask = generated_mask(t, T).to(pred.dtype)[..., None, None]
+    """Mean squared error over the elements of generated tracks only (0 < t_i < T); with frame
+    levels ``t [B, k, L]`` over generated frames only (known frames at t=0 are not counted)."""
+    gen = generated_mask(t, T).to(pred.dtype)
+    mask = gen[:, :, None, :] if t.dim() == 3 else gen[..., None, None]
     per_element = (pred - target) ** 2 * mask
-    count = mask.sum() * pred.shape[2] * pred.shape[3]
+    count = mask.sum() * pred.shape[2] * (1 if t.dim() == 3 else pred.shape[3])
     return per_element.sum() / count.clamp_min(1.0)
 
 
 def diffusion_loss(model: torch.nn.Module, schedule: NoiseSchedule, x0: torch.Tensor, t: torch.Tensor,
                    prompts: list[str], drop_text: torch.Tensor | None = None,
                    generator: torch.Generator | None = None) -> torch.Tensor:
-    """``model(x_t [B,k,d,L], t [B,k], prompts, drop_text)`` regressed on eps or v for generated tracks.
+    """``model(x_t [B,k,d,L], t [B,k] or [B,k,L], prompts, drop_text)`` regressed on eps or v for
+    generated tracks (frames).
 
     ``prompts`` already carry their task tokens (``tasks.task_prompts``); ``drop_text [B]`` marks
     the rows that get the null text (CFG training, ``sample_text_dropout``).

@@ -7,9 +7,10 @@ Two refinements of ``keep`` (beyond the paper):
 - ``reimagine[b, i] = s`` in (0, 1]: SDEdit. The kept track starts at t_s = round(s*T) (clipped to
   1..T) from its forward-noised latent, waits there while the generation clock is above t_s, then
   is denoised together with the generated tracks. s = 1 regenerates it from scratch (t_s = T is pure noise).
-- ``known_mask[b, i, l]`` False: frame l of kept track i is regenerated (replacement inpainting):
-  the track is denoised like a generated one and after every step its known frames are overwritten
-  by the known latent noised to the current level (fixed noise, so deterministic samplers stay so).
+- ``known_mask[b, i, l]`` False: frame l of kept track i is regenerated: the track is denoised like
+  a generated one with its known frames as clean conditions (exact, for a model with frame levels,
+  ``composer.frame_timesteps``), else overwritten after every step by the known latent noised to
+  the current level (replacement; fixed noise, so deterministic samplers stay so).
 
 Generated, re-imagined and inpainted tracks are "active": they are the task tokens' tracks.
 """

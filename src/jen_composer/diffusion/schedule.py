@@ -60,9 +60,11 @@ class NoiseSchedule:
         return cls(cfg.timesteps, cfg.schedule, cfg.prediction)
 
     def coefficients(self, t: torch.Tensor, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(sqrt(alpha_bar_t), sqrt(1 - alpha_bar_t))`` for ``t [B, k]``, shaped ``[B, k, 1, 1]``."""
+        """``(sqrt(alpha_bar_t), sqrt(1 - alpha_bar_t))`` for ``t [B, k]``, shaped ``[B, k, 1, 1]``, or
+        for frame levels ``t [B, k, L]`` (``composer.frame_timesteps``), shaped ``[B, k, 1, L]``."""
         ab = self.alpha_bar.to(like.device)[t.long()].to(like.dtype)
-        return ab.sqrt()[..., None, None], (1.0 - ab).clamp_min(0).sqrt()[..., None, None]
+        ab = ab[:, :, None, :] if t.dim() == 3 else ab[..., None, None]
+        return ab.sqrt(), (1.0 - ab).clamp_min(0).sqrt()
 
     def levels(self, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """float64 ``(sqrt(ab), sqrt(1 - ab))`` for ``t [B, k]`` as ``[B, k, 1, 1]``: the solvers'

@@ -4,7 +4,8 @@ Every window is one ordinary sampler request of window length. A track that move
 (generated, re-imagined, or with a region to regenerate) enters window w > 0 as a region edit: the
 frames the previous window already made are its known frames (``known_mask`` True), the rest is
 regenerated. So the overlap conditioning goes through the sampler's one region-edit machinery
-(exact with a per-frame-level denoiser; replacement + optional RePaint passes otherwise). Kept
+(exact with a per-frame-level denoiser such as a ``composer.frame_timesteps`` model; replacement +
+optional RePaint passes otherwise). Kept
 tracks are cut into the same windows and are clean conditions in each. Only one window's latents
 are alive at a time: ``on_window`` receives them (the pipeline decodes and stitches them there), so
 memory does not grow with the length.

@@ -33,6 +33,8 @@ class ComposerModel(nn.Module):
     Text can be given as prompts (``forward``) or pre-encoded (``denoise``) so that a sampler
     encodes once and batches the conditional and unconditional CFG branches into one call.
     The null text is one learned token; ``drop_text`` rows use it instead of their prompt.
+    With ``cfg.frame_timesteps`` it also takes a level per frame (``UNet1D.forward``), with the same
+    weights, so the sampler's region edits are exact (``frame_levels`` of ``ModelBranches``).
     """
 
     def __init__(self, cfg: ComposerConfig, num_tracks: int, latent_dim: int) -> None:
@@ -40,6 +42,8 @@ class ComposerModel(nn.Module):
         self.cfg = cfg
         # the mix (``cfg.mix_track``) is one more condition-only input group after the stems
         self.condition_tracks = 1 if has_mix_track(cfg) else 0
+        # a level per track per latent frame (t [B, k, L]); same weights, absent from older configs
+        self.frame_timesteps = bool(getattr(cfg, "frame_timesteps", False))
         self.num_tracks, self.latent_dim = num_tracks + self.condition_tracks, latent_dim
         self.text_encoder = build_text_encoder(cfg.text)
         dim = self.text_encoder.dim
@@ -72,9 +76,12 @@ class ComposerModel(nn.Module):
 
     def denoise(self, x_t: torch.Tensor, t: torch.Tensor, tokens: torch.Tensor,
                 mask: torch.Tensor) -> torch.Tensor:
-        """``x_t [B, k, d, L]``, ``t [B, k]``, pre-encoded text -> raw prediction ``[B, k, d, L]``."""
+        """``x_t [B, k, d, L]``, ``t [B, k]`` (or ``[B, k, L]`` with ``frame_timesteps``), pre-encoded
+        text -> raw prediction ``[B, k, d, L]``."""
         if x_t.dim() != 4 or x_t.shape[1] != self.num_tracks or x_t.shape[2] != self.latent_dim:
             raise ValueError(f"x_t must be [B, {self.num_tracks}, {self.latent_dim}, L], got {tuple(x_t.shape)}")
+        if t.dim() == 3 and (not self.frame_timesteps or t.shape[-1] != x_t.shape[-1]):
+            raise ValueError(f"frame levels {tuple(t.shape)} need composer.frame_timesteps and one level per frame of x_t")
         out = self.unet(join_tracks(x_t), t.long(), tokens, mask)
         return split_tracks(out, self.num_tracks)
 

@@ -19,6 +19,12 @@ from jen_composer.core.checkpoints import embedded_info
 from jen_composer.core.errors import ConfigError
 from jen_composer.core.seed import make_generator
 from jen_composer.core.tracks import model_tracks
+from jen_composer.diffusion.frame_tasks import (
+    frame_mask_levels,
+    realised_frame_shares,
+    track_levels,
+    validation_frame_tasks,
+)
 from jen_composer.diffusion.objective import diffusion_loss, sample_text_dropout
 from jen_composer.diffusion.schedule import NoiseSchedule
 from jen_composer.diffusion.tasks import (
@@ -63,6 +69,10 @@ class ComposerModule(pl.LightningModule):
         self.ema = EMA(self.model, decay) if decay > 0 else None
         self.tasks: TaskMixture = task_mixture(cfg.curriculum, 0, self.k, self.extra)  # CurriculumCallback updates it per step
         self._autoencoder: list[Any] = []  # frozen, kept out of state_dict (source=audio only)
+        # composer.frame_timesteps: a share of samples regenerates a span of frames (diffusion.frame_tasks)
+        self.frame_mask_share = float(cfg.curriculum.frame_mask_share) if self.model.frame_timesteps else 0.0
+        if not 0.0 <= self.frame_mask_share <= 1.0:
+            raise ConfigError(f"curriculum.frame_mask_share: {self.frame_mask_share} is outside [0, 1]")
 
     # -- helpers -------------------------------------------------------------------------------
     def _generator(self, offset: int = 0) -> torch.Generator:
@@ -94,7 +104,8 @@ class ComposerModule(pl.LightningModule):
 
     def _loss(self, model: ComposerModel, x0: torch.Tensor, t: torch.Tensor, prompts: list[str],
               drop: torch.Tensor | None, generator: torch.Generator) -> torch.Tensor:
-        prompts = task_prompts(prompts, generated_mask(t, self.schedule.T), self.model_tracks, bool(self.cfg.composer.task_tokens))
+        generated = generated_mask(track_levels(t), self.schedule.T)
+        prompts = task_prompts(prompts, generated, self.model_tracks, bool(self.cfg.composer.task_tokens))
         return diffusion_loss(model, self.schedule, x0, t.to(x0.device), prompts, drop, generator)
 
     # -- Lightning hooks -----------------------------------------------------------------------
@@ -105,9 +116,13 @@ class ComposerModule(pl.LightningModule):
         t = self.tasks.sample(b, self.schedule.T, g)
         drop = sample_text_dropout(b, float(self.cfg.composer.text_dropout), g)
         noise_gen = make_generator(int(torch.randint(2**62, (1,), generator=g)), x0.device)
+        if self.model.frame_timesteps:  # drawn last: every other draw is what it is without the option
+            t = frame_mask_levels(t, x0.shape[-1], self.frame_mask_share, self.schedule.T, g)
         loss = self._loss(self.model, x0, t, list(batch["prompt"]), drop, noise_gen)
         self.log("train/loss", loss, prog_bar=True, batch_size=b)
-        shares = realised_shares(t, self.schedule.T, self.k)
+        shares = realised_shares(track_levels(t), self.schedule.T, self.k)
+        if t.dim() == 3:
+            shares.update(realised_frame_shares(t[:, :self.k], self.schedule.T))
         self.log("train/tracks_generated", shares["tasks/generated"], batch_size=b)
         self.log_dict(shares, on_step=True, on_epoch=True, batch_size=b)
         return loss
@@ -134,13 +149,19 @@ class ComposerModule(pl.LightningModule):
             loss = self._loss(model, x0, t, list(batch["prompt"]), None, g)
             self.log(f"val/loss_{name}", loss, batch_size=b, sync_dist=True)
             losses.append(loss)
+            if model.frame_timesteps and name == "joint":  # the same draw with known frames (not in val/loss)
+                for frame_task, levels in validation_frame_tasks(t, x0.shape[-1], self.schedule.T):
+                    noise = make_generator(VAL_SEED_OFFSET + 1_000 * batch_idx + i)
+                    frame_loss = self._loss(model, x0, levels, list(batch["prompt"]), None, noise)
+                    self.log(f"val/loss_{frame_task}", frame_loss, batch_size=b, sync_dist=True)
         self.log("val/loss", torch.stack(losses).mean(), prog_bar=True, batch_size=b, sync_dist=True)
 
     def configure_optimizers(self) -> Any:
         return build_optimizer_and_scheduler([p for p in self.model.parameters() if p.requires_grad], self.cfg.trainer)
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        embedded_info(checkpoint)["composer"] = {"tracks": self.tracks, "latent_dim": self.d, "mix_track": bool(self.extra)}
+        embedded_info(checkpoint)["composer"] = {"tracks": self.tracks, "latent_dim": self.d, "mix_track": bool(self.extra),
+                                                  "frame_timesteps": self.model.frame_timesteps}
         # a frozen text encoder is loaded by name or path, never stored (nor twice, via the EMA)
         checkpoint["state_dict"] = drop_frozen(checkpoint["state_dict"], self._frozen_keys())
 

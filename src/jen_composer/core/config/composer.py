@@ -68,4 +68,5 @@ class ComposerConfig:
     task_tokens: bool = True  # prefix prompts with "[bass & drums generation]"
     text_dropout: float = 0.1  # CFG: probability of the null text in training
     mix_track: bool = False  # the mix as one more condition-only latent track (given or absent, never generated)
+    frame_timesteps: bool = False  # a level per track per latent frame: exact inpainting/continuation (trained with frame masks)
     autoencoder: str = ""  # exported autoencoder artefact dir used to decode (and encode audio)

@@ -18,7 +18,10 @@ from jen_composer.core.config.loader import to_container, to_yaml
 from jen_composer.core.config.root import LOGGING_ONLY_KEYS
 from jen_composer.core.io import atomic_write_json, atomic_write_text
 
-MIX_TASK_KEYS = ("separation", "extraction", "arrangement")  # curriculum shares read only with composer.mix_track
+# composer options that leave runs trained before them unchanged when off: (option, the curriculum keys
+# read only with it). While an option is off, it and its keys stay out of the run id.
+OPTIONAL_KEYS = (("mix_track", ("separation", "extraction", "arrangement")),
+                 ("frame_timesteps", ("frame_mask_share",)))
 
 TRACKED_PACKAGES = (
     "jen-composer", "torch", "torchaudio", "lightning", "transformers", "omegaconf", "numpy",
@@ -33,9 +36,10 @@ def run_id(cfg: DictConfig) -> str:
     """
     data = {k: v for k, v in to_container(cfg).items() if k not in LOGGING_ONLY_KEYS}
     data["trainer"] = {k: v for k, v in data["trainer"].items() if k != "resume"}
-    if not data["composer"].get("mix_track", False):  # without the mix track these change nothing: runs keep their ids
-        data["composer"] = {k: v for k, v in data["composer"].items() if k != "mix_track"}
-        data["curriculum"] = {k: v for k, v in data["curriculum"].items() if k not in MIX_TASK_KEYS}
+    for option, keys in OPTIONAL_KEYS:  # an option that is off changes nothing: runs keep their ids
+        if not data["composer"].get(option, False):
+            data["composer"] = {k: v for k, v in data["composer"].items() if k != option}
+            data["curriculum"] = {k: v for k, v in data["curriculum"].items() if k not in keys}
     blob = json.dumps(data, sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:10]
 

@@ -57,6 +57,9 @@ class CurriculumConfig:
     separation: float = 0.1  # all stems generated from the mix
     extraction: float = 0.1  # one stem generated from the mix, the other stems absent
     arrangement: float = 0.1  # 1..k-1 stems kept (uniform count) + the mix given, the rest generated
+    # with composer.frame_timesteps only: share of samples in which a contiguous span of generated
+    # frames is regenerated and the rest of the track is known (t=0 frames, no loss): inpainting/continuation
+    frame_mask_share: float = 0.3
 
 
 @dataclass

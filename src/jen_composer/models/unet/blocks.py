@@ -8,7 +8,8 @@ from torch import nn
 
 
 class ResBlock(nn.Module):
-    """GroupNorm-SiLU-Conv twice, with the timestep embedding as scale and shift after the first."""
+    """GroupNorm-SiLU-Conv twice, with the timestep embedding as scale and shift after the first
+    (per frame when the embedding is per frame)."""
 
     def __init__(self, in_ch: int, out_ch: int, emb_dim: int, groups: int, dropout: float) -> None:
         super().__init__()
@@ -21,8 +22,11 @@ class ResBlock(nn.Module):
         self.skip = nn.Conv1d(in_ch, out_ch, 1) if in_ch != out_ch else nn.Identity()
 
     def forward(self, x: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
+        """``emb [B, E]`` (one level vector per sample) or ``[B, L, E]`` (one per frame of ``x [B, C, L]``)."""
         h = self.conv1(F.silu(self.norm1(x)))
-        scale, shift = self.emb(F.silu(emb))[..., None].chunk(2, dim=1)
+        film = self.emb(F.silu(emb))
+        film = film.transpose(1, 2) if film.dim() == 3 else film[..., None]
+        scale, shift = film.chunk(2, dim=1)
         h = self.norm2(h) * (1 + scale) + shift
         h = self.conv2(self.dropout(F.silu(h)))
         return h + self.skip(x)

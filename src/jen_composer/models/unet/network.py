@@ -83,28 +83,47 @@ class UNet1D(nn.Module):
 
     def forward(self, x: torch.Tensor, t: torch.Tensor, context: torch.Tensor,
                 context_mask: torch.Tensor) -> torch.Tensor:
-        """``x [B, k*d, L]``, ``t [B, k]`` long, ``context [B, N, D]``, ``context_mask [B, N]`` -> ``[B, k*d, L]``."""
+        """``x [B, k*d, L]``, ``t [B, k]`` or ``[B, k, L]`` long, ``context [B, N, D]``,
+        ``context_mask [B, N]`` -> ``[B, k*d, L]``.
+
+        Frame levels ``[B, k, L]`` give each frame its own embedding (``[B, L, E]``), FiLMed into
+        every residual block at that block's resolution: halved by averaging frame pairs at each
+        down-sampling, as the features are. Frames all at one level embed exactly as that per-track
+        level, at every resolution (the pair average of two equal values is exact).
+        """
         length = x.shape[-1]
         pad = (-length) % self.factor
         h = F.pad(x, (0, pad))
-        emb = self.time_embed(t)
+        if t.dim() == 3 and pad:  # padded frames take the last frame's levels
+            t = torch.cat([t, t[..., -1:].expand(*t.shape[:2], pad)], dim=-1)
+        embs = [self.time_embed(t)]  # one per resolution, finest first
         ctx = self.context_proj(context)
         mask = context_mask.bool()
         h = self.in_conv(h)
         skips = [h]
         for block in self.down:
-            h = self._run(block, h, emb, ctx, mask)
+            h = self._run(block, h, embs[-1], ctx, mask)
             if not isinstance(block, TransformerBlock):
                 skips.append(h)
             else:
                 skips[-1] = h
+            if isinstance(block, Downsample):
+                embs.append(_halve(embs[-1]))
         for block in self.mid:
-            h = self._run(block, h, emb, ctx, mask)
+            h = self._run(block, h, embs[-1], ctx, mask)
         for block in self.up:
             if isinstance(block, ResBlock):
                 h = torch.cat([h, skips.pop()], dim=1)
-            h = self._run(block, h, emb, ctx, mask)
+            h = self._run(block, h, embs[-1], ctx, mask)
+            if isinstance(block, Upsample):
+                embs.pop()
         return self.out(h)[..., :length]
+
+
+def _halve(emb: torch.Tensor) -> torch.Tensor:
+    """A per-frame embedding ``[B, L, E]`` at half the frame rate (mean of frame pairs); a
+    per-sample one ``[B, E]`` as is."""
+    return (emb[:, 0::2] + emb[:, 1::2]) / 2 if emb.dim() == 3 else emb
 
 
 def _check(cfg: UNetConfig) -> None:
