@@ -46,7 +46,7 @@ def validation_markdown(rows: dict[str, list[dict[str, Any]]], meta: dict[str, A
            f"{meta['pitch_tracker']}; wall time {meta['wall_seconds']:.0f} s.",
            "Each control cell: control mean: mean(real - control) [95% interval] and whether the interval "
            "excludes 0 (FAD: control - real, since lower is better). A score is valid when it separates every "
-           "control it is built to notice (metrics/validation.py DESIGNED_FOR, fixed from each score's definition); "
+           "control it is built to notice (metrics/controls.py DESIGNED_FOR, fixed from each score's definition); "
            "cells marked (not required) are controls the score cannot see by construction.", ""]
     for scenario, items in rows.items():
         kept = ", ".join(meta["kept"][scenario]) or "none"
