@@ -69,7 +69,11 @@ def test_shipped_bundle_is_intact_and_is_the_default_engine(tmp_path: Path, one_
     manifest = bundle.read_manifest()
     for key in ("command", "commit", "config", "training_seconds", "machine", "files"):
         assert manifest.get(key), f"manifest lacks {key}"
-    assert "bundle --retrain" in manifest["command"] and manifest["commit"].get("sha")
+    assert manifest["command"].startswith("jen-composer bundle --") and manifest["commit"].get("sha")
+    if "--from-ckpt" in manifest["command"]:  # made from finished runs: their own records travel with it
+        for part in ("composer", "autoencoder"):
+            assert manifest["made_from"][part]["run"]["git"]["sha"]
+        assert "bundle --retrain" in manifest["retrain_from_scratch"]
     assert sum((bundle.BUNDLE_DIR / f).stat().st_size for f in manifest["files"]) < 20e6
     out = tmp_path / "export"
     rc = main(["compose", "--prompt", "warm lofi beat", "--generate", "all", "--steps", "2", "--seconds", "1",
