@@ -75,6 +75,10 @@ def test_shipped_bundle_is_intact_and_is_the_default_engine(tmp_path: Path, one_
             assert manifest["made_from"][part]["run"]["git"]["sha"]
         assert "bundle --retrain" in manifest["retrain_from_scratch"]
     assert sum((bundle.BUNDLE_DIR / f).stat().st_size for f in manifest["files"]) < 20e6
+    from jen_composer.core.checkpoints import CHECKPOINT_KEY, read_composer_checkpoint
+
+    embedded = read_composer_checkpoint(bundle.BUNDLE_DIR / bundle.COMPOSER)[CHECKPOINT_KEY]["config"]
+    assert not embedded["evaluation"]["probe"]["path"]  # no file of the machine it was trained on
     out = tmp_path / "export"
     rc = main(["compose", "--prompt", "warm lofi beat", "--generate", "all", "--steps", "2", "--seconds", "1",
                "--session", str(tmp_path / "s"), "--export", str(out)])

@@ -68,6 +68,12 @@ def slim_checkpoint(src: Path, dst: Path) -> None:
                for k, v in state.items() if k.startswith(prefix)}
     info = dict(ckpt[CHECKPOINT_KEY])
     info["config"] = {**info["config"], "composer": {**info["config"]["composer"], "autoencoder": AUTOENCODER}}
+    evaluation = info["config"].get("evaluation") or {}
+    if (evaluation.get("probe") or {}).get("path"):  # a probe file of the training machine does not travel
+        evaluation = {**evaluation, "probe": {**evaluation["probe"], "path": ""}}
+        if (evaluation.get("fad") or {}).get("embedding") == "probe":
+            evaluation = {**evaluation, "fad": {**evaluation["fad"], "embedding": "mel"}}
+        info["config"] = {**info["config"], "evaluation": evaluation}
     atomic_torch_save({"state_dict": weights, CHECKPOINT_KEY: info}, dst)
 
 
