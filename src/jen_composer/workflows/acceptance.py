@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from jen_composer.core.config.options import ClapBackend, FadEmbedding
 from jen_composer.core.errors import ConfigError
 from jen_composer.core.io import atomic_write_json, atomic_write_text
 from jen_composer.inference.pipeline import ComposerPipeline
@@ -50,7 +51,8 @@ def score_checkpoint(checkpoint: Path, clips: int, seconds: float, seed: int, lo
     """Per task and score, the per-clip values ``[clips]`` of one trained model (and the clip ids)."""
     pipe = ComposerPipeline.from_checkpoint(checkpoint)
     cfg = pipe.cfg.copy()  # generation only: no adherence model or FAD embedder to build
-    cfg.evaluation.clap.backend, cfg.evaluation.fad.embedding, cfg.evaluation.probe.path = "none", "mel", ""
+    cfg.evaluation.clap.backend, cfg.evaluation.fad.embedding = ClapBackend.none, FadEmbedding.mel
+    cfg.evaluation.probe.path = ""
     evaluator = Evaluator(pipe, cfg, log)
     chosen: list[Clip] = load_clips(pipe.cfg, split, clips, seconds, pipe.sample_rate)
     if len(chosen) < 2:
