@@ -27,3 +27,25 @@ def test_accept_refuses_a_single_clip(tiny_composer_run, tmp_path: Path, capsys)
     _, result = tiny_composer_run
     assert main(["accept", "--ckpt", str(result.last_checkpoint), "--clips", "1", "--out", str(tmp_path)]) == 2
     assert "at least two" in capsys.readouterr().err
+
+
+def test_accept_ladder_scores_originals_and_every_strength(tiny_composer_run, tmp_path: Path, capsys) -> None:
+    _, result = tiny_composer_run
+    out = tmp_path / "ladder"
+    code = main(["accept", "--ckpt", str(result.last_checkpoint), "--ladder", "0.5,1", "--clips", "2", "--split", "train",
+                 "--seconds", "1.0", "--out", str(out)])
+    assert code == 0
+    data = json.loads((out / "ladder.json").read_text())
+    assert list(data["summary"]) == ["original", "s=0.5", "s=1"]
+    original = data["values"]["original"]["harmonic_fit"]
+    assert len(original) == 2 and all(0.0 <= v <= 1.0 for v in original)  # real stems carry chords: measurable
+    assert "| s=1 |" in capsys.readouterr().out
+
+
+def test_accept_ladder_refuses_a_strength_outside_the_range(tiny_composer_run, tmp_path: Path, capsys) -> None:
+    _, result = tiny_composer_run
+    assert main(["accept", "--ckpt", str(result.last_checkpoint), "--ladder", "0,1", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "--ladder" in err and "(0, 1]" in err and "Traceback" not in err
+    assert main(["accept", "--ckpt", str(result.last_checkpoint), "--ladder", "half", "--out", str(tmp_path)]) == 2
+    assert "not a comma-separated list" in capsys.readouterr().err
