@@ -69,3 +69,14 @@ def test_chord_label_formats() -> None:
         (0.0, 2.0, 10), (2.0, 4.0, 6), (4.0, 6.0, 2)]
     with pytest.raises(ValueError, match="chord root"):
         c.pitch_class("H")
+
+
+def test_onset_times_leave_out_the_clip_edges() -> None:
+    """Stationary noise has no onset at its start: the padding-to-audio jump is not reported."""
+    from jen_composer.metrics.coherence import edge_frames, onset_times
+
+    sr = 16000
+    noise = 0.1 * np.random.default_rng(0).standard_normal(2 * sr).astype(np.float32)
+    times = onset_times(noise, sr)
+    edge = edge_frames(512) * 512 / sr
+    assert np.all(times >= edge) and np.all(times <= 2.0 - edge)

@@ -71,3 +71,25 @@ def test_nothing_to_measure_is_nan_not_zero(songs) -> None:
         assert np.isnan(fit.harmonic_fit_stems(own.stems["melody"], [quiet], SR))
     assert np.isnan(fit.harmonic_fit_chords(own.stems["bass"], SR, [(100.0, 101.0, "C")]))  # no labelled frame
     assert np.isnan(fit.rhythmic_fit_grid(own.stems["bass"], [], SR))
+
+
+def test_independent_stationary_noises_have_no_rhythmic_fit() -> None:
+    """Known answer: two independent noises share no onsets. Before the edge frames were dropped, the
+    jump from padding into audio at every clip's start made them correlate at ~0.74."""
+    from jen_composer.metrics.fit import rhythmic_fit_stems
+
+    rng = np.random.default_rng(0)
+    sr = 16000
+    values = [rhythmic_fit_stems(0.1 * rng.standard_normal(4 * sr).astype(np.float32),
+                                 0.1 * rng.standard_normal(4 * sr).astype(np.float32), sr) for _ in range(12)]
+    assert abs(float(np.mean(values))) < 0.1
+
+
+def test_noise_has_no_fit_to_a_beat_grid_that_starts_at_zero() -> None:
+    from jen_composer.metrics.fit import rhythmic_fit_grid
+
+    rng = np.random.default_rng(1)
+    sr = 16000
+    beats = list(np.arange(0.0, 4.0, 0.5))  # the first beat sits on the clip's edge
+    values = [rhythmic_fit_grid(0.1 * rng.standard_normal(4 * sr).astype(np.float32), beats, sr) for _ in range(40)]
+    assert abs(float(np.mean(values))) < 0.15  # single clips spread by ~0.27 around 0

@@ -10,7 +10,8 @@ Weight-free (librosa) scores of ONE generated track against what it was conditio
 - ``rhythmic_fit_stems(wave, drums, sr)`` / ``rhythmic_fit_grid(wave, beats, sr)``: Pearson
   correlation of the track's onset-strength envelope with the kept drums' envelope, or with a pulse
   train on the labelled beats; both envelopes are smoothed by a Gaussian of width ``tolerance``.
-  Strong onsets on the beat raise it, a half-beat offset lowers it.
+  Strong onsets on the beat raise it, a half-beat offset lowers it. The frames that see the clip's
+  edges are left out (``coherence.edge_frames``): every clip "starts" with an onset.
 
 Every function returns NaN when there is nothing to measure (a silent track, silent drums, no voiced
 frame inside a labelled chord): callers report that as missing, never as 0.
@@ -27,7 +28,7 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d, uniform_filter1d
 
 from jen_composer.data.synth.theory import QUALITIES
-from jen_composer.metrics.coherence import chroma_power, pitch_class
+from jen_composer.metrics.coherence import chroma_power, edge_frames, pitch_class
 
 NAN = float("nan")
 _SUFFIX_INTERVALS = {name: (0, *ivs) for ivs, name in QUALITIES.items()}
@@ -140,13 +141,14 @@ def onset_envelope(wave: np.ndarray, sr: int, hop_length: int = 512) -> np.ndarr
     return librosa.onset.onset_strength(y=np.asarray(wave, dtype=np.float32), sr=sr, hop_length=hop_length)
 
 
-def envelope_correlation(a: np.ndarray, b: np.ndarray, sigma_frames: float) -> float:
-    """Pearson correlation of two envelopes after Gaussian smoothing (NaN if either is flat)."""
+def envelope_correlation(a: np.ndarray, b: np.ndarray, sigma_frames: float, edge: int = 0) -> float:
+    """Pearson correlation of two envelopes after Gaussian smoothing, without ``edge`` frames at
+    either end (NaN if either is flat or too short)."""
     n = min(len(a), len(b))
-    if n < 3:
+    if n - 2 * edge < 3:
         return NAN
-    a = gaussian_filter1d(np.asarray(a[:n], dtype=np.float64), sigma_frames)
-    b = gaussian_filter1d(np.asarray(b[:n], dtype=np.float64), sigma_frames)
+    a = gaussian_filter1d(np.asarray(a[edge:n - edge], dtype=np.float64), sigma_frames)
+    b = gaussian_filter1d(np.asarray(b[edge:n - edge], dtype=np.float64), sigma_frames)
     sa, sb = a.std(), b.std()
     if sa < 1e-9 or sb < 1e-9:
         return NAN
@@ -171,7 +173,7 @@ def rhythmic_fit_stems(wave: np.ndarray, drums: np.ndarray, sr: int, hop_length:
     if is_silent(wave, hop_length, silence_db) or is_silent(drums, hop_length, silence_db):
         return NAN
     return envelope_correlation(onset_envelope(wave, sr, hop_length), onset_envelope(drums, sr, hop_length),
-                                _sigma(tolerance, sr, hop_length))
+                                _sigma(tolerance, sr, hop_length), edge_frames(hop_length))
 
 
 def rhythmic_fit_grid(wave: np.ndarray, beats: Sequence[float], sr: int, hop_length: int = 512,
@@ -180,4 +182,5 @@ def rhythmic_fit_grid(wave: np.ndarray, beats: Sequence[float], sr: int, hop_len
     if len(beats) == 0 or is_silent(wave, hop_length, silence_db):
         return NAN
     env = onset_envelope(wave, sr, hop_length)
-    return envelope_correlation(env, beat_pulses(beats, len(env), sr, hop_length), _sigma(tolerance, sr, hop_length))
+    return envelope_correlation(env, beat_pulses(beats, len(env), sr, hop_length), _sigma(tolerance, sr, hop_length),
+                                edge_frames(hop_length))
