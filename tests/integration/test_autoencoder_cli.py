@@ -14,6 +14,7 @@ def test_autoencoder_evaluate_prints_model_and_baselines(tiny_autoencoder: Path,
     for row in ("| model |", "| silence |", "| lowpass |"):
         assert row in out
     assert "si_sdr" in out
+    assert "latent lag-1 autocorrelation:" in out
 
 
 def test_autoencoder_export_missing_checkpoint_is_one_line(tmp_path: Path, capsys) -> None:

@@ -76,3 +76,25 @@ def test_benchmark_rows() -> None:
 
     rows = run_benchmarks(quick=True)
     assert len(rows) == 4 and all(r.value > 0 and r.unit == "audio s/s" for r in rows)
+
+
+def test_lag1_autocorrelation_known_answers() -> None:
+    from jen_composer.models.autoencoder.quality import lag1_autocorrelation
+
+    g = torch.Generator().manual_seed(0)
+    white, rows = lag1_autocorrelation(torch.randn(4, 8, 2000, generator=g))
+    assert rows == 32 and abs(white) < 0.05
+    slow = torch.sin(torch.arange(2000) / 50.0).expand(2, 3, 2000)
+    assert lag1_autocorrelation(slow)[0] > 0.99
+    alternating = torch.tensor([1.0, -1.0]).repeat(500).expand(1, 2, 1000)
+    assert lag1_autocorrelation(alternating)[0] < -0.99
+    constant, rows = lag1_autocorrelation(torch.ones(1, 2, 10))  # nothing varies: nothing to measure
+    assert rows == 0 and np.isnan(constant)
+
+
+def test_evaluation_reports_how_smooth_the_latents_are() -> None:
+    torch.manual_seed(0)
+    model = WaveformVAE(AutoencoderConfig(latent_dim=4, base_channels=4, strides=[2, 2], channel_mults=[1, 2], dilations=[1]))
+    audio = (0.5 * torch.sin(2 * torch.pi * 110 * torch.arange(4000) / 16000)).expand(1, 2, 1, 4000).clone()
+    lag1 = evaluate_reconstruction(model, [{"audio": audio}], fft_sizes=[512, 256])["latent"]["lag1_autocorrelation"]
+    assert -1.0 <= lag1 <= 1.0

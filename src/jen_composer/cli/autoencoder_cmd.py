@@ -53,11 +53,13 @@ def run_evaluate(args: argparse.Namespace) -> int:
     loader = {"train": data.train_dataloader, "val": data.val_dataloader, "test": data.test_dataloader}[args.split]()
     scores = evaluate_reconstruction(model, loader, args.lowpass_hz, args.max_batches)
     count = int(scores.pop("count")["tracks"])
+    lag1 = scores.pop("latent")["lag1_autocorrelation"]
     metrics = sorted(scores["model"])
     print(f"| {args.split} split ({count} stem snippets) | " + " | ".join(metrics) + " |")
     print("|---|" + "---:|" * len(metrics))
     for name, row in scores.items():
         print(f"| {name} | " + " | ".join(f"{row[m]:.3f}" for m in metrics) + " |")
+    print(f"latent lag-1 autocorrelation: {lag1:.3f} (1 = smooth in time, 0 = each frame independent of the next)")
     return 0
 
 

@@ -32,3 +32,20 @@ class ReconstructionMetrics(torch.nn.Module):
             "mrstft": float(self.stft(recon, target)),
             "mel_l1": float((log_mel(recon) - log_mel(target)).abs().mean()),
         }
+
+
+def lag1_autocorrelation(z: torch.Tensor) -> tuple[float, int]:
+    """Mean over latent channels of the correlation of each frame with the next (``z [B, d, L]``), and
+    how many channel rows entered it (rows with no variation are skipped).
+
+    Why: a diffusion model has to generate these sequences. Near 1 the latent is smooth in time
+    (spectral-envelope-like, easy to denoise from its neighbours); near 0 each frame is as good as
+    independent of the next (phase-like, as hard as generating the waveform itself)."""
+    z = z.double()
+    a, b = z[..., :-1] - z[..., :-1].mean(-1, keepdim=True), z[..., 1:] - z[..., 1:].mean(-1, keepdim=True)
+    den = (a.pow(2).sum(-1) * b.pow(2).sum(-1)).sqrt()
+    ok = den > 1e-12
+    if not bool(ok.any()):
+        return float("nan"), 0
+    corr = (a * b).sum(-1)[ok] / den[ok]
+    return float(corr.mean()), int(ok.sum())
