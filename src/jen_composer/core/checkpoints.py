@@ -31,6 +31,17 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
     return ckpt
 
 
+def checkpoint_step(path: str | Path) -> int:
+    """The global step a Lightning checkpoint was saved at (memory-mapped: the weights are not read)."""
+    import torch
+
+    try:
+        ckpt = torch.load(Path(path), map_location="cpu", weights_only=True, mmap=True)
+    except Exception as exc:  # noqa: BLE001 - as in read_checkpoint
+        raise CheckpointError(f"{path}: not a readable checkpoint ({type(exc).__name__})") from None
+    return int(ckpt.get("global_step", 0)) if isinstance(ckpt, dict) else 0
+
+
 def embedded_info(checkpoint: dict[str, Any]) -> dict[str, Any]:
     """The jen-composer section of a checkpoint dict, created when absent (what training fills in)."""
     return checkpoint.setdefault(CHECKPOINT_KEY, {})

@@ -18,6 +18,7 @@ from lightning.pytorch.callbacks import Callback, LearningRateMonitor
 from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig
 
+from jen_composer.core.checkpoints import checkpoint_step
 from jen_composer.core.config import run_dir, write_run_files
 from jen_composer.core.config.options import RunTask, choices
 from jen_composer.core.errors import ConfigError
@@ -89,11 +90,14 @@ def _announce_resume(path: Path) -> None:
     print(f"resuming from {path}{target}", file=sys.stderr, flush=True)
 
 
-def build_trainer(cfg: DictConfig, folder: Path, callbacks: list[Callback], manual_optimisation: bool) -> pl.Trainer:
+def build_trainer(cfg: DictConfig, folder: Path, callbacks: list[Callback], manual_optimisation: bool,
+                  resume_step: int | None = None) -> pl.Trainer:
+    """``resume_step``: the global step of the checkpoint this run resumes from (the CSV log keeps
+    the rows logged before it)."""
     t = cfg.trainer
     best, periodic = build_checkpoint_callbacks(cfg, folder)
     bars: list[Callback] = [StepProgressBar(f"train {cfg.name}")] if t.progress_bar else []
-    logger = build_logger(cfg, folder)
+    logger = build_logger(cfg, folder, resume_step)
     lr: list[Callback] = [LearningRateMonitor(logging_interval="step")] if logger else []
     return pl.Trainer(
         default_root_dir=str(folder),
@@ -151,9 +155,10 @@ def fit(cfg: DictConfig, extra_callbacks: list[Callback] | None = None) -> FitRe
     with run_folder_removed_on_failure(folder):
         module, callbacks = build_module(cfg)
         datamodule = build_datamodule(cfg)
-        write_run_files(cfg, folder)  # only once the model and data are known to load
+        write_run_files(cfg, folder, resumed=resume is not None)  # only once the model and data are known to load
         trainer = build_trainer(cfg, folder, [*callbacks, *(extra_callbacks or [])],
-                                manual_optimisation=not module.automatic_optimization)
+                                manual_optimisation=not module.automatic_optimization,
+                                resume_step=checkpoint_step(resume) if resume else None)
         trainer.fit(module, datamodule=datamodule, ckpt_path=str(resume) if resume else None)
     best, periodic = trainer.checkpoint_callbacks[:2]
     last = Path(periodic.last_model_path) if periodic.last_model_path else None

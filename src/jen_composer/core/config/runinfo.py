@@ -73,6 +73,9 @@ def package_versions() -> dict[str, str | None]:
     return versions
 
 
+RESUME_KEYS = ("command", "created", "git", "versions", "host")  # what a resume records of itself
+
+
 def run_metadata(cfg: DictConfig) -> dict[str, Any]:
     return {
         "run_id": run_id(cfg),
@@ -86,10 +89,21 @@ def run_metadata(cfg: DictConfig) -> dict[str, Any]:
     }
 
 
-def write_run_files(cfg: DictConfig, folder: Path) -> dict[str, Any]:
-    """Write ``config.yaml`` and ``run.json`` atomically into ``folder``; return the metadata."""
+def write_run_files(cfg: DictConfig, folder: Path, resumed: bool = False) -> dict[str, Any]:
+    """Write ``config.yaml`` and ``run.json`` atomically into ``folder``; return the metadata.
+
+    A resumed run keeps the run.json of the command that started it (its command line, commit and
+    start time are the run's provenance) and appends this command to its ``resumes`` list."""
     folder.mkdir(parents=True, exist_ok=True)
     meta = run_metadata(cfg)
+    previous = folder / "run.json"
+    if resumed and previous.is_file():
+        try:
+            first = json.loads(previous.read_text())
+        except (OSError, ValueError):
+            first = None
+        if isinstance(first, dict) and first.get("run_id") == meta["run_id"]:
+            meta = first | {"resumes": [*first.get("resumes", []), {k: meta[k] for k in RESUME_KEYS}]}
     atomic_write_text(folder / "config.yaml", to_yaml(cfg))
     atomic_write_json(folder / "run.json", meta)
     return meta
