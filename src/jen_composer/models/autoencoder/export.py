@@ -147,8 +147,18 @@ def model_from_checkpoint(path: str | Path, use_ema: bool = True) -> WaveformVAE
 
 
 def export_from_checkpoint(ckpt_path: str | Path, out_dir: str | Path, use_ema: bool = True) -> Path:
-    """Export an autoencoder .ckpt as a standalone artefact (what `data encode` and the composer load)."""
-    return export_autoencoder(model_from_checkpoint(ckpt_path, use_ema), out_dir)
+    """Export an autoencoder .ckpt as a standalone artefact (what `data encode` and the composer load).
+
+    Refuses a checkpoint whose latent statistics were never computed (mean exactly 0, std exactly 1:
+    the initial buffers): the composer would be trained on unnormalised latents without anyone
+    noticing. They are computed by each validation pass, so a periodic checkpoint saved at the same
+    step as the final validation (it is written just before it) lacks them."""
+    model = model_from_checkpoint(ckpt_path, use_ema)
+    if bool((model.latent_mean == 0).all()) and bool((model.latent_std == 1).all()):
+        raise CheckpointError(
+            f"{ckpt_path}: its latent statistics were never computed (it was saved before any validation pass); "
+            "export a checkpoint saved after one, e.g. the run's best-step*.ckpt")
+    return export_autoencoder(model, out_dir)
 
 
 def build_autoencoder(cfg: AutoencoderConfig | DictConfig) -> NormalisedAutoencoder:
