@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from jen_composer.core.config.options import AutoencoderKind, Bottleneck
+from jen_composer.core.config.options import AutoencoderArchitecture, AutoencoderKind, Bottleneck
 
 
 def _tiny_strides() -> list[int]:
@@ -35,6 +35,11 @@ def _disc_fft_sizes() -> list[int]:
 class AutoencoderConfig:
     kind: AutoencoderKind = AutoencoderKind.vae  # encodec / dac: adapters that load pretrained codecs
     pretrained: str = ""  # hub name or local path for adapters; exported artefact dir for vae
+    # waveform: strided conv encoder/decoder (Jen-1). spectral: log-magnitude STFT in (no phase, so
+    # latents are smooth in time), magnitude + integrated phase out through the inverse STFT; its
+    # width is base_channels x channel_mults[-1], with one stack of residual units per stride
+    architecture: AutoencoderArchitecture = AutoencoderArchitecture.waveform
+    spectral_fft_size: int = 0  # spectral: STFT size (0 = 4 x hop)
     sample_rate: int = 16000
     channels: int = 1
     latent_dim: int = 16

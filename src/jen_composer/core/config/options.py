@@ -41,6 +41,11 @@ class AutoencoderKind(StrEnum):
     dac = "dac"
 
 
+class AutoencoderArchitecture(StrEnum):
+    waveform = "waveform"
+    spectral = "spectral"
+
+
 class Bottleneck(StrEnum):
     vae = "vae"
     plain = "plain"

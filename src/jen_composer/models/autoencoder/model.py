@@ -1,4 +1,8 @@
-"""The Jen-1-style waveform VAE: conv encoder -> continuous bottleneck -> conv decoder."""
+"""The Jen-1-style VAE on waveforms: encoder -> continuous bottleneck -> decoder.
+
+``autoencoder.architecture`` picks the encoder/decoder pair: strided waveform convs (Jen-1) or the
+spectral pair (|STFT| in, inverse STFT out; ``spectral.py``). Both take and return waveforms.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,16 @@ from typing import Any
 
 import torch
 from omegaconf import DictConfig, OmegaConf
+from torch import nn
 
 from jen_composer.core.config.autoencoder import AutoencoderConfig
+from jen_composer.core.config.options import AutoencoderArchitecture
 from jen_composer.core.errors import ConfigError, one_line
 from jen_composer.models.autoencoder.base import NormalisedAutoencoder
 from jen_composer.models.autoencoder.bottleneck import build_bottleneck
 from jen_composer.models.autoencoder.chunking import pad_to_multiple
 from jen_composer.models.autoencoder.layers import Decoder, Encoder
+from jen_composer.models.autoencoder.spectral import SpectralDecoder, SpectralEncoder
 
 
 def as_autoencoder_config(cfg: AutoencoderConfig | DictConfig | dict[str, Any]) -> DictConfig:
@@ -44,9 +51,19 @@ class WaveformVAE(NormalisedAutoencoder):
         super().__init__(c.latent_dim, c.chunk_seconds, c.chunk_overlap_seconds)
         self.cfg = c
         self.bottleneck = build_bottleneck(c.bottleneck)
-        arch = (c.channels, c.base_channels, list(c.channel_mults), list(c.strides), list(c.dilations), c.kernel_size)
-        self.encoder = Encoder(*arch, c.latent_dim * self.bottleneck.feature_factor)
-        self.decoder = Decoder(*arch, c.latent_dim)
+        features = c.latent_dim * self.bottleneck.feature_factor
+        if c.architecture == AutoencoderArchitecture.spectral:
+            n_fft = int(c.spectral_fft_size) or 4 * self.hop
+            if n_fft < self.hop:
+                raise ConfigError(f"autoencoder.spectral_fft_size: must be at least the hop ({self.hop}), got {n_fft}")
+            spec = (c.channels, self.hop, n_fft, c.base_channels * c.channel_mults[-1], len(c.strides),
+                    list(c.dilations), c.kernel_size)
+            self.encoder: nn.Module = SpectralEncoder(*spec, features)
+            self.decoder: nn.Module = SpectralDecoder(*spec, c.latent_dim)
+        else:
+            arch = (c.channels, c.base_channels, list(c.channel_mults), list(c.strides), list(c.dilations), c.kernel_size)
+            self.encoder = Encoder(*arch, features)
+            self.decoder = Decoder(*arch, c.latent_dim)
 
     @property
     def hop(self) -> int:  # type: ignore[override]
@@ -73,6 +90,12 @@ class WaveformVAE(NormalisedAutoencoder):
 
     def decode_raw(self, z: torch.Tensor) -> torch.Tensor:
         return self.decoder(z)
+
+    def decode(self, z: torch.Tensor, length: int | None = None, chunk_seconds: float | None = None) -> torch.Tensor:
+        """As the base class; the spectral decoder integrates phase along the sequence, so one pass."""
+        if self.cfg.architecture == AutoencoderArchitecture.spectral:
+            chunk_seconds = (z.shape[-1] + 1) * self.hop / self.sample_rate
+        return super().decode(z, length, chunk_seconds)
 
     def forward(self, wave: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Training pass on raw latents: (reconstruction with the input's length, KL); samples z."""
