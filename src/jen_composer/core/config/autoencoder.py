@@ -36,10 +36,11 @@ class AutoencoderConfig:
     kind: AutoencoderKind = AutoencoderKind.vae  # encodec / dac: adapters that load pretrained codecs
     pretrained: str = ""  # hub name or local path for adapters; exported artefact dir for vae
     # waveform: strided conv encoder/decoder (Jen-1). spectral: log-magnitude STFT in (no phase, so
-    # latents are smooth in time), magnitude + integrated phase out through the inverse STFT; its
-    # width is base_channels x channel_mults[-1], with one stack of residual units per stride
+    # latents are smooth in time), magnitude out, phase by Griffin-Lim at decoding; its width is
+    # base_channels x channel_mults[-1], with one stack of residual units per stride
     architecture: AutoencoderArchitecture = AutoencoderArchitecture.waveform
     spectral_fft_size: int = 0  # spectral: STFT size (0 = 4 x hop)
+    spectral_phase_iters: int = 32  # spectral: Griffin-Lim iterations when decoding
     sample_rate: int = 16000
     channels: int = 1
     latent_dim: int = 16

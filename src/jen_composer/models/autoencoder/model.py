@@ -56,10 +56,12 @@ class WaveformVAE(NormalisedAutoencoder):
             n_fft = int(c.spectral_fft_size) or 4 * self.hop
             if n_fft < self.hop:
                 raise ConfigError(f"autoencoder.spectral_fft_size: must be at least the hop ({self.hop}), got {n_fft}")
+            if c.spectral_phase_iters < 0:
+                raise ConfigError(f"autoencoder.spectral_phase_iters: must be >= 0, got {c.spectral_phase_iters}")
             spec = (c.channels, self.hop, n_fft, c.base_channels * c.channel_mults[-1], len(c.strides),
                     list(c.dilations), c.kernel_size)
             self.encoder: nn.Module = SpectralEncoder(*spec, features)
-            self.decoder: nn.Module = SpectralDecoder(*spec, c.latent_dim)
+            self.decoder: nn.Module = SpectralDecoder(*spec, c.latent_dim, int(c.spectral_phase_iters))
         else:
             arch = (c.channels, c.base_channels, list(c.channel_mults), list(c.strides), list(c.dilations), c.kernel_size)
             self.encoder = Encoder(*arch, features)
@@ -92,7 +94,7 @@ class WaveformVAE(NormalisedAutoencoder):
         return self.decoder(z)
 
     def decode(self, z: torch.Tensor, length: int | None = None, chunk_seconds: float | None = None) -> torch.Tensor:
-        """As the base class; the spectral decoder integrates phase along the sequence, so one pass."""
+        """As the base class; the spectral decoder's Griffin-Lim works on the whole sequence: one pass."""
         if self.cfg.architecture == AutoencoderArchitecture.spectral:
             chunk_seconds = (z.shape[-1] + 1) * self.hop / self.sample_rate
         return super().decode(z, length, chunk_seconds)
@@ -100,5 +102,8 @@ class WaveformVAE(NormalisedAutoencoder):
     def forward(self, wave: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Training pass on raw latents: (reconstruction with the input's length, KL); samples z."""
         self._check_wave(wave)
-        z, kl = self.bottleneck(self.encoder(pad_to_multiple(wave, self.hop)))
+        padded = pad_to_multiple(wave, self.hop)
+        z, kl = self.bottleneck(self.encoder(padded))
+        if self.cfg.architecture == AutoencoderArchitecture.spectral:  # magnitudes with the input's phase
+            return self.decoder(z, phase_source=padded)[..., : wave.shape[-1]], kl
         return self.decoder(z)[..., : wave.shape[-1]], kl
