@@ -118,6 +118,16 @@ def test_export_round_trip_is_bit_identical(tmp_path: Path) -> None:
         assert loaded.checksum() == model.checksum() != spectral(architecture="waveform").checksum()
 
 
+def test_a_waveform_model_describes_itself_without_the_spectral_keys() -> None:
+    """The description enters the checksum that bundles, exports and latent caches record: adding the
+    spectral keys must not change a waveform model's checksum."""
+    from jen_composer.models.autoencoder.model import SPECTRAL_KEYS
+
+    waveform = spectral(architecture="waveform").describe()["config"]
+    assert not set(SPECTRAL_KEYS) & set(waveform)
+    assert set(SPECTRAL_KEYS) <= set(spectral().describe()["config"])
+
+
 def test_bf16_autocast_forward_backward_is_finite() -> None:
     model = spectral().train()
     wave = torch.randn(2, 1, 800) * 0.1

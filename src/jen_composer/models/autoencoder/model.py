@@ -22,6 +22,8 @@ from jen_composer.models.autoencoder.chunking import pad_to_multiple
 from jen_composer.models.autoencoder.layers import Decoder, Encoder
 from jen_composer.models.autoencoder.spectral import SpectralDecoder, SpectralEncoder
 
+SPECTRAL_KEYS = ("architecture", "spectral_fft_size", "spectral_phase_iters")
+
 
 def as_autoencoder_config(cfg: AutoencoderConfig | DictConfig | dict[str, Any]) -> DictConfig:
     """A typed copy of the autoencoder group (accepts the dataclass, a DictConfig or a plain dict)."""
@@ -84,7 +86,13 @@ class WaveformVAE(NormalisedAutoencoder):
         return int(self.cfg.channels)
 
     def describe(self) -> dict[str, Any]:
-        return {"kind": "waveform_vae", "config": config_dict(self.cfg)}
+        config = config_dict(self.cfg)
+        if self.cfg.architecture == AutoencoderArchitecture.waveform:
+            # the description enters the checksum: a waveform model describes itself as before the
+            # spectral keys existed, so shipped bundles, exports and latent caches stay valid
+            for key in SPECTRAL_KEYS:
+                config.pop(key)
+        return {"kind": "waveform_vae", "config": config}
 
     def encode_raw(self, wave: torch.Tensor) -> torch.Tensor:
         """Posterior mean of wave [B, C, S] (S a multiple of hop) -> [B, d, S / hop], not normalised."""
