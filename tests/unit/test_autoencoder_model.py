@@ -33,11 +33,11 @@ def test_shapes_and_lengths_are_exact(strides: list[int], channels: int, sample_
         z = model.encode(wave)
         out = model.decode(z, length=length)
         untrimmed = model.decode(z)
-        recon, kl = model.train()(wave)
+        recon, regularisers = model.train()(wave)
     assert z.shape == (2, model.latent_dim, -(-length // hop)) == (2, 4, model.latent_frames(length))
     assert out.shape == wave.shape and recon.shape == wave.shape
     assert untrimmed.shape[-1] == z.shape[-1] * hop
-    assert torch.isfinite(kl)
+    assert torch.isfinite(regularisers["kl"])
 
 
 def test_rejects_bad_shapes() -> None:
@@ -80,8 +80,8 @@ def test_bottlenecks(bottleneck: str) -> None:
         if bottleneck == "tanh":
             assert z.abs().max() < 1
         model.train()
-        _, kl = model(wave)
-    assert (kl > 0) == (bottleneck == "vae")
+        _, regularisers = model(wave)
+    assert (regularisers["kl"] > 0) == (bottleneck == "vae")
 
 
 def test_latent_stats_make_latents_unit_scale_and_decode_undoes_them() -> None:
@@ -107,8 +107,8 @@ def test_bf16_autocast_forward_backward_is_finite() -> None:
     loss_fn = ReconstructionLoss(model.cfg)
     wave = 0.5 * torch.randn(2, 1, 600)
     with torch.autocast("cpu", dtype=torch.bfloat16):
-        recon, kl = model(wave)
-        terms = loss_fn(recon, wave, kl)
+        recon, regularisers = model(wave)
+        terms = loss_fn(recon, wave, regularisers)
     assert recon.dtype == torch.bfloat16  # the convs really ran in bf16
     terms["loss"].backward()
     assert torch.isfinite(terms["loss"])

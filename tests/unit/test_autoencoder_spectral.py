@@ -24,18 +24,20 @@ def spectral(**kw: object) -> WaveformVAE:
     return WaveformVAE(AutoencoderConfig(**base)).eval()  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("phase", ["griffin_lim", "predicted"])
 @pytest.mark.parametrize("channels", [1, 2])
 @pytest.mark.parametrize("length", [1, 15, 16, 203, 1000])
-def test_lengths_are_exact(channels: int, length: int) -> None:
-    model = spectral(channels=channels)
+def test_lengths_are_exact(channels: int, length: int, phase: str) -> None:
+    model = spectral(channels=channels, spectral_phase=phase)
     wave = torch.randn(2, channels, length) * 0.1
     with torch.no_grad():
         z = model.encode(wave)
         out = model.decode(z, length=length)
-        recon, kl = model.train()(wave)
+        recon, regularisers = model.train()(wave)
     assert z.shape == (2, 4, model.latent_frames(length))
     assert out.shape == wave.shape == recon.shape
-    assert torch.isfinite(out).all() and torch.isfinite(kl)
+    assert torch.isfinite(out).all() and torch.isfinite(regularisers["kl"])
+    assert ("phase" in regularisers) == (phase == "predicted")
 
 
 def test_encoder_ignores_the_phase_of_a_steady_tone() -> None:
@@ -64,7 +66,7 @@ def test_training_pass_with_the_true_magnitudes_returns_the_input(monkeypatch: p
     dec = model.decoder
     wave = chord(model.sample_rate, 0.5)[None, None]
     true = spectral_magnitude(wave[:, 0], dec)
-    monkeypatch.setattr(dec, "magnitude", lambda z: true)
+    monkeypatch.setattr(dec, "heads", lambda z: (true, None))
     with torch.no_grad():
         recon, _ = model(wave)
     assert torch.allclose(recon, wave, atol=1e-5)
@@ -128,12 +130,50 @@ def test_a_waveform_model_describes_itself_without_the_spectral_keys() -> None:
     assert set(SPECTRAL_KEYS) <= set(spectral().describe()["config"])
 
 
+def test_phase_advance_loss_is_zero_for_the_true_advances_and_tells_a_wrong_frequency() -> None:
+    """Known answers: every bin a tone reaches (its bin and the window's side bins) advances by the
+    tone's frequency, 2 pi f hop / sr per frame: predicting that scores ~0, predicting it +pi/2 scores
+    1 - cos(pi/2) = 1, and predicting each bin's own centre advance is wrong on the side bins (0.5)."""
+    from jen_composer.models.autoencoder.spectral import phase_advance_loss, stft_frames
+
+    model = spectral(spectral_phase="predicted")
+    dec = model.decoder
+    sr, n_fft = model.sample_rate, 4 * model.hop
+    t = torch.arange(sr, dtype=torch.float64) / sr
+    tone = (0.3 * torch.sin(2 * math.pi * (10 * sr / n_fft) * t)).float()[None]
+    spec = stft_frames(tone, n_fft, model.hop, dec.window)[..., 8:-8]
+    right = dec.centre_advance[10].expand_as(spec.real)
+    assert phase_advance_loss(right, spec) < 1e-4
+    assert abs(float(phase_advance_loss(dec.centre_advance.expand_as(spec.real), spec)) - 0.5) < 1e-3
+    assert abs(float(phase_advance_loss(right + math.pi / 2, spec)) - 1.0) < 1e-3
+
+
+def test_predicted_advances_decode_to_the_predicted_frequency_without_griffin_lim() -> None:
+    """With the phase head, decoding integrates the advances: a held latent whose bin-10 deviation is
+    +pi/2 per hop (a quarter bin... in frequency: + sr / (4 hop)) decodes to a tone at that frequency."""
+    model = spectral(spectral_phase="predicted", spectral_phase_iters=0)
+    dec = model.decoder
+    n_fft, bins, sr = 4 * model.hop, 4 * model.hop // 2 + 1, model.sample_rate
+    head = dec.net[-1]
+    with torch.no_grad():  # magnitude: only bin 10 loud; deviation: atanh(0.5) -> pi/2 everywhere
+        head.parametrizations.weight.original0.zero_()
+        head.bias[:bins] = -20.0
+        head.bias[10] = 3.0
+        head.bias[bins:] = math.atanh(0.5)
+    with torch.no_grad():
+        wave = model.decode(torch.zeros(1, 4, 200))[0, 0, 20 * model.hop : -20 * model.hop]
+    spectrum = torch.fft.rfft(wave.double() * torch.hann_window(wave.shape[-1], dtype=torch.float64)).abs()
+    peak_hz = float(spectrum.argmax()) * sr / wave.shape[-1]
+    expected = 10 * sr / n_fft + (math.pi / 2) / (2 * math.pi) * sr / model.hop
+    assert abs(peak_hz - expected) < sr / wave.shape[-1] * 2
+
+
 def test_bf16_autocast_forward_backward_is_finite() -> None:
     model = spectral().train()
     wave = torch.randn(2, 1, 800) * 0.1
     with torch.autocast("cpu", dtype=torch.bfloat16):
-        recon, kl = model(wave)
-    (recon.float().pow(2).mean() + kl).backward()
+        recon, regularisers = model(wave)
+    (recon.float().pow(2).mean() + sum(regularisers.values())).backward()
     assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
 
 

@@ -81,8 +81,8 @@ class AutoencoderModule(pl.LightningModule):
         if waves.shape[0] == 0:
             return None
         if self.automatic_optimization:
-            recon, kl = self.model(waves)
-            terms = self.loss(recon, waves, kl)
+            recon, regularisers = self.model(waves)
+            terms = self.loss(recon, waves, regularisers)
             self._log_terms(terms, waves.shape[0])
             return terms["loss"]
         self._adversarial_step(waves)
@@ -92,8 +92,8 @@ class AutoencoderModule(pl.LightningModule):
         ae, clip = self.cfg.autoencoder, float(self.cfg.trainer.gradient_clip_val) or None
         opt_g, opt_d = self.optimizers()
         sched_g, sched_d = self.lr_schedulers()
-        recon, kl = self.model(waves)
-        terms = self.loss(recon, waves, kl)
+        recon, regularisers = self.model(waves)
+        terms = self.loss(recon, waves, regularisers)
         loss_g = terms["loss"]
         if self.global_step >= ae.adversarial_start_step:
             assert self.discriminator is not None

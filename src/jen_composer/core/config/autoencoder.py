@@ -8,7 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from jen_composer.core.config.options import AutoencoderArchitecture, AutoencoderKind, Bottleneck
+from jen_composer.core.config.options import (
+    AutoencoderArchitecture,
+    AutoencoderKind,
+    Bottleneck,
+    SpectralPhase,
+)
 
 
 def _tiny_strides() -> list[int]:
@@ -41,6 +46,11 @@ class AutoencoderConfig:
     architecture: AutoencoderArchitecture = AutoencoderArchitecture.waveform
     spectral_fft_size: int = 0  # spectral: STFT size (0 = 4 x hop)
     spectral_phase_iters: int = 32  # spectral: Griffin-Lim iterations when decoding
+    # spectral: griffin_lim (phase from the magnitudes alone) or predicted (the decoder also predicts
+    # each bin's phase advance per frame, trained on the input's, and decoding integrates it; Griffin-Lim
+    # iterations then refine that phase)
+    spectral_phase: SpectralPhase = SpectralPhase.griffin_lim
+    phase_weight: float = 1.0  # spectral_phase=predicted: weight of the phase-advance loss
     sample_rate: int = 16000
     channels: int = 1
     latent_dim: int = 16

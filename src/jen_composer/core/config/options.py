@@ -46,6 +46,11 @@ class AutoencoderArchitecture(StrEnum):
     spectral = "spectral"
 
 
+class SpectralPhase(StrEnum):
+    griffin_lim = "griffin_lim"
+    predicted = "predicted"
+
+
 class Bottleneck(StrEnum):
     vae = "vae"
     plain = "plain"

@@ -33,7 +33,8 @@ def mel_fft_sizes(fft_sizes: list[int], mel_bins: int) -> list[int]:
 
 
 class ReconstructionLoss(nn.Module):
-    """``forward(recon, target, kl) -> dict`` with ``loss`` and each weighted term for logging."""
+    """``forward(recon, target, regularisers) -> dict`` with ``loss`` and each weighted term for logging;
+    ``regularisers`` is the model's second output (``kl``, and ``phase`` for a phase-predicting decoder)."""
 
     def __init__(self, cfg: AutoencoderConfig | DictConfig) -> None:
         super().__init__()
@@ -41,14 +42,18 @@ class ReconstructionLoss(nn.Module):
         self.stft = mrstft(list(cfg.stft_fft_sizes))
         self.mel = mrstft(mel_fft_sizes(list(cfg.stft_fft_sizes), cfg.mel_bins), cfg.sample_rate, cfg.mel_bins)
 
-    def forward(self, recon: torch.Tensor, target: torch.Tensor, kl: torch.Tensor) -> dict[str, torch.Tensor]:
+    def forward(
+        self, recon: torch.Tensor, target: torch.Tensor, regularisers: dict[str, torch.Tensor]
+    ) -> dict[str, torch.Tensor]:
         with torch.autocast(device_type=recon.device.type, enabled=False):
             recon, target = recon.float(), target.float()
             terms = {
                 "stft": self.cfg.stft_weight * self.stft(recon, target),
                 "mel": self.cfg.mel_weight * self.mel(recon, target),
                 "l1": self.cfg.l1_weight * F.l1_loss(recon, target),
-                "kl": self.cfg.kl_weight * kl.float(),
+                "kl": self.cfg.kl_weight * regularisers["kl"].float(),
             }
+            if "phase" in regularisers:
+                terms["phase"] = self.cfg.phase_weight * regularisers["phase"].float()
         terms["loss"] = sum(terms.values())  # type: ignore[assignment]
         return terms

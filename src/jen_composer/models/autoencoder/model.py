@@ -14,7 +14,7 @@ from omegaconf import DictConfig, OmegaConf
 from torch import nn
 
 from jen_composer.core.config.autoencoder import AutoencoderConfig
-from jen_composer.core.config.options import AutoencoderArchitecture
+from jen_composer.core.config.options import AutoencoderArchitecture, SpectralPhase
 from jen_composer.core.errors import ConfigError, one_line
 from jen_composer.models.autoencoder.base import NormalisedAutoencoder
 from jen_composer.models.autoencoder.bottleneck import build_bottleneck
@@ -22,7 +22,7 @@ from jen_composer.models.autoencoder.chunking import pad_to_multiple
 from jen_composer.models.autoencoder.layers import Decoder, Encoder
 from jen_composer.models.autoencoder.spectral import SpectralDecoder, SpectralEncoder
 
-SPECTRAL_KEYS = ("architecture", "spectral_fft_size", "spectral_phase_iters")
+SPECTRAL_KEYS = ("architecture", "spectral_fft_size", "spectral_phase_iters", "spectral_phase", "phase_weight")
 
 
 def as_autoencoder_config(cfg: AutoencoderConfig | DictConfig | dict[str, Any]) -> DictConfig:
@@ -63,7 +63,9 @@ class WaveformVAE(NormalisedAutoencoder):
             spec = (c.channels, self.hop, n_fft, c.base_channels * c.channel_mults[-1], len(c.strides),
                     list(c.dilations), c.kernel_size)
             self.encoder: nn.Module = SpectralEncoder(*spec, features)
-            self.decoder: nn.Module = SpectralDecoder(*spec, c.latent_dim, int(c.spectral_phase_iters))
+            self.decoder: nn.Module = SpectralDecoder(
+                *spec, c.latent_dim, int(c.spectral_phase_iters), c.spectral_phase == SpectralPhase.predicted
+            )
         else:
             arch = (c.channels, c.base_channels, list(c.channel_mults), list(c.strides), list(c.dilations), c.kernel_size)
             self.encoder = Encoder(*arch, features)
@@ -107,11 +109,13 @@ class WaveformVAE(NormalisedAutoencoder):
             chunk_seconds = (z.shape[-1] + 1) * self.hop / self.sample_rate
         return super().decode(z, length, chunk_seconds)
 
-    def forward(self, wave: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Training pass on raw latents: (reconstruction with the input's length, KL); samples z."""
+    def forward(self, wave: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Training pass on raw latents: (reconstruction with the input's length, regularisers: ``kl`` and,
+        for a spectral decoder that predicts phase, ``phase``); samples z."""
         self._check_wave(wave)
         padded = pad_to_multiple(wave, self.hop)
         z, kl = self.bottleneck(self.encoder(padded))
         if self.cfg.architecture == AutoencoderArchitecture.spectral:  # magnitudes with the input's phase
-            return self.decoder(z, phase_source=padded)[..., : wave.shape[-1]], kl
-        return self.decoder(z)[..., : wave.shape[-1]], kl
+            recon, extra = self.decoder.training_pass(z, padded)
+            return recon[..., : wave.shape[-1]], {"kl": kl, **extra}
+        return self.decoder(z)[..., : wave.shape[-1]], {"kl": kl}

@@ -70,13 +70,15 @@ def stft_frames(wave: torch.Tensor, n_fft: int, hop: int, window: torch.Tensor) 
 
 
 def griffin_lim(
-    magnitude: torch.Tensor, n_fft: int, hop: int, window: torch.Tensor, iters: int, momentum: float = 0.99
+    magnitude: torch.Tensor, n_fft: int, hop: int, window: torch.Tensor, iters: int, momentum: float = 0.99,
+    angles: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Fast Griffin-Lim (Perraudin et al. 2013): a waveform [N, L * hop] whose |STFT| approaches
     ``magnitude`` [N, bins, L]. Zero initial phase, so decoding is deterministic. torchaudio's version
-    frames with reflection padding and one frame more than this module's STFT, hence this one."""
+    frames with reflection padding and one frame more than this module's STFT, hence this one.
+    ``angles`` (unit complex, like magnitude) is the initial phase; zero phase when not given."""
     length = magnitude.shape[-1] * hop
-    angles = torch.ones_like(magnitude, dtype=torch.complex64)
+    angles = torch.ones_like(magnitude, dtype=torch.complex64) if angles is None else angles
     previous = torch.zeros_like(angles)
     for _ in range(iters):
         wave = torch.istft(magnitude * angles, n_fft, hop, window=window, center=True, length=length)
@@ -87,55 +89,88 @@ def griffin_lim(
     return torch.istft(magnitude * angles, n_fft, hop, window=window, center=True, length=length)
 
 
-class SpectralDecoder(nn.Module):
-    """latent [B, d, L] -> |STFT| [B, C, bins, L] -> wave [B, C, L * hop].
+def phase_advance_loss(advance: torch.Tensor, source: torch.Tensor) -> torch.Tensor:
+    """Magnitude-weighted anti-wrapping distance 1 - cos(a - d) between predicted phase advances
+    ``advance`` [N, bins, L] and the source STFT's [N, bins, L] advances d from frame t - 1 to t.
+    Only advances are supervised: a bin's absolute phase cannot be known from phase-free latents."""
+    true = torch.angle(source[..., 1:] * source[..., :-1].conj())
+    weight = (source[..., 1:].abs() * source[..., :-1].abs()).sqrt()
+    distance = 1 - torch.cos(advance[..., 1:] - true)
+    return (weight * distance).sum() / weight.sum().clamp_min(1e-8)
 
-    The latents carry no phase, so the decoder predicts magnitudes only. In training the phase is the
-    input's own (``forward(z, phase_source=wave)``): the waveform losses then measure the magnitudes
-    alone. At decoding it is recovered from the magnitudes by Griffin-Lim (``phase_iters``).
+
+class SpectralDecoder(nn.Module):
+    """latent [B, d, L] -> |STFT| [B, C, bins, L] (and, with ``predict_phase``, per-bin phase advances)
+    -> wave [B, C, L * hop].
+
+    The latents carry no phase. With Griffin-Lim phase the decoder predicts magnitudes only; training
+    uses the input's own phase (``training_pass``), so the waveform losses measure the magnitudes, and
+    decoding recovers a phase from the magnitudes (``phase_iters`` iterations). With ``predict_phase``
+    it also predicts each bin's phase advance per frame (its centre frequency's plus a deviation of at
+    most pi), supervised by the input's advances; decoding integrates them (a held latent gives steady
+    sinusoids at the predicted frequencies) and Griffin-Lim refines from there.
     """
 
     def __init__(
         self, channels: int, hop: int, n_fft: int, width: int, stacks: int, dilations: list[int], kernel_size: int,
-        latent_dim: int, phase_iters: int,
+        latent_dim: int, phase_iters: int, predict_phase: bool = False,
     ) -> None:
         super().__init__()
         self.channels, self.hop, self.n_fft, self.bins = channels, hop, n_fft, n_fft // 2 + 1
-        self.phase_iters = phase_iters
+        self.phase_iters, self.predict_phase = phase_iters, predict_phase
         self.register_buffer("window", torch.hann_window(n_fft), persistent=False)
+        centre = 2 * math.pi * hop / n_fft * torch.arange(self.bins, dtype=torch.float32)
+        self.register_buffer("centre_advance", centre[:, None], persistent=False)
         # |STFT| of audio in [-1, 1] is at most sum(window) = n_fft / 2: a soft ceiling on the log
         # magnitude there keeps one bad step from producing huge spectra (loss spikes in training)
         self.log_mag_max = math.log(n_fft / 2)
+        heads = 2 if predict_phase else 1
         self.net = nn.Sequential(
             wn_conv1d(latent_dim, width, kernel_size, padding=kernel_size // 2),
             *residual_stack(width, stacks, dilations, kernel_size),
             Snake(width),
-            wn_conv1d(width, channels * self.bins, 3, padding=1),
+            wn_conv1d(width, channels * heads * self.bins, 3, padding=1),
         )
         with torch.no_grad():  # start quiet (magnitude ~e^-4 per bin) and near a constant output
             self.net[-1].parametrizations.weight.original0.mul_(0.1)
-            self.net[-1].bias.fill_(INITIAL_LOG_MAG)
+            self.net[-1].bias.view(channels, heads, self.bins)[:, 0] = INITIAL_LOG_MAG
+            if predict_phase:
+                self.net[-1].bias.view(channels, heads, self.bins)[:, 1] = 0.0
 
     def log_magnitude(self, raw: torch.Tensor) -> torch.Tensor:
         """The network's output under the soft ceiling log(n_fft / 2)."""
         return self.log_mag_max - F.softplus(self.log_mag_max - raw)
 
-    def magnitude(self, z: torch.Tensor) -> torch.Tensor:
-        """|STFT| [B * C, bins, L] predicted from latents [B, d, L], in fp32."""
+    def heads(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """|STFT| [B * C, bins, L] and phase advances (or None) from latents [B, d, L], in fp32."""
         b, _, frames = z.shape
         raw = self.net(z)
         with torch.autocast(device_type=z.device.type, enabled=False):
-            return self.log_magnitude(raw.float()).exp().reshape(b * self.channels, self.bins, frames)
+            raw = raw.float().reshape(b * self.channels, 2 if self.predict_phase else 1, self.bins, frames)
+            magnitude = self.log_magnitude(raw[:, 0]).exp()
+            advance = self.centre_advance + math.pi * torch.tanh(raw[:, 1]) if self.predict_phase else None
+        return magnitude, advance
 
-    def forward(self, z: torch.Tensor, phase_source: torch.Tensor | None = None) -> torch.Tensor:
+    def magnitude(self, z: torch.Tensor) -> torch.Tensor:
+        return self.heads(z)[0]
+
+    def training_pass(self, z: torch.Tensor, source: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Reconstruction from the predicted magnitudes and the phase of ``source`` [B, C, L * hop], and
+        the phase-advance loss when the decoder predicts phase."""
         b, _, frames = z.shape
-        magnitude = self.magnitude(z)
+        magnitude, advance = self.heads(z)
         length = frames * self.hop
         with torch.autocast(device_type=z.device.type, enabled=False):
-            if phase_source is None:
-                wave = griffin_lim(magnitude, self.n_fft, self.hop, self.window, self.phase_iters)
-            else:
-                source = stft_frames(phase_source.reshape(b * self.channels, length), self.n_fft, self.hop, self.window)
-                phase = source / source.abs().clamp_min(1e-12)
-                wave = torch.istft(magnitude * phase, self.n_fft, self.hop, window=self.window, center=True, length=length)
-        return wave.reshape(b, self.channels, length).to(z.dtype)
+            spec = stft_frames(source.reshape(b * self.channels, length), self.n_fft, self.hop, self.window)
+            phase = spec / spec.abs().clamp_min(1e-12)
+            wave = torch.istft(magnitude * phase, self.n_fft, self.hop, window=self.window, center=True, length=length)
+            extra = {"phase": phase_advance_loss(advance, spec)} if advance is not None else {}
+        return wave.reshape(b, self.channels, length).to(z.dtype), extra
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        b, _, frames = z.shape
+        magnitude, advance = self.heads(z)
+        with torch.autocast(device_type=z.device.type, enabled=False):
+            angles = None if advance is None else torch.polar(torch.ones_like(advance), torch.cumsum(advance, dim=-1))
+            wave = griffin_lim(magnitude, self.n_fft, self.hop, self.window, self.phase_iters, angles=angles)
+        return wave.reshape(b, self.channels, frames * self.hop).to(z.dtype)
