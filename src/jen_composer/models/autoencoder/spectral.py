@@ -57,7 +57,7 @@ class SpectralEncoder(nn.Module):
             spec = stft_frames(wave.reshape(b * c, s), self.n_fft, self.hop, self.window)
             log_mag = spec.abs().clamp_min(LOG_MAG_FLOOR).log()
             feats = ((log_mag - self.log_centre) / self.log_half_range).reshape(b, c * self.bins, frames)
-        return self.net(feats.to(wave.dtype) if wave.dtype != torch.float32 else feats)
+        return self.net(feats.to(wave.dtype))
 
 
 def stft_frames(wave: torch.Tensor, n_fft: int, hop: int, window: torch.Tensor) -> torch.Tensor:
@@ -150,9 +150,6 @@ class SpectralDecoder(nn.Module):
             magnitude = self.log_magnitude(raw[:, 0]).exp()
             advance = self.centre_advance + math.pi * torch.tanh(raw[:, 1]) if self.predict_phase else None
         return magnitude, advance
-
-    def magnitude(self, z: torch.Tensor) -> torch.Tensor:
-        return self.heads(z)[0]
 
     def training_pass(self, z: torch.Tensor, source: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Reconstruction from the predicted magnitudes and the phase of ``source`` [B, C, L * hop], and
