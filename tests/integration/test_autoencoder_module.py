@@ -40,11 +40,11 @@ class FakeData(pl.LightningDataModule):
         return self._loader()
 
 
-def run(tmp_path: Path, *overrides: str) -> tuple[pl.Trainer, pl.LightningModule]:
+def run(tmp_path: Path, *overrides: str, accelerator: str = "cpu") -> tuple[pl.Trainer, pl.LightningModule]:
     cfg = compose(None, [*TINY, *overrides])
     module = build_autoencoder_task(cfg)
     trainer = pl.Trainer(
-        default_root_dir=str(tmp_path), max_steps=4, accelerator="cpu", logger=False, enable_progress_bar=False,
+        default_root_dir=str(tmp_path), max_steps=4, accelerator=accelerator, logger=False, enable_progress_bar=False,
         val_check_interval=4, limit_val_batches=1, num_sanity_val_steps=0, enable_model_summary=False,
         gradient_clip_val=0.7 if module.automatic_optimization else None,
     )
@@ -73,6 +73,18 @@ def test_automatic_training_with_ema_checkpoint_export(tmp_path: Path) -> None:
     with torch.no_grad():
         assert torch.equal(load_autoencoder(out).encode(wave), module.export_model.eval().encode(wave))
     assert load_autoencoder(ckpt).checksum() == rebuilt.checksum()
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize("architecture", ["waveform", "spectral"])
+def test_validation_media_are_written_from_a_gpu_run(tmp_path: Path, architecture: str) -> None:
+    """Validation plots/audio take host copies (a GPU run once died in its first validation)."""
+    trainer, _ = run(tmp_path, f"autoencoder.architecture={architecture}", "autoencoder.train_crop_seconds=0.05",
+                     accelerator="cuda")
+    assert trainer.global_step == 4 and torch.isfinite(trainer.callback_metrics["val/loss"])
+    media = sorted(p.name for p in (tmp_path / "media").iterdir())
+    assert any(n.endswith(".png") for n in media)
 
 
 def test_adversarial_uses_manual_optimisation_and_counts_generator_steps(tmp_path: Path) -> None:
