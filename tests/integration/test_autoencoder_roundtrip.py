@@ -44,6 +44,12 @@ def test_roundtrip_keeps_scores_only_for_a_faithful_codec(tiny_songs: Path, scra
     else:
         assert result["passed"] and abs(harmonic["relative_change"]) < 1e-6
         assert result["scores"]["chroma_agreement"]["reconstruction"] > 0.99
+    for track in ("bass", "instrument", "melody"):  # per stem, not gated
+        row = result["scores"][f"harmonic_fit/{track}"]
+        assert row["original"] > 0.2 and "harmonic_fit/drums" not in result["scores"]
+        assert (row["relative_change"] < -0.1) if scramble else abs(row["relative_change"]) < 1e-6
+        agreement = result["scores"][f"chroma_agreement/{track}"]["reconstruction"]
+        assert (agreement < 0.9) if scramble else agreement > 0.99
 
 
 class LowBandProbe:
