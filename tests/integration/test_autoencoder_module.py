@@ -79,7 +79,7 @@ def test_automatic_training_with_ema_checkpoint_export(tmp_path: Path) -> None:
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 @pytest.mark.parametrize("architecture", ["waveform", "spectral"])
 def test_validation_media_are_written_from_a_gpu_run(tmp_path: Path, architecture: str) -> None:
-    """Validation plots/audio take host copies (a GPU run once died in its first validation)."""
+    """Validation plots and audio accept GPU tensors (a GPU run once died in its first validation)."""
     trainer, _ = run(tmp_path, f"autoencoder.architecture={architecture}", "autoencoder.train_crop_seconds=0.05",
                      accelerator="cuda")
     assert trainer.global_step == 4 and torch.isfinite(trainer.callback_metrics["val/loss"])

@@ -41,7 +41,7 @@ def spectrogram_figure(tracks: Mapping[str, torch.Tensor | np.ndarray], sample_r
     axes = fig.subplots(len(names), 1, sharex=True, squeeze=False)[:, 0]
     for ax, name in zip(axes, names, strict=True):
         db = _log_magnitude(tracks[name], n_fft)
-        seconds = np.asarray(tracks[name]).shape[-1] / sample_rate
+        seconds = np.shape(tracks[name])[-1] / sample_rate  # no host copy: a tensor may live on the GPU
         ax.imshow(db, origin="lower", aspect="auto", cmap="magma", vmin=DB_FLOOR, vmax=DB_CEIL,
                   extent=(0.0, seconds, 0.0, sample_rate / 2000))
         role = (roles or {}).get(name, "")

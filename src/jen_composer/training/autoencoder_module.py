@@ -152,7 +152,6 @@ class AutoencoderModule(pl.LightningModule):
 
     def _log_media(self, target: torch.Tensor, recon: torch.Tensor) -> None:
         sr, step = self.model.sample_rate, self.global_step
-        target, recon = target.detach().float().cpu(), recon.detach().float().cpu()  # numpy plots need host memory
         log_audio(self.trainer, "val/audio_target", target, sr, step)
         log_audio(self.trainer, "val/audio_reconstruction", recon, sr, step)
         image = spectrogram_figure({"target": target, "reconstruction": recon}, sr, title=f"step {step}")
