@@ -1,6 +1,8 @@
-"""The separation anchors have known answers: the mix as the estimate of one of two orthogonal,
-equally loud stems scores 0 dB; the ideal ratio mask recovers stems with disjoint spectra almost
-exactly; a silent stem is missing, not a number; the command's table comes from its JSON."""
+"""The separation anchors and scores have known answers: the mix as the estimate of one of two
+orthogonal, equally loud stems scores 0 dB (waveform and magnitude); the ideal ratio mask recovers
+stems with disjoint spectra almost exactly; a copy with every phase turned by 90 degrees fails the
+waveform SI-SDR and passes the magnitude SDR; a silent stem is missing, not a number; the command's
+tables come from its JSON."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from jen_composer.cli.main import main
 from jen_composer.metrics.separation_scores import (
     MEAN,
     ideal_ratio_mask,
+    magnitude_sdr,
     mix_floor,
     score_stems,
     si_sdr,
@@ -34,6 +37,22 @@ def test_floor_of_two_orthogonal_equal_stems_is_zero_db_and_three_db_below_for_h
     assert scores["bass"] == pytest.approx(0.0, abs=0.01) and scores["melody"] == pytest.approx(0.0, abs=0.01)
     quiet = {"bass": _sine(100, amp=0.3 / np.sqrt(2)), "melody": _sine(1000)}
     assert score_stems(mix_floor(quiet), quiet)["bass"] == pytest.approx(-10 * np.log10(2), abs=0.01)
+
+
+def test_magnitude_sdr_is_blind_to_phase_and_scale_but_not_to_level_errors() -> None:
+    from scipy.signal import hilbert
+
+    rng = np.random.default_rng(1)
+    for ref in (_sine(440) + _sine(1500, amp=0.1), (0.1 * rng.standard_normal(SR)).astype(np.float32)):
+        turned = np.imag(hilbert(ref)).astype(np.float32)  # every component's phase turned by 90 degrees
+        assert si_sdr(turned, ref) < -10  # orthogonal to the reference: the waveform score fails it
+        assert magnitude_sdr(turned, ref) > 15  # same magnitudes (up to the window's edges)
+        assert magnitude_sdr(3.0 * ref, ref) > 100  # scale-invariant
+        assert magnitude_sdr(ref + 0.1 * turned, ref) > magnitude_sdr(ref + 0.3 * turned, ref)
+    stems = {"bass": _sine(100), "melody": _sine(1000)}
+    floor = score_stems(mix_floor(stems), stems, "magnitude_sdr")
+    assert floor["bass"] == pytest.approx(0.0, abs=0.1) and floor["melody"] == pytest.approx(0.0, abs=0.1)
+    assert np.isnan(magnitude_sdr(np.ones(SR), np.zeros(SR)))
 
 
 def test_ideal_ratio_mask_recovers_disjoint_spectra_and_beats_the_floor() -> None:
@@ -60,8 +79,11 @@ def test_evaluate_separation_command_writes_the_anchor_table(tiny_songs: Path, t
                  "--seconds", "2", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "| mix as every stem (floor) |" in printed and "| ideal ratio mask (ceiling) |" in printed
+    assert "| mix as every stem (floor) |" in printed and "magnitude SDR" in printed
     data = json.loads((out / "separation.json").read_text())
     assert len(data["songs"]) == 2 and data["command"].startswith("jen-composer evaluate-separation")
-    floor, ceiling = data["rows"]["mix as every stem (floor)"], data["rows"]["ideal ratio mask (ceiling)"]
-    assert ceiling[MEAN]["mean"] > floor[MEAN]["mean"]
+    for score in ("si_sdr", "magnitude_sdr"):
+        floor, ceiling = data["rows"][score]["mix as every stem (floor)"], data["rows"][score]["ideal ratio mask (ceiling)"]
+        assert ceiling[MEAN]["mean"] > floor[MEAN]["mean"], score
+        assert len(data["per_song"][score]["mix as every stem (floor)"]) == 2
     assert "Command: `jen-composer evaluate-separation" in (out / "separation.md").read_text()

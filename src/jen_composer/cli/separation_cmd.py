@@ -1,5 +1,6 @@
-"""`jen-composer evaluate-separation`: SI-SDR per stem of a checkpoint's separation mode between the
-floor (the mix as every stem) and the ceiling (ideal ratio mask), on a benchmark's held-out songs."""
+"""`jen-composer evaluate-separation`: SI-SDR and magnitude SDR per stem of a checkpoint's separation
+mode between the floor (the mix as every stem) and the ceilings (ideal ratio mask; the checkpoint's
+own codec round trip), on a benchmark's held-out songs."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import shlex
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("evaluate-separation", help="SI-SDR per stem of separating held-out mixes, against the floor and ceiling anchors")
+    p = sub.add_parser("evaluate-separation", help="SI-SDR and magnitude SDR per stem of separating held-out mixes, against floor and ceiling anchors")
     p.add_argument("--data", required=True, help="song folder with splits.json (e.g. data/bench)")
     p.add_argument("--ckpt", help="composer checkpoint trained with composer.mix_track (omit: the anchors only)")
     p.add_argument("--split", default="test", choices=["train", "val", "test"])
@@ -40,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     from jen_composer.data.index import first_sample_rate
     from jen_composer.workflows.separation_eval import (
         anchor_systems,
-        checkpoint_system,
+        checkpoint_systems,
         evaluate_separation,
         separation_markdown,
         write_separation,
@@ -57,8 +58,7 @@ def run(args: argparse.Namespace) -> int:
             from jen_composer.core.checkpoints import CHECKPOINT_KEY, read_composer_checkpoint
 
             sample_rate = int(read_composer_checkpoint(args.ckpt)[CHECKPOINT_KEY]["config"]["data"]["sample_rate"])
-        name, separate = checkpoint_system(args.ckpt, sample_rate, tracks, args.steps, args.seed)
-        systems[name] = separate
+        systems.update(checkpoint_systems(args.ckpt, sample_rate, tracks, args.steps, args.seed))
     sample_rate = sample_rate or first_sample_rate(root)
     result = evaluate_separation(root, tracks, sample_rate, systems, split=args.split, seconds=args.seconds,
                                  limit=args.songs)

@@ -52,7 +52,7 @@ def sample(branches: BranchDenoiser, schedule: NoiseSchedule, request: Generatio
                                         absent_noise, batched=batched_cfg)
     if plan.replace is not None:
         replace = plan.replace
-        exact = bool(getattr(branches, "frame_levels", False))
+        exact = bool(getattr(branches, "frame_levels", False)) and not plan.by_replacement
 
         def after_step(state: torch.Tensor, t_next: torch.Tensor) -> torch.Tensor:
             return torch.where(replace, known if exact else schedule.add_noise(known, known_noise, t_next), state)
@@ -66,6 +66,8 @@ def sample(branches: BranchDenoiser, schedule: NoiseSchedule, request: Generatio
     x = run_sampler(denoiser, schedule, x, plan.t_start, plan.active, solver, grid, after_step, progress,
                     request.settings.inpaint_resample)
     x = torch.where(plan.conditions[..., None, None], known, x)
+    if plan.replace is not None:  # known frames (replacement-held tracks: all of them) come back bit-exact
+        x = torch.where(plan.replace, known, x)
     return torch.where((plan.roles == ABSENT)[..., None, None], torch.zeros_like(x), x)
 
 
@@ -78,7 +80,8 @@ def generate(model: torch.nn.Module, schedule: NoiseSchedule, request: Generatio
     was_training = model.training
     model.eval()
     try:
-        plan = make_plan(request, model.num_tracks, model.latent_dim, schedule.T, device)
+        shared = str(model.cfg.diffusion.timestep_mode) == "shared"  # cannot see a clean track beside noisy ones
+        plan = make_plan(request, model.num_tracks, model.latent_dim, schedule.T, device, keep_by_replacement=shared)
         prompts = task_prompts(request.prompts, plan.active.cpu(), tracks, bool(model.cfg.task_tokens))
         tokens, mask = model.encode_text(prompts)
         branches = ModelBranches(model, schedule, tokens, mask)

@@ -13,6 +13,11 @@ Two refinements of ``keep`` (beyond the paper):
   the current level (replacement; fixed noise, so deterministic samplers stay so).
 
 Generated, re-imagined and inpainted tracks are "active": they are the task tokens' tracks.
+
+``keep_by_replacement`` (a model with one shared timestep, which cannot see a clean track beside
+noisy ones): every kept track is denoised with the generated ones and overwritten after every
+step by its known latent noised to the current level (replacement, as in MSDM's conditional
+sampling), so the network only ever sees tracks at one level; the output keeps it bit-exact.
 """
 
 from __future__ import annotations
@@ -52,6 +57,7 @@ class TrackPlan:
     conditions: torch.Tensor  # [B, k] bool: clean kept tracks (the stem-free CFG branch drops them)
     replace: torch.Tensor | None  # [B, k, 1, L] bool: known frames to overwrite after each step
     known: torch.Tensor  # [B, k, d, L] (zeros where nothing is known)
+    by_replacement: bool = False  # kept tracks are held by replacement, never shown clean
 
 
 def role_codes(roles: Sequence[str] | Sequence[Sequence[str]], batch: int, k: int) -> torch.Tensor:
@@ -64,7 +70,8 @@ def role_codes(roles: Sequence[str] | Sequence[Sequence[str]], batch: int, k: in
     return torch.tensor([[ROLES.index(r) for r in row] for row in rows], dtype=torch.long)
 
 
-def make_plan(req: GenerationRequest, k: int, d: int, T: int, device: torch.device | str) -> TrackPlan:
+def make_plan(req: GenerationRequest, k: int, d: int, T: int, device: torch.device | str,
+              keep_by_replacement: bool = False) -> TrackPlan:
     """Check the request against the model's k tracks of d channels and build the plan."""
     b = len(req.prompts)
     if b == 0:
@@ -103,13 +110,19 @@ def make_plan(req: GenerationRequest, k: int, d: int, T: int, device: torch.devi
         t_start = torch.where(re, t_s, t_start)
         active = active | re
     replace = None
+    held = keep & ~active  # kept as they are (not re-imagined)
+    m = torch.ones(b, k, length, dtype=torch.bool, device=device)
+    inpaint = torch.zeros_like(keep)
     if req.known_mask is not None:
         m = req.known_mask.to(device).bool()
         if tuple(m.shape) != (b, k, length):
             raise ConfigError(f"request.known_mask: expected [{b}, {k}, {length}], got {tuple(m.shape)}")
         inpaint = keep & ~m.all(dim=-1)
+    if keep_by_replacement:
+        inpaint = inpaint | held
+    if req.known_mask is not None or bool(inpaint.any()):
         t_start = torch.where(inpaint & ~active, T, t_start)
         active = active | inpaint
         replace = (m & inpaint[..., None])[:, :, None, :]
     conditions = keep & ~active
-    return TrackPlan(roles, t_start, active, conditions, replace, known)
+    return TrackPlan(roles, t_start, active, conditions, replace, known, keep_by_replacement)

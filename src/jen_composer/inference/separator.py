@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from jen_composer.core.errors import CheckpointError
 from jen_composer.core.tracks import MIX
@@ -49,3 +50,17 @@ class CheckpointSeparator:
         n = np.asarray(mix).reshape(-1).shape[0]
         stems = {t: resample(out[t].mean(axis=0, keepdims=True), pipe.sample_rate, int(sample_rate))[0] for t in tracks}
         return {t: np.pad(s, (0, max(0, n - len(s))))[:n].astype(np.float32) for t, s in stems.items()}
+
+    def round_trip(self, stems: dict[str, np.ndarray], sample_rate: int) -> dict[str, np.ndarray]:
+        """Each true stem through the checkpoint's autoencoder (encode, decode): the codec's ceiling."""
+        pipe, out = self.pipeline, {}
+        for name, stem in stems.items():
+            n = np.asarray(stem).reshape(-1).shape[0]
+            wave = resample(np.asarray(stem, dtype=np.float32).reshape(1, -1), int(sample_rate), pipe.sample_rate)
+            wave = np.repeat(wave, pipe.channels, axis=0) if pipe.channels > 1 else wave
+            with torch.no_grad():
+                x = torch.from_numpy(np.ascontiguousarray(wave))[None]
+                back = pipe.autoencoder.decode(pipe.autoencoder.encode(x), length=x.shape[-1])[0].float().numpy()
+            mono = resample(back.mean(axis=0, keepdims=True), pipe.sample_rate, int(sample_rate))[0]
+            out[name] = np.pad(mono, (0, max(0, n - len(mono))))[:n].astype(np.float32)
+        return out

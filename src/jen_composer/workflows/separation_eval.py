@@ -1,7 +1,10 @@
-"""Separation of held-out songs' mixes, scored per stem (SI-SDR, mean and 95% interval over songs).
+"""Separation of held-out songs' mixes, scored per stem (mean and 95% interval over songs) twice:
+waveform SI-SDR and magnitude SDR (`metrics.separation_scores.SCORES`).
 
-Rows: the floor (the mix as every stem), the ceiling (ideal ratio mask from the true stems), and a
-composer checkpoint's separation mode when one is given. Every row sees the same songs, the same
+Rows: the floor (the mix as every stem), the ceiling (ideal ratio mask from the true stems), and,
+when a composer checkpoint is given, its codec's round trip of the true stems (the best a model
+that generates through that autoencoder can reach: a second ceiling, the one that matters for a
+phase-blind codec) and its separation mode. Every row sees the same songs, the same
 excerpt (the first ``seconds`` of each song) and the same mix: the plain sum of the gain-scaled stems
 (`data.mix.mix_stems`), so the rows differ only in how they separate.
 """
@@ -21,7 +24,7 @@ from jen_composer.core.machine import machine_facts
 from jen_composer.data.mix import mix_stems
 from jen_composer.metrics.benchmark import load_song, split_songs
 from jen_composer.metrics.intervals import Interval
-from jen_composer.metrics.separation_scores import MEAN, ideal_ratio_mask, mix_floor, score_stems, summarise
+from jen_composer.metrics.separation_scores import MEAN, SCORES, ideal_ratio_mask, mix_floor, score_stems, summarise
 
 Separate = Callable[[dict[str, np.ndarray], str], dict[str, np.ndarray]]  # (true stems, prompt) -> estimates
 
@@ -33,48 +36,63 @@ def anchor_systems() -> dict[str, Separate]:
     return {FLOOR: lambda stems, _: mix_floor(stems), CEILING: lambda stems, _: ideal_ratio_mask(stems)}
 
 
-def checkpoint_system(ckpt: str | Path, sample_rate: int, tracks: Sequence[str], steps: int | None, seed: int) -> tuple[str, Separate]:
-    """A checkpoint's separation mode as a row: it sees only the mix and the song's caption."""
+def codec_name(ckpt: str | Path) -> str:
+    return f"codec round trip of {Path(ckpt).name} (its ceiling)"
+
+
+def checkpoint_systems(ckpt: str | Path, sample_rate: int, tracks: Sequence[str], steps: int | None,
+                       seed: int) -> dict[str, Separate]:
+    """A checkpoint's two rows: its autoencoder's round trip of the true stems (what generating
+    through that codec can reach at best) and its separation mode (it sees only the mix and the caption)."""
     from jen_composer.inference.separator import CheckpointSeparator
 
     sep = CheckpointSeparator(ckpt, seed=seed)
     if steps:
         sep.settings = sep.settings.replace(steps=int(steps))
-    return f"checkpoint {Path(ckpt).name}", lambda stems, prompt: sep.separate(mix_stems(dict(stems)), sample_rate, tracks, prompt)
+    return {codec_name(ckpt): lambda stems, _: sep.round_trip(stems, sample_rate),
+            f"checkpoint {Path(ckpt).name}": lambda stems, prompt: sep.separate(mix_stems(dict(stems)), sample_rate, tracks, prompt)}
 
 
 def evaluate_separation(root: Path, tracks: Sequence[str], sample_rate: int, systems: dict[str, Separate], *,
                         split: str = "test", seconds: float = 4.0, split_seed: int = 0, test_fraction: float = 0.2,
                         val_fraction: float = 0.1, limit: int = 0, progress: bool = True) -> dict[str, Any]:
-    """Per-song SI-SDR of every system and their summaries (``{"rows": {system: {stem: Interval}}, ...}``)."""
+    """Per-song scores of every system and their summaries: ``{"rows": {score: {system: {stem: Interval}}},
+    "per_song": {score: {system: [{stem: dB}]}}, ...}`` for each score of ``SCORES``."""
     songs = split_songs(Path(root), split, split_seed, test_fraction, val_fraction)
     songs = songs[:limit] if limit > 0 else songs
     n = int(round(seconds * sample_rate))
-    per_song: dict[str, list[dict[str, float]]] = {name: [] for name in systems}
+    per_song: dict[str, dict[str, list[dict[str, float]]]] = {sc: {name: [] for name in systems} for sc in SCORES}
     started = time.perf_counter()
     for song_id in tqdm(songs, desc="separation", unit="song", disable=not progress):
         song = load_song(Path(root), song_id, tracks, sample_rate)
         stems = {t: w[:n] for t, w in song.stems.items()}
         for name, separate in systems.items():
-            per_song[name].append(score_stems(separate(stems, song.text), stems))
-    return {"rows": {name: summarise(rows, tracks) for name, rows in per_song.items()}, "per_song": per_song,
-            "songs": songs, "seconds": seconds, "sample_rate": sample_rate, "split": split,
-            "wall_s": time.perf_counter() - started}
+            estimates = separate(stems, song.text)
+            for sc in SCORES:
+                per_song[sc][name].append(score_stems(estimates, stems, sc))
+    rows = {sc: {name: summarise(r, tracks) for name, r in by_system.items()} for sc, by_system in per_song.items()}
+    return {"rows": rows, "per_song": per_song, "songs": songs, "seconds": seconds, "sample_rate": sample_rate,
+            "split": split, "wall_s": time.perf_counter() - started}
 
 
 def _cell(iv: Interval) -> str:
     return "missing" if not np.isfinite(iv.mean) else f"{iv.mean:.2f} ± {iv.half_width:.2f}"
 
 
+TITLES = {"si_sdr": "SI-SDR (waveform)", "magnitude_sdr": "magnitude SDR (|STFT| 1024/256, phase-blind)"}
+
+
 def separation_markdown(result: dict[str, Any], tracks: Sequence[str]) -> str:
-    """The table: one row per system, SI-SDR (dB) per stem and averaged, mean ± 95% half-width."""
+    """One table per score: a row per system, dB per stem and averaged, mean ± 95% half-width."""
     cols = [*tracks, MEAN]
-    lines = ["| system | " + " | ".join(cols) + " |", "|---|" + "---:|" * len(cols)]
-    for name, row in result["rows"].items():
-        lines.append(f"| {name} | " + " | ".join(_cell(row[c]) for c in cols) + " |")
+    parts = []
+    for sc, by_system in result["rows"].items():
+        lines = [f"{TITLES.get(sc, sc)}:", "", "| system | " + " | ".join(cols) + " |", "|---|" + "---:|" * len(cols)]
+        lines += [f"| {name} | " + " | ".join(_cell(row[c]) for c in cols) + " |" for name, row in by_system.items()]
+        parts.append("\n".join(lines))
     n = len(result["songs"])
-    return "\n".join(lines) + (f"\n\nSI-SDR in dB, mean ± 95% t-interval half-width over {n} {result['split']} songs "
-                               f"(first {result['seconds']:g} s of each, {result['sample_rate']} Hz mono).")
+    return "\n\n".join(parts) + (f"\n\nIn dB, mean ± 95% t-interval half-width over {n} {result['split']} songs "
+                                  f"(first {result['seconds']:g} s of each, {result['sample_rate']} Hz mono).")
 
 
 def write_separation(result: dict[str, Any], tracks: Sequence[str], out: Path, command: str) -> dict[str, Path]:
@@ -82,6 +100,7 @@ def write_separation(result: dict[str, Any], tracks: Sequence[str], out: Path, c
     out.mkdir(parents=True, exist_ok=True)
     md = separation_markdown(result, tracks)
     atomic_write_text(out / "separation.md", f"{md}\n\nCommand: `{command}`\n")
-    rows = {name: {c: iv.to_dict() for c, iv in row.items()} for name, row in result["rows"].items()}
+    rows = {sc: {name: {c: iv.to_dict() for c, iv in row.items()} for name, row in by_system.items()}
+            for sc, by_system in result["rows"].items()}
     atomic_write_json(out / "separation.json", {**result, "rows": rows, "command": command, "machine": machine_facts()})
     return {"markdown": out / "separation.md", "json": out / "separation.json"}
