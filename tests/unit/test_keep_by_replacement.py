@@ -12,7 +12,14 @@ from jen_composer.diffusion.request import GenerationRequest, make_plan
 from jen_composer.diffusion.schedule import NoiseSchedule
 from jen_composer.diffusion.settings import SamplerSettings
 from jen_composer.models.composer import ComposerModel
-from tests.exact_moments import TASKS, ProbeNoise, affine_moments, condition_value, exact_answer, gaussian_tracks
+from tests.exact_moments import (
+    TASKS,
+    ProbeNoise,
+    affine_moments,
+    condition_value,
+    exact_answer,
+    gaussian_tracks,
+)
 
 ROLES = ["generate", "generate", "keep", "keep"]
 
@@ -92,7 +99,7 @@ def test_generate_holds_kept_tracks_by_replacement_only_for_a_shared_timestep_mo
         torch.manual_seed(0)
         model = ComposerModel(compose(None, [*small, f"composer.diffusion.timestep_mode={mode}"]).composer, 4, 2)
         levels: list[torch.Tensor] = []
-        model.unet.register_forward_pre_hook(lambda _m, args: levels.append(args[1].clone()))
+        model.unet.register_forward_pre_hook(lambda _m, args, seen=levels: seen.append(args[1].clone()))
         out = generate(model, NoiseSchedule(1000, "cosine", "v"), req, ["bass", "drums", "instrument", "melody"])
         assert torch.equal(out[0, 2:], known[0, 2:]), mode
         assert any(bool((t[:, 2:] == 0).all()) for t in levels) == clean_seen, mode

@@ -24,7 +24,14 @@ from jen_composer.core.machine import machine_facts
 from jen_composer.data.mix import mix_stems
 from jen_composer.metrics.benchmark import load_song, split_songs
 from jen_composer.metrics.intervals import Interval
-from jen_composer.metrics.separation_scores import MEAN, SCORES, ideal_ratio_mask, mix_floor, score_stems, summarise
+from jen_composer.metrics.separation_scores import (
+    MEAN,
+    SCORES,
+    ideal_ratio_mask,
+    mix_floor,
+    score_stems,
+    summarise,
+)
 
 Separate = Callable[[dict[str, np.ndarray], str], dict[str, np.ndarray]]  # (true stems, prompt) -> estimates
 
