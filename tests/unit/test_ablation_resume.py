@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 from omegaconf import DictConfig
 
 from jen_composer.core.config import run_dir
@@ -27,6 +28,7 @@ class Fakes:
     def __init__(self) -> None:
         self.trained: list[tuple[str, int, str]] = []  # (job_type, seed, trainer.resume)
         self.evaluated: list[tuple[str, int]] = []
+        self.tasks: list[list[str]] = []  # evaluation.tasks each evaluation was given
         self.kill_training_at: int | None = None  # the n-th training call writes last.ckpt, then dies
         self.kill_evaluation_at: int | None = None
 
@@ -34,13 +36,15 @@ class Fakes:
         self.trained.append((cfg.logger.job_type, int(cfg.seed), str(cfg.trainer.resume)))
         last = run_dir(cfg) / "checkpoints" / "last.ckpt"
         last.parent.mkdir(parents=True, exist_ok=True)
-        last.write_text(f"seed {cfg.seed}")
         if self.kill_training_at == len(self.trained):
+            last.write_text(f"seed {cfg.seed}")  # a torn write: resuming must take it from here
             raise Interrupted
+        torch.save({"global_step": int(cfg.trainer.max_steps), "state_dict": {}}, last)
         return last
 
     def evaluate(self, checkpoint: Path, out: Path, cfg: DictConfig, label: str) -> SystemResult:
         self.evaluated.append((label, int(cfg.seed)))
+        self.tasks.append(list(cfg.evaluation.tasks))
         if self.kill_evaluation_at == len(self.evaluated):
             raise Interrupted
         value = 0.1 * len(label) + 0.01 * int(cfg.seed)
@@ -148,3 +152,26 @@ def test_a_seed_outside_the_manifest_is_refused(manifest: Path, tmp_path: Path) 
 
     with pytest.raises(ConfigError, match=r"--seeds \[7\]: not among"):
         run_ablation(manifest, out_dir=tmp_path / "t", train=Fakes().train, evaluate=Fakes().evaluate, seeds=[7])
+
+
+def test_a_second_manifest_rescores_the_same_trainings_on_another_task(manifest: Path, tmp_path: Path) -> None:
+    """``evaluation_overrides`` change what is scored, not what is trained: the run ids stay, the
+    finished trainings are reused (none repeated), and every row-seed is scored on the new task."""
+    first, log = Fakes(), []
+    _run(manifest, tmp_path / "joint", first, log)
+    rescore = tmp_path / "conditional.yaml"
+    rescore.write_text(manifest.read_text().replace("title: 'Table 2: tiny'", "title: 'Table 2: tiny, conditional'")
+                       + "evaluation_overrides: ['evaluation.tasks=[conditional]']\n")
+    second = Fakes()
+    paths = _run(rescore, tmp_path / "conditional", second, log)
+    assert second.trained == [] and sum(f"reusing the finished training {tmp_path}" in line for line in log) == 4  # 2 runs x 2 seeds
+    assert len(second.evaluated) == 6 and second.tasks == [["conditional"]] * 6
+    assert first.tasks[0] == ["joint"]
+    rows = json.loads(paths["json"].read_text())["rows"]
+    assert [r["seeds"] for r in rows] == [[0, 1]] * 3
+    stray = tmp_path / "stray.yaml"
+    stray.write_text(manifest.read_text() + "evaluation_overrides: ['trainer.max_steps=3']\n")
+    from jen_composer.core.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"evaluation_overrides may only set evaluation\.\* keys"):
+        _run(stray, tmp_path / "stray", Fakes(), [])
