@@ -21,10 +21,10 @@ from typing import Any
 import yaml
 from omegaconf import DictConfig, OmegaConf
 
+from jen_composer.core.checkpoints import checkpoint_step
 from jen_composer.core.config import compose, run_dir, run_id
 from jen_composer.core.config.ablation import AblationManifest, AblationRow
 from jen_composer.core.config.loader import check_keys
-from jen_composer.core.checkpoints import checkpoint_step
 from jen_composer.core.errors import CheckpointError, ConfigError
 from jen_composer.core.io import atomic_write_json
 from jen_composer.metrics.report import SystemResult
@@ -49,9 +49,6 @@ def load_manifest(path: Path) -> AblationManifest:
     manifest: AblationManifest = OmegaConf.to_object(OmegaConf.merge(schema, data))  # type: ignore[assignment]
     if not manifest.rows:
         raise ConfigError(f"{path}: 'rows' is empty")
-    stray = [o for o in manifest.evaluation_overrides if not str(o).startswith("evaluation.")]
-    if stray:
-        raise ConfigError(f"{path}: evaluation_overrides may only set evaluation.* keys, got {stray}")
     labels = [r.label for r in manifest.rows]
     if len(set(map(slug, labels))) != len(labels):
         raise ConfigError(f"{path}: row labels must be distinct (after lower-casing): {labels}")
@@ -120,15 +117,6 @@ def row_config(manifest: AblationManifest, row: AblationRow, seed: int, extra: S
     return cfg
 
 
-def evaluation_config(manifest: AblationManifest, row: AblationRow, seed: int, extra: Sequence[str], root: Path) -> DictConfig:
-    """The row's config with the manifest's ``evaluation_overrides`` on top: what it is scored with."""
-    if not manifest.evaluation_overrides:
-        return row_config(manifest, row, seed, extra, root)
-    cfg = compose(root / row.experiment, [*manifest.overrides, *extra, f"seed={seed}", *manifest.evaluation_overrides])
-    cfg.logger.group, cfg.logger.job_type = manifest.title, row.label
-    return cfg
-
-
 def _train_or_resume(cfg: DictConfig, train: Train, log: Callable[[str], None]) -> Path:
     """Train `cfg`, continuing from its run folder's last.ckpt when an earlier attempt was interrupted
     (and returning that checkpoint when it already reached ``trainer.max_steps``)."""
@@ -191,8 +179,7 @@ def run_ablation(manifest_path: Path, extra_overrides: Sequence[str] = (), out_d
                 state.mark_trained(key, checkpoint, {"row": row.label, "seed": seed, "experiment": row.experiment})
             else:
                 log(f"{tag}: reusing the finished training run {key}")
-            result = evaluate(checkpoint, out / slug(row.label) / f"seed{seed}",
-                              evaluation_config(manifest, row, seed, extra_overrides, root), row.label)
+            result = evaluate(checkpoint, out / slug(row.label) / f"seed{seed}", cfg, row.label)
             state.mark_done(row.label, seed, result, {"checkpoint": str(checkpoint), "run_id": key})
             log_wandb_result(cfg, seed, result, manifest.columns)
             write_table(manifest, collect_rows(manifest, state), out, plot=False)

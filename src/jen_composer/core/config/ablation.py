@@ -16,8 +16,7 @@ class AblationManifest:
     title: str = "Ablations"
     rows: list[AblationRow] = field(default_factory=list)
     seeds: list[int] = field(default_factory=lambda: [0])
-    overrides: list[str] = field(default_factory=list)  # key=value applied to every row
-    # evaluation.* overrides applied when scoring only: they leave the rows' training (and run ids)
-    # alone, so a second manifest can score the same trained rows on another task
-    evaluation_overrides: list[str] = field(default_factory=list)
+    # key=value applied to every row; evaluation.* keys are not part of a run id, so a second manifest
+    # with other evaluation.* overrides scores the same trainings (reused, not repeated)
+    overrides: list[str] = field(default_factory=list)
     columns: list[str] = field(default_factory=lambda: ["clap/mix"])  # <group>/<key> of SystemResult
