@@ -130,9 +130,14 @@ def test_evaluate_separation_scores_a_checkpoint_between_the_anchors(mix_run, ti
     assert main(["evaluate-separation", "--data", str(tiny_songs), "--split", "train", "--songs", "1",
                  "--seconds", "1", "--ckpt", str(ckpt), "--steps", "2"]) == 0
     rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ") and not line.startswith("| system")]
-    names = ["mix as every stem (floor)", "ideal ratio mask (ceiling)", f"codec round trip of {Path(ckpt).name} (its ceiling)",
-             f"checkpoint {Path(ckpt).name}"]
-    assert [r.split("|")[1].strip() for r in rows] == names * 2  # waveform SI-SDR, then magnitude SDR
+    run = ckpt.parent.parent.name
+    names = [r.split("|")[1].strip() for r in rows]
+    assert names[:2] == ["mix as every stem (floor)", "ideal ratio mask (ceiling)"] and len(names) == 8
+    assert names[2].startswith("codec round trip of ") and names[2].endswith(" (its ceiling)")
+    assert names[3] == f"checkpoint {run}/{Path(ckpt).name}" and names[4:] == names[:4]  # SI-SDR, then magnitude SDR
+    assert main(["evaluate-separation", "--data", str(tiny_songs), "--songs", "1", "--ckpt", str(ckpt), "--ckpt", str(ckpt)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "given twice" in err[0]
 
 
 @pytest.mark.slow

@@ -11,7 +11,9 @@ import shlex
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("evaluate-separation", help="SI-SDR and magnitude SDR per stem of separating held-out mixes, against floor and ceiling anchors")
     p.add_argument("--data", required=True, help="song folder with splits.json (e.g. data/bench)")
-    p.add_argument("--ckpt", help="composer checkpoint trained with composer.mix_track (omit: the anchors only)")
+    p.add_argument("--ckpt", action="append", default=[],
+                   help="composer checkpoint trained with composer.mix_track; repeat for several (e.g. one per "
+                        "training seed); omit for the anchors only")
     p.add_argument("--split", default="test", choices=["train", "val", "test"])
     p.add_argument("--seconds", type=float, default=4.0, help="score the first SECONDS of each song (default 4)")
     p.add_argument("--songs", type=int, default=0, help="at most this many songs (default: the whole split)")
@@ -27,7 +29,9 @@ def _command(args: argparse.Namespace) -> str:
     """The command line that reruns this evaluation (every option spelled out)."""
     parts = ["jen-composer", "evaluate-separation", "--data", str(args.data), "--split", args.split,
              "--seconds", f"{args.seconds:g}", "--tracks", args.tracks, "--seed", str(args.seed)]
-    for flag, value in (("--ckpt", args.ckpt), ("--songs", args.songs), ("--sample-rate", args.sample_rate),
+    for ckpt in args.ckpt:
+        parts += ["--ckpt", str(ckpt)]
+    for flag, value in (("--songs", args.songs), ("--sample-rate", args.sample_rate),
                         ("--steps", args.steps), ("--out", args.out)):
         if value:
             parts += [flag, str(value)]
@@ -57,7 +61,10 @@ def run(args: argparse.Namespace) -> int:
         if sample_rate is None:
             from jen_composer.core.checkpoints import CHECKPOINT_KEY, read_composer_checkpoint
 
-            sample_rate = int(read_composer_checkpoint(args.ckpt)[CHECKPOINT_KEY]["config"]["data"]["sample_rate"])
+            rates = {int(read_composer_checkpoint(c)[CHECKPOINT_KEY]["config"]["data"]["sample_rate"]) for c in args.ckpt}
+            if len(rates) > 1:
+                raise ConfigError(f"--ckpt: the checkpoints have different sample rates {sorted(rates)}; give --sample-rate")
+            sample_rate = rates.pop()
         systems.update(checkpoint_systems(args.ckpt, sample_rate, tracks, args.steps, args.seed))
     sample_rate = sample_rate or first_sample_rate(root)
     result = evaluate_separation(root, tracks, sample_rate, systems, split=args.split, seconds=args.seconds,

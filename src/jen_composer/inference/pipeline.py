@@ -68,6 +68,7 @@ class ComposerPipeline:
         self.sample_rate = int(autoencoder.sample_rate)
         self.channels = int(autoencoder.channels)
         self.checkpoint = checkpoint
+        self.autoencoder_source = ""  # the folder it was loaded from (from_checkpoint)
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, use_ema: bool = True, autoencoder: str | None = None) -> ComposerPipeline:
@@ -78,7 +79,9 @@ class ComposerPipeline:
         ae = load_autoencoder(ae_path)
         if int(ae.latent_dim) != model.latent_dim:
             raise CheckpointError(f"{ae_path}: latent_dim {ae.latent_dim} does not match the composer's {model.latent_dim}")
-        return cls(model, cfg, ae, str(path))
+        pipe = cls(model, cfg, ae, str(path))
+        pipe.autoencoder_source = str(ae_path)
+        return pipe
 
     def frames(self, seconds: float) -> int:
         return math.ceil(round(seconds * self.sample_rate) / int(self.autoencoder.hop))

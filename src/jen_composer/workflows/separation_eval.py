@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from jen_composer.core.errors import ConfigError
 from jen_composer.core.io import atomic_write_json, atomic_write_text
 from jen_composer.core.machine import machine_facts
 from jen_composer.data.mix import mix_stems
@@ -43,21 +44,32 @@ def anchor_systems() -> dict[str, Separate]:
     return {FLOOR: lambda stems, _: mix_floor(stems), CEILING: lambda stems, _: ideal_ratio_mask(stems)}
 
 
-def codec_name(ckpt: str | Path) -> str:
-    return f"codec round trip of {Path(ckpt).name} (its ceiling)"
+def checkpoint_label(ckpt: str | Path) -> str:
+    """``<run id>/<file>`` for a run's checkpoint (``.../<run id>/checkpoints/last.ckpt``), else the file name."""
+    path = Path(ckpt)
+    return f"{path.parent.parent.name}/{path.name}" if path.parent.name == "checkpoints" else path.name
 
 
-def checkpoint_systems(ckpt: str | Path, sample_rate: int, tracks: Sequence[str], steps: int | None,
+def checkpoint_systems(ckpts: Sequence[str | Path], sample_rate: int, tracks: Sequence[str], steps: int | None,
                        seed: int) -> dict[str, Separate]:
-    """A checkpoint's two rows: its autoencoder's round trip of the true stems (what generating
-    through that codec can reach at best) and its separation mode (it sees only the mix and the caption)."""
+    """Rows for checkpoints (e.g. one per training seed): each one's separation mode (it sees only
+    the mix and the caption), and once per autoencoder they decode with, that codec's round trip of
+    the true stems (what generating through it can reach at best)."""
     from jen_composer.inference.separator import CheckpointSeparator
 
-    sep = CheckpointSeparator(ckpt, seed=seed)
-    if steps:
-        sep.settings = sep.settings.replace(steps=int(steps))
-    return {codec_name(ckpt): lambda stems, _: sep.round_trip(stems, sample_rate),
-            f"checkpoint {Path(ckpt).name}": lambda stems, prompt: sep.separate(mix_stems(dict(stems)), sample_rate, tracks, prompt)}
+    codecs: dict[str, Separate] = {}
+    models: dict[str, Separate] = {}
+    for ckpt in ckpts:
+        sep = CheckpointSeparator(ckpt, seed=seed)
+        if steps:
+            sep.settings = sep.settings.replace(steps=int(steps))
+        codec = f"codec round trip of {sep.pipeline.autoencoder_source} (its ceiling)"
+        codecs.setdefault(codec, lambda stems, _, sep=sep: sep.round_trip(stems, sample_rate))
+        name = f"checkpoint {checkpoint_label(ckpt)}"
+        if name in models:
+            raise ConfigError(f"--ckpt {ckpt}: given twice")
+        models[name] = lambda stems, prompt, sep=sep: sep.separate(mix_stems(dict(stems)), sample_rate, tracks, prompt)
+    return {**codecs, **models}
 
 
 def evaluate_separation(root: Path, tracks: Sequence[str], sample_rate: int, systems: dict[str, Separate], *,
