@@ -33,7 +33,8 @@ def sample(branches: BranchDenoiser, schedule: NoiseSchedule, request: Generatio
     Region edits (``plan.replace``): if ``branches.frame_levels`` (a denoiser that takes a level per
     frame, e.g. a composer trained with ``composer.frame_timesteps``), the known frames are clean conditions at t=0 and the edit is exact; otherwise they are
     overwritten after every step by the known latent noised to the current level (replacement,
-    biased; ``request.settings.inpaint_resample`` adds RePaint passes).
+    biased; ``request.settings.inpaint_resample`` adds RePaint passes). Tracks held by replacement
+    (``plan.by_replacement``: a shared-timestep model) always take the replacement path.
 
     All randomness comes from ``noise_source`` (default: the request's seed), so exact tests can
     push a basis through the sampler instead of random draws.
