@@ -1,4 +1,6 @@
-"""An ablation table from per-seed results: mean ± 95% interval per column, Markdown/CSV/JSON and a plot.
+"""An ablation table from per-seed results: mean ± 95% interval per column, every row's difference
+from the first row (paired by seed, with its interval: what says whether a row is better), Markdown/
+CSV/JSON and a plot.
 
 The interval is Student's t over the training seeds (see ``metrics.intervals``): a row is a recipe,
 and what varies when someone reruns it is the seed.
@@ -48,6 +50,22 @@ def row_intervals(row: RowResult, columns: Sequence[str], level: float = 0.95) -
     return {c: t_interval([column_value(r, c) for r in row.results], level) for c in columns}
 
 
+def differences(reference: RowResult, row: RowResult, columns: Sequence[str], level: float = 0.95) -> dict[str, Interval]:
+    """``row - reference`` per column, paired by training seed (the seeds both rows finished): the
+    mean difference and its Student-t interval over those seeds."""
+    ref = dict(zip(reference.seeds, reference.results, strict=True))
+    pairs = [(ref[s], r) for s, r in zip(row.seeds, row.results, strict=True) if s in ref]
+    return {c: t_interval([column_value(r, c) - column_value(a, c) for a, r in pairs], level) for c in columns}
+
+
+def _difference_cell(iv: Interval) -> str:
+    if math.isnan(iv.mean):
+        return "-"
+    if math.isnan(iv.low):
+        return f"{iv.mean:+.3f}"
+    return f"{iv.mean:+.3f} [{iv.low:+.3f}, {iv.high:+.3f}]" + (" *" if iv.excludes_zero() else "")
+
+
 def _cell(iv: Interval) -> str:
     if math.isnan(iv.mean):
         return "-"
@@ -79,11 +97,21 @@ def write_table(manifest: AblationManifest, rows: Sequence[RowResult], out: Path
                         "results": [x.to_dict() for x in r.results]})
     md += ["", "Mean ± half-width of the 95% Student-t interval over training seeds (a value without ± had "
            "one seed). " + ("PARTIAL: some row-seeds are missing; rerun the same command to finish them."
-                            if partial else ""), *notes]
+                            if partial else "")]
+    diffs = {r.label: differences(rows[0], r, manifest.columns) for r in rows[1:]} if rows else {}
+    if diffs:
+        md += ["", f"Difference from the first row ({rows[0].label}), paired by training seed: mean "
+               "[95% Student-t interval over the seeds both rows finished]; * = the interval excludes 0.", "",
+               "| row | " + " | ".join(manifest.columns) + " |", "|" + "---|" * (len(manifest.columns) + 1)]
+        md += [f"| {label} | " + " | ".join(_difference_cell(d[c]) for c in manifest.columns) + " |"
+               for label, d in diffs.items()]
+    md += [*notes]
     paths = {"markdown": out / "table.md", "csv": out / "table.csv", "json": out / "table.json"}
     atomic_write_text(paths["markdown"], "\n".join(md) + "\n")
     atomic_write_text(paths["csv"], buf.getvalue())
-    atomic_write_json(paths["json"], {"title": manifest.title, "partial": partial, "rows": summary})
+    atomic_write_json(paths["json"], {"title": manifest.title, "partial": partial, "rows": summary,
+                                      "differences_from_first_row": {label: {c: iv.to_dict() for c, iv in d.items()}
+                                                                     for label, d in diffs.items()}})
     if plot:
         paths["plot"] = plot_table(manifest, rows, out / "table.png")
     return paths
