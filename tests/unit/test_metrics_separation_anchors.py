@@ -86,4 +86,8 @@ def test_evaluate_separation_command_writes_the_anchor_table(tiny_songs: Path, t
         floor, ceiling = data["rows"][score]["mix as every stem (floor)"], data["rows"][score]["ideal ratio mask (ceiling)"]
         assert ceiling[MEAN]["mean"] > floor[MEAN]["mean"], score
         assert len(data["per_song"][score]["mix as every stem (floor)"]) == 2
+        gain = data["vs_floor"][score]["ideal ratio mask (ceiling)"][MEAN]  # paired by song
+        assert gain["mean"] == pytest.approx(ceiling[MEAN]["mean"] - floor[MEAN]["mean"]) and gain["n"] == 2
+        assert "mix as every stem (floor)" not in data["vs_floor"][score]
+    assert "Minus the floor, paired by song" in printed
     assert "Command: `jen-composer evaluate-separation" in (out / "separation.md").read_text()

@@ -24,7 +24,7 @@ from jen_composer.core.io import atomic_write_json, atomic_write_text
 from jen_composer.core.machine import machine_facts
 from jen_composer.data.mix import mix_stems
 from jen_composer.metrics.benchmark import load_song, split_songs
-from jen_composer.metrics.intervals import Interval
+from jen_composer.metrics.intervals import Interval, t_interval
 from jen_composer.metrics.separation_scores import (
     MEAN,
     SCORES,
@@ -90,12 +90,32 @@ def evaluate_separation(root: Path, tracks: Sequence[str], sample_rate: int, sys
             for sc in SCORES:
                 per_song[sc][name].append(score_stems(estimates, stems, sc))
     rows = {sc: {name: summarise(r, tracks) for name, r in by_system.items()} for sc, by_system in per_song.items()}
-    return {"rows": rows, "per_song": per_song, "songs": songs, "seconds": seconds, "sample_rate": sample_rate,
-            "split": split, "wall_s": time.perf_counter() - started}
+    return {"rows": rows, "vs_floor": floor_differences(per_song, tracks), "per_song": per_song, "songs": songs,
+            "seconds": seconds, "sample_rate": sample_rate, "split": split, "wall_s": time.perf_counter() - started}
+
+
+def floor_differences(per_song: dict[str, dict[str, list[dict[str, float]]]],
+                      tracks: Sequence[str]) -> dict[str, dict[str, dict[str, Interval]]]:
+    """Every system's score minus the floor's, paired by song: mean and 95% t-interval over songs
+    (``{score: {system: {stem: Interval}}}``; empty without a floor row). Above 0 = it separates."""
+    out: dict[str, dict[str, dict[str, Interval]]] = {}
+    for sc, by_system in per_song.items():
+        floor = by_system.get(FLOOR)
+        if floor is None:
+            continue
+        out[sc] = {name: {c: t_interval([r[c] - f[c] for r, f in zip(rows, floor, strict=True)]) for c in [*tracks, MEAN]}
+                   for name, rows in by_system.items() if name != FLOOR}
+    return out
 
 
 def _cell(iv: Interval) -> str:
     return "missing" if not np.isfinite(iv.mean) else f"{iv.mean:.2f} ± {iv.half_width:.2f}"
+
+
+def _diff_cell(iv: Interval) -> str:
+    if not np.isfinite(iv.mean):
+        return "missing"
+    return f"{iv.mean:+.2f} [{iv.low:+.2f}, {iv.high:+.2f}]" + (" *" if iv.excludes_zero() else "")
 
 
 TITLES = {"si_sdr": "SI-SDR (waveform)", "magnitude_sdr": "magnitude SDR (|STFT| 1024/256, phase-blind)"}
@@ -108,6 +128,11 @@ def separation_markdown(result: dict[str, Any], tracks: Sequence[str]) -> str:
     for sc, by_system in result["rows"].items():
         lines = [f"{TITLES.get(sc, sc)}:", "", "| system | " + " | ".join(cols) + " |", "|---|" + "---:|" * len(cols)]
         lines += [f"| {name} | " + " | ".join(_cell(row[c]) for c in cols) + " |" for name, row in by_system.items()]
+        diffs = result.get("vs_floor", {}).get(sc, {})
+        if diffs:
+            lines += ["", "Minus the floor, paired by song: mean [95% interval]; * = the interval excludes 0.", "",
+                      "| system | " + " | ".join(cols) + " |", "|---|" + "---:|" * len(cols)]
+            lines += [f"| {name} | " + " | ".join(_diff_cell(row[c]) for c in cols) + " |" for name, row in diffs.items()]
         parts.append("\n".join(lines))
     n = len(result["songs"])
     return "\n\n".join(parts) + (f"\n\nIn dB, mean ± 95% t-interval half-width over {n} {result['split']} songs "
@@ -119,7 +144,10 @@ def write_separation(result: dict[str, Any], tracks: Sequence[str], out: Path, c
     out.mkdir(parents=True, exist_ok=True)
     md = separation_markdown(result, tracks)
     atomic_write_text(out / "separation.md", f"{md}\n\nCommand: `{command}`\n")
-    rows = {sc: {name: {c: iv.to_dict() for c, iv in row.items()} for name, row in by_system.items()}
-            for sc, by_system in result["rows"].items()}
-    atomic_write_json(out / "separation.json", {**result, "rows": rows, "command": command, "machine": machine_facts()})
+    def plain(table: dict[str, dict[str, dict[str, Interval]]]) -> dict[str, Any]:
+        return {sc: {name: {c: iv.to_dict() for c, iv in row.items()} for name, row in by_system.items()}
+                for sc, by_system in table.items()}
+
+    atomic_write_json(out / "separation.json", {**result, "rows": plain(result["rows"]), "vs_floor": plain(result.get("vs_floor", {})),
+                                                "command": command, "machine": machine_facts()})
     return {"markdown": out / "separation.md", "json": out / "separation.json"}
