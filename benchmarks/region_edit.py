@@ -35,11 +35,12 @@ def edge_jump_ratio(edited: torch.Tensor, real: torch.Tensor, lo: int, hi: int) 
     return float(torch.stack([e.pow(2).sum() for e in edges]).mean() / steps.clamp_min(1e-12))
 
 
-def run_benchmarks(quick: bool = False, ckpt: str | None = None) -> list[BenchRow]:
+def run_benchmarks(quick: bool = False, ckpt: str | None = None, num_clips: int | None = None) -> list[BenchRow]:
+    """``num_clips``: how many held-out clips (default: the checkpoint's ``evaluation.num_clips``)."""
     pipe = ComposerPipeline.from_checkpoint(checkpoint_or_bundle(ckpt))
     ev = pipe.cfg.evaluation
-    clips = load_clips(pipe.cfg, str(ev.split), 2 if quick else int(ev.num_clips), float(ev.clip_seconds),
-                       pipe.sample_rate)
+    count = 2 if quick else int(num_clips or ev.num_clips)
+    clips = load_clips(pipe.cfg, str(ev.split), count, float(ev.clip_seconds), pipe.sample_rate)
     settings = SamplerSettings.from_config(pipe.cfg.composer.sampler).replace(steps=2 if quick else None)
     tracks = pipe.tracks[:1] if quick else pipe.tracks
     seconds = float(ev.clip_seconds)

@@ -83,3 +83,12 @@ def test_region_edit_bench_runs_on_a_frame_level_checkpoint(frame_run) -> None:
     assert [r.benchmark for r in rows] == ["region edit: inpaint middle third, edge jump ratio",
                                            "region edit: continue last third, edge jump ratio"]
     assert all(np.isfinite(r.value) and r.value > 0 and "exact (frame levels)" in r.config for r in rows)
+
+
+def test_bench_clips_goes_with_region_edit_only(capsys) -> None:  # type: ignore[no-untyped-def]
+    from jen_composer.cli.main import main
+
+    for args in (["--only", "demo", "--clips", "3"], ["--only", "region_edit", "--clips", "0"]):
+        assert main(["bench", *args]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "--clips" in err[0] and "region_edit" in err[0]

@@ -25,6 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--markdown", metavar="FILE", help="also write the table as Markdown")
     p.add_argument("--ckpt", help="composer checkpoint for the co-composition round latency (default: a fake engine) "
                    "and the long-form and region-edit rows (default: the bundled weights)")
+    p.add_argument("--clips", type=int, help="region_edit: held-out clips to edit (default: the checkpoint's "
+                   "evaluation.num_clips), so that two checkpoints are compared on the same clips")
     p.set_defaults(func=run)
 
 
@@ -65,13 +67,18 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
+    from jen_composer.core.errors import ConfigError
     from jen_composer.core.io import atomic_write_text
 
     modules = benchmark_modules()
     groups = args.only or list(GROUPS)
     rows = []
+    if args.clips is not None and (args.clips < 1 or "region_edit" not in groups):
+        raise ConfigError(f"--clips {args.clips}: must be >= 1 and goes with --only region_edit")
     for group in groups:
-        if group in WITH_CKPT:
+        if group == "region_edit" and args.clips:
+            rows.extend(modules[group].run_benchmarks(quick=args.quick, ckpt=args.ckpt, num_clips=args.clips))
+        elif group in WITH_CKPT:
             rows.extend(modules[group].run_benchmarks(quick=args.quick, ckpt=args.ckpt))
         else:
             rows.extend(modules[group].run_benchmarks(quick=args.quick))
