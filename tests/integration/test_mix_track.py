@@ -132,9 +132,11 @@ def test_evaluate_separation_scores_a_checkpoint_between_the_anchors(mix_run, ti
     rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ") and not line.startswith("| system")]
     run = ckpt.parent.parent.name
     names = [r.split("|")[1].strip() for r in rows]
-    assert names[:2] == ["mix as every stem (floor)", "ideal ratio mask (ceiling)"] and len(names) == 8
+    assert names[:2] == ["mix as every stem (floor)", "ideal ratio mask (ceiling)"] and len(names) == 14
     assert names[2].startswith("codec round trip of ") and names[2].endswith(" (its ceiling)")
-    assert names[3] == f"checkpoint {run}/{Path(ckpt).name}" and names[4:] == names[:4]  # SI-SDR, then magnitude SDR
+    assert names[3] == f"checkpoint {run}/{Path(ckpt).name}"
+    assert names[4:7] == names[1:4]  # minus the floor, paired by song: every system but the floor
+    assert names[7:] == names[:7]  # SI-SDR, then magnitude SDR
     assert main(["evaluate-separation", "--data", str(tiny_songs), "--songs", "1", "--ckpt", str(ckpt), "--ckpt", str(ckpt)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "given twice" in err[0]
