@@ -53,6 +53,9 @@ def test_magnitude_sdr_is_blind_to_phase_and_scale_but_not_to_level_errors() -> 
     floor = score_stems(mix_floor(stems), stems, "magnitude_sdr")
     assert floor["bass"] == pytest.approx(0.0, abs=0.1) and floor["melody"] == pytest.approx(0.0, abs=0.1)
     assert np.isnan(magnitude_sdr(np.ones(SR), np.zeros(SR)))
+    silent = np.zeros(SR, dtype=np.float32)  # a separator that returns silence: a number, as SI-SDR gives
+    assert np.isfinite(magnitude_sdr(silent, stems["bass"])) and np.isfinite(si_sdr(silent, stems["bass"]))
+    assert magnitude_sdr(silent, stems["bass"]) < floor["bass"] + 0.5
 
 
 def test_ideal_ratio_mask_recovers_disjoint_spectra_and_beats_the_floor() -> None:
@@ -91,3 +94,6 @@ def test_evaluate_separation_command_writes_the_anchor_table(tiny_songs: Path, t
         assert "mix as every stem (floor)" not in data["vs_floor"][score]
     assert "Minus the floor, paired by song" in printed
     assert "Command: `jen-composer evaluate-separation" in (out / "separation.md").read_text()
+    assert main(["evaluate-separation", "--data", str(tiny_songs), "--seconds", "0.01"]) == 2  # < one STFT frame
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--seconds 0.01: too short" in err[0]

@@ -26,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--ckpt", help="composer checkpoint for the co-composition round latency (default: a fake engine) "
                    "and the long-form and region-edit rows (default: the bundled weights)")
     p.add_argument("--clips", type=int, help="region_edit: held-out clips to edit (default: the checkpoint's "
-                   "evaluation.num_clips), so that two checkpoints are compared on the same clips")
+                   "evaluation.num_clips; --quick uses 2), so that two checkpoints are compared on the same clips")
     p.set_defaults(func=run)
 
 

@@ -43,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
 
     from jen_composer.core.errors import ConfigError
     from jen_composer.data.index import first_sample_rate
+    from jen_composer.metrics.separation_scores import N_FFT
     from jen_composer.workflows.separation_eval import (
         anchor_systems,
         checkpoint_systems,
@@ -67,6 +68,9 @@ def run(args: argparse.Namespace) -> int:
             sample_rate = rates.pop()
         systems.update(checkpoint_systems(args.ckpt, sample_rate, tracks, args.steps, args.seed))
     sample_rate = sample_rate or first_sample_rate(root)
+    if args.seconds * sample_rate < N_FFT:
+        raise ConfigError(f"--seconds {args.seconds:g}: too short to score; at least {N_FFT / sample_rate:.3f} s "
+                          f"({N_FFT} samples at {sample_rate} Hz)")
     result = evaluate_separation(root, tracks, sample_rate, systems, split=args.split, seconds=args.seconds,
                                  limit=args.songs)
     print(separation_markdown(result, tracks))

@@ -17,7 +17,11 @@ Generated, re-imagined and inpainted tracks are "active": they are the task toke
 ``keep_by_replacement`` (a model with one shared timestep, which cannot see a clean track beside
 noisy ones): every kept track is denoised with the generated ones and overwritten after every
 step by its known latent noised to the current level (replacement, as in MSDM's conditional
-sampling), so the network only ever sees tracks at one level; the output keeps it bit-exact.
+sampling), so generated and kept tracks share one level; the output keeps them bit-exact. Such a
+model still reads the largest level of all tracks, so an absent track (t = T) or a re-imagined one
+waiting at t_s is not represented faithfully; held tracks count as active (task tokens would name
+them, which is why the baseline trains without tokens), and stem guidance has no clean condition
+to drop.
 """
 
 from __future__ import annotations

@@ -54,8 +54,9 @@ def magnitude_sdr(estimate: np.ndarray, reference: np.ndarray, n_fft: int = N_FF
     window = torch.hann_window(n_fft, dtype=torch.float64)
     r, e = (torch.stft(torch.from_numpy(x), n_fft, hop, window=window, return_complex=True).abs().flatten()
             for x in (ref, est))
-    target = (torch.dot(e, r) / torch.dot(r, r)) * r
-    return float(10 * torch.log10(target.square().sum() / (target - e).square().sum().clamp_min(1e-20)))
+    eps = torch.finfo(torch.float64).eps  # as torchmetrics' SI-SDR: a silent estimate scores ~0 dB, not -inf
+    target = ((torch.dot(e, r) + eps) / (torch.dot(r, r) + eps)) * r
+    return float(10 * torch.log10((target.square().sum() + eps) / ((target - e).square().sum() + eps)))
 
 
 SCORES = {"si_sdr": si_sdr, "magnitude_sdr": magnitude_sdr}  # name -> (estimate, reference) -> dB

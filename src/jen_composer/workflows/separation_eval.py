@@ -45,7 +45,8 @@ def anchor_systems() -> dict[str, Separate]:
 
 
 def checkpoint_label(ckpt: str | Path) -> str:
-    """``<run id>/<file>`` for a run's checkpoint (``.../<run id>/checkpoints/last.ckpt``), else the file name."""
+    """``<run id>/<file>`` for a run's checkpoint (``.../<run id>/checkpoints/last.ckpt``), else the file
+    name (``checkpoint_systems`` falls back to the whole path where two labels would clash)."""
     path = Path(ckpt)
     return f"{path.parent.parent.name}/{path.name}" if path.parent.name == "checkpoints" else path.name
 
@@ -57,18 +58,22 @@ def checkpoint_systems(ckpts: Sequence[str | Path], sample_rate: int, tracks: Se
     the true stems (what generating through it can reach at best)."""
     from jen_composer.inference.separator import CheckpointSeparator
 
+    seen: set[Path] = set()
+    for ckpt in ckpts:
+        if Path(ckpt).resolve() in seen:
+            raise ConfigError(f"--ckpt {ckpt}: given twice")
+        seen.add(Path(ckpt).resolve())
+    labels = [checkpoint_label(c) for c in ckpts]
+    labels = [str(c) if labels.count(label) > 1 else label for c, label in zip(ckpts, labels, strict=True)]
     codecs: dict[str, Separate] = {}
     models: dict[str, Separate] = {}
-    for ckpt in ckpts:
+    for ckpt, label in zip(ckpts, labels, strict=True):
         sep = CheckpointSeparator(ckpt, seed=seed)
         if steps:
             sep.settings = sep.settings.replace(steps=int(steps))
         codec = f"codec round trip of {sep.pipeline.autoencoder_source} (its ceiling)"
         codecs.setdefault(codec, lambda stems, _, sep=sep: sep.round_trip(stems, sample_rate))
-        name = f"checkpoint {checkpoint_label(ckpt)}"
-        if name in models:
-            raise ConfigError(f"--ckpt {ckpt}: given twice")
-        models[name] = lambda stems, prompt, sep=sep: sep.separate(mix_stems(dict(stems)), sample_rate, tracks, prompt)
+        models[f"checkpoint {label}"] = lambda stems, prompt, sep=sep: sep.separate(mix_stems(dict(stems)), sample_rate, tracks, prompt)
     return {**codecs, **models}
 
 
