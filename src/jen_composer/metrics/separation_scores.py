@@ -31,26 +31,34 @@ N_FFT, HOP = 1024, 256
 MEAN = "mean"  # the row's column averaged over its stems (per song first)
 
 
-def si_sdr(estimate: np.ndarray, reference: np.ndarray) -> float:
-    """SI-SDR in dB of a mono estimate (cut or padded to the reference's length); nan for a silent reference."""
+def _aligned(estimate: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(estimate cut or zero-padded to the reference's length, reference) in float64; None for a
+    silent reference, which no score is defined for."""
     ref = np.asarray(reference, dtype=np.float64)
     if rms_db(ref) < SILENT_DB:
-        return float("nan")
+        return None
     est = np.zeros_like(ref)
     n = min(len(ref), len(estimate))
     est[:n] = np.asarray(estimate, dtype=np.float64)[:n]
+    return est, ref
+
+
+def si_sdr(estimate: np.ndarray, reference: np.ndarray) -> float:
+    """SI-SDR in dB of a mono estimate (cut or padded to the reference's length); nan for a silent reference."""
+    pair = _aligned(estimate, reference)
+    if pair is None:
+        return float("nan")
+    est, ref = pair
     return float(scale_invariant_signal_distortion_ratio(torch.from_numpy(est), torch.from_numpy(ref), zero_mean=True))
 
 
 def magnitude_sdr(estimate: np.ndarray, reference: np.ndarray, n_fft: int = N_FFT, hop: int = HOP) -> float:
     """SI-SDR in dB of the estimate's STFT magnitudes against the reference's (phase-blind; nan for a
     silent reference): ``10 log10 |a R|^2 / |a R - E|^2`` with ``a`` the least-squares gain."""
-    ref = np.asarray(reference, dtype=np.float64)
-    if rms_db(ref) < SILENT_DB:
+    pair = _aligned(estimate, reference)
+    if pair is None:
         return float("nan")
-    est = np.zeros_like(ref)
-    n = min(len(ref), len(estimate))
-    est[:n] = np.asarray(estimate, dtype=np.float64)[:n]
+    est, ref = pair
     window = torch.hann_window(n_fft, dtype=torch.float64)
     r, e = (torch.stft(torch.from_numpy(x), n_fft, hop, window=window, return_complex=True).abs().flatten()
             for x in (ref, est))
