@@ -38,29 +38,34 @@ class CheckpointSeparator:
         self.seed = int(seed)
         self.name = f"checkpoint {ckpt} (separation mode: every stem generated from the mix)"
 
+    def _to_model(self, mono: np.ndarray, sample_rate: int) -> np.ndarray:
+        """Mono audio at ``sample_rate`` -> ``[C, S]`` at the model's rate and channels."""
+        pipe = self.pipeline
+        wave = resample(np.asarray(mono, dtype=np.float32).reshape(1, -1), int(sample_rate), pipe.sample_rate)
+        return np.repeat(wave, pipe.channels, axis=0) if pipe.channels > 1 else wave
+
+    def _from_model(self, wave: np.ndarray, sample_rate: int, n: int) -> np.ndarray:
+        """``[C, S]`` at the model's rate -> mono float32 at ``sample_rate``, exactly ``n`` samples."""
+        mono = resample(wave.mean(axis=0, keepdims=True), self.pipeline.sample_rate, int(sample_rate))[0]
+        return np.pad(mono, (0, max(0, n - len(mono))))[:n].astype(np.float32)
+
     def separate(self, mix: np.ndarray, sample_rate: int, tracks: Sequence[str], prompt: str = "") -> dict[str, np.ndarray]:
         pipe = self.pipeline
         missing = sorted(set(tracks) - set(pipe.tracks))
         if missing:
             raise CheckpointError(f"{pipe.checkpoint}: cannot produce track(s) {missing}; it has {pipe.tracks}")
-        wave = resample(np.asarray(mix, dtype=np.float32).reshape(1, -1), int(sample_rate), pipe.sample_rate)
-        wave = np.repeat(wave, pipe.channels, axis=0) if pipe.channels > 1 else wave
+        wave = self._to_model(mix, sample_rate)
         seconds = wave.shape[-1] / pipe.sample_rate
         out = pipe.generate(prompt, {MIX: wave}, list(tracks), seconds=seconds, seed=self.seed, settings=self.settings)
         n = np.asarray(mix).reshape(-1).shape[0]
-        stems = {t: resample(out[t].mean(axis=0, keepdims=True), pipe.sample_rate, int(sample_rate))[0] for t in tracks}
-        return {t: np.pad(s, (0, max(0, n - len(s))))[:n].astype(np.float32) for t, s in stems.items()}
+        return {t: self._from_model(out[t], sample_rate, n) for t in tracks}
 
     def round_trip(self, stems: dict[str, np.ndarray], sample_rate: int) -> dict[str, np.ndarray]:
         """Each true stem through the checkpoint's autoencoder (encode, decode): the codec's ceiling."""
-        pipe, out = self.pipeline, {}
+        ae, out = self.pipeline.autoencoder, {}
         for name, stem in stems.items():
-            n = np.asarray(stem).reshape(-1).shape[0]
-            wave = resample(np.asarray(stem, dtype=np.float32).reshape(1, -1), int(sample_rate), pipe.sample_rate)
-            wave = np.repeat(wave, pipe.channels, axis=0) if pipe.channels > 1 else wave
+            x = torch.from_numpy(np.ascontiguousarray(self._to_model(stem, sample_rate)))[None]
             with torch.no_grad():
-                x = torch.from_numpy(np.ascontiguousarray(wave))[None]
-                back = pipe.autoencoder.decode(pipe.autoencoder.encode(x), length=x.shape[-1])[0].float().numpy()
-            mono = resample(back.mean(axis=0, keepdims=True), pipe.sample_rate, int(sample_rate))[0]
-            out[name] = np.pad(mono, (0, max(0, n - len(mono))))[:n].astype(np.float32)
+                back = ae.decode(ae.encode(x), length=x.shape[-1])[0].float().numpy()
+            out[name] = self._from_model(back, sample_rate, np.asarray(stem).reshape(-1).shape[0])
         return out
