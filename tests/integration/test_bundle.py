@@ -1,4 +1,4 @@
-"""Bundled weights: slim fp16 checkpoint + autoencoder + manifest, verified before every use."""
+"""Bundled weights: slim fp16 checkpoint + int8 autoencoder + manifest, verified before every use."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def made_bundle(tiny_composer_run, tmp_path_factory: pytest.TempPathFactory) -> 
     return out, result.last_checkpoint
 
 
-def test_bundle_is_self_contained_fp16_and_generates_like_its_source(made_bundle, one_thread) -> None:  # type: ignore[no-untyped-def]
+def test_bundle_is_self_contained_small_and_generates_like_its_source(made_bundle, one_thread) -> None:  # type: ignore[no-untyped-def]
     out, source = made_bundle
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["command"] == "test" and set(manifest["files"]) == {"composer.ckpt", "autoencoder/config.json",
@@ -37,7 +37,13 @@ def test_bundle_is_self_contained_fp16_and_generates_like_its_source(made_bundle
     assert {v.dtype for v in state.values() if v.is_floating_point()} == {torch.float16}
     assert ckpt.stat().st_size < 0.4 * source.stat().st_size  # no optimiser state, no live copy, half precision
     slim, full = ComposerPipeline.from_checkpoint(ckpt), ComposerPipeline.from_checkpoint(source)
-    assert slim.autoencoder.checksum() == full.autoencoder.checksum()  # decodes with the copy beside it
+    ae_meta = json.loads((out / "autoencoder" / "config.json").read_text())  # decodes with the copy beside it
+    assert ae_meta["weights_dtype"] == "int8" and slim.autoencoder.checksum() == ae_meta["checksum"]
+    from safetensors.torch import load_file
+
+    stored = load_file(str(out / "autoencoder" / "model.safetensors"))
+    assert any(v.dtype == torch.int8 for v in stored.values()) and not any(v.dtype == torch.float32 and v.dim() >= 2
+                                                                          and k.endswith(".weight") for k, v in stored.items())
     a, b = slim.generate("a bright pop song", {}, ["bass", "melody"], **GEN), full.generate("a bright pop song", {}, ["bass", "melody"], **GEN)
     for track in a:
         assert np.abs(a[track] - b[track]).max() < 0.05 * (np.abs(b[track]).max() + 1e-3)
@@ -99,6 +105,8 @@ def test_bundle_from_a_finished_run_records_its_provenance(tiny_composer_run, tm
     assert made["config"]["name"] == cfg.name and made["wall_seconds_start_to_last_checkpoint"] >= 0
     assert manifest["command"].startswith("jen-composer bundle --from-ckpt")
     assert manifest["retrain_from_scratch"] == "jen-composer bundle --retrain --recipe bench"
+    splits = json.loads((Path(cfg.data.root) / "splits.json").read_text())  # what the weights saw, by song
+    assert set(manifest[bundle.SEEN]) == {*splits["train"], *splits["val"]} and not set(splits["test"]) & set(manifest[bundle.SEEN])
     pipe = ComposerPipeline.from_checkpoint(bundle.verify_bundle(out))
     made_tracks = pipe.generate("funk", {}, ["bass"], **GEN)
     assert set(made_tracks) == {"bass"} and np.isfinite(made_tracks["bass"]).all()

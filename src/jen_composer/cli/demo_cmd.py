@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     for name, folder in result.samples.items():
         print(f"   {name + ':':<24} {folder}/")
     passed = sum(r[PASS] == "yes" for r in result.scores)
-    print(f"   scores: {passed} of {len(result.scores)} beat every control ({result.page.parent / 'scores.json'})")
+    print(f"   scores: {passed} of {len(result.scores)} beat their controls ({result.page.parent / 'scores.json'})")
     print(f"\n   results page: {result.page}")
     print(f"   open it with:  xdg-open {result.page}   (or file://{result.page.resolve()})")
     return 0

@@ -1,7 +1,7 @@
 """The bundled pretrained weights: the default engine of `compose`, `studio` and `evaluate`.
 
 `jen_composer/assets/bundle/` holds a slim composer checkpoint (EMA weights in fp16 + the embedded
-config), the exported autoencoder it decodes with (`autoencoder/`) and `manifest.json`: the
+config), the exported autoencoder it decodes with (`autoencoder/`, kernels in int8 per output channel) and `manifest.json`: the
 command, commit, configs and training time that made it, and the sha256 of every file. Each use
 verifies the checksums first. `jen-composer bundle --retrain` rebuilds it from scratch.
 """
@@ -21,6 +21,7 @@ MANIFEST = "manifest.json"
 COMPOSER = "composer.ckpt"
 AUTOENCODER = "autoencoder"  # the composer's embedded `composer.autoencoder`, resolved beside the checkpoint
 REBUILD = "rebuild it with `jen-composer bundle --retrain`"
+SEEN = "seen_songs"  # manifest: {song id: caption fingerprint} of every song the weights trained or validated on
 
 
 def sha256(path: Path) -> str:
@@ -29,6 +30,43 @@ def sha256(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def caption_fingerprint(caption: str) -> str:
+    """A rendered song's identity: song i of the benchmark is the same music wherever it is rendered
+    with the same seed, and its caption (genre, key, tempo, instruments) changes with the seed."""
+    return hashlib.sha256(caption.encode()).hexdigest()[:12]
+
+
+def songs_seen_in(data_root: Path) -> dict[str, str] | None:
+    """The train and validation songs of a rendered dataset with their caption fingerprints, or None
+    when its splits.json or a song's meta.json is not on this machine."""
+    try:
+        splits = read_json_object(data_root / "splits.json", CheckpointError)
+        seen = sorted({*splits.get("train", []), *splits.get("val", [])})
+        return {s: caption_fingerprint(str(read_json_object(data_root / s / "meta.json", CheckpointError)["caption"]))
+                for s in seen}
+    except (CheckpointError, KeyError):
+        return None
+
+
+def songs_seen_by(data_roots: list[Path]) -> dict[str, str] | None:
+    """Every song any of these runs' datasets trained or validated on (None when one dataset's records
+    are missing from this machine: then the demo cannot vouch for held-out songs)."""
+    union: dict[str, str] = {}
+    for root in data_roots:
+        seen = songs_seen_in(root)
+        if seen is None:
+            return None
+        for song, fingerprint in seen.items():
+            union.setdefault(song, fingerprint)
+    return union
+
+
+def seen_songs(manifest: dict[str, Any]) -> dict[str, str] | None:
+    """What the bundled weights trained or validated on, as recorded; None when not recorded."""
+    seen = manifest.get(SEEN)
+    return {str(k): str(v) for k, v in seen.items()} if isinstance(seen, dict) else None
 
 
 def read_manifest(folder: Path = BUNDLE_DIR) -> dict[str, Any]:
@@ -83,7 +121,7 @@ def write_bundle(composer_ckpt: Path, autoencoder_dir: Path, out: Path, provenan
 
     out.mkdir(parents=True, exist_ok=True)
     slim_checkpoint(composer_ckpt, out / COMPOSER)
-    export_autoencoder(load_autoencoder(autoencoder_dir), out / AUTOENCODER)
+    export_autoencoder(load_autoencoder(autoencoder_dir), out / AUTOENCODER, weights_dtype="int8")
     files = sorted([out / COMPOSER, *(p for p in (out / AUTOENCODER).iterdir() if p.is_file())])
     manifest = {**provenance, "files": {p.relative_to(out).as_posix(): sha256(p) for p in files}}
     atomic_write_json(out / MANIFEST, manifest)

@@ -19,7 +19,7 @@ from jen_composer.core.config.runinfo import git_info
 from jen_composer.core.errors import CheckpointError
 from jen_composer.core.io import atomic_dir, read_json_object
 from jen_composer.core.machine import machine_facts
-from jen_composer.inference.bundle import BUNDLE_DIR, write_bundle
+from jen_composer.inference.bundle import BUNDLE_DIR, SEEN, songs_seen_by, write_bundle
 
 
 def run_record(run_folder: Path, last_file: Path) -> dict[str, Any]:
@@ -57,7 +57,9 @@ def bundle_from_runs(command: str, composer_ckpt: Path, autoencoder_dir: Path, o
         "training_seconds": {"total": round(sum(seconds), 1)},
         "machine": machine_facts(),
         "config": {"autoencoder": autoencoder.get("config"), "composer": composer["config"]},
-        "weights": "composer: EMA weights stored as float16; autoencoder: float32 export",
+        SEEN: songs_seen_by([Path(composer["config"]["data"]["root"]),
+                             *([Path(autoencoder["config"]["data"]["root"])] if "config" in autoencoder else [])]),
+        "weights": "composer: EMA weights stored as float16; autoencoder: kernels stored as int8 with a float32 scale per output channel, biases float16, buffers float32; both computed in float32",
     }
     with atomic_dir(out) as staging:
         write_bundle(composer_ckpt, autoencoder_dir, staging, provenance)

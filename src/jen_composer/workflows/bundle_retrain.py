@@ -18,7 +18,7 @@ from jen_composer.core.config.runinfo import git_info
 from jen_composer.core.errors import ConfigError
 from jen_composer.core.io import atomic_dir
 from jen_composer.core.machine import machine_facts
-from jen_composer.inference.bundle import BUNDLE_DIR, write_bundle
+from jen_composer.inference.bundle import BUNDLE_DIR, SEEN, songs_seen_by, write_bundle
 from jen_composer.workflows.train_pipeline import Stages, train_pipeline
 
 
@@ -51,7 +51,8 @@ def retrain_bundle(command: str, recipe: str, out: Path = BUNDLE_DIR, root: Path
                              "total": round(time.perf_counter() - started, 1)},
         "machine": speed,
         "config": {"autoencoder": to_container(trained.autoencoder_cfg), "composer": to_container(trained.composer_cfg)},
-        "weights": "composer: EMA weights stored as float16; autoencoder: float32 export",
+        SEEN: songs_seen_by([trained.data_root]),
+        "weights": "composer: EMA weights stored as float16; autoencoder: kernels stored as int8 with a float32 scale per output channel, biases float16, buffers float32; both computed in float32",
     }
     with atomic_dir(out) as staging:
         write_bundle(trained.composer_checkpoint, trained.autoencoder, staging, provenance)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from jen_composer.core.io import atomic_dir, atomic_write_json
 from jen_composer.core.machine import matmul_gflops
-from jen_composer.inference.bundle import BUNDLE_DIR, read_manifest, verify_bundle
+from jen_composer.inference.bundle import BUNDLE_DIR, read_manifest, seen_songs, verify_bundle
 from jen_composer.workflows.demo_samples import generate_samples
 from jen_composer.workflows.demo_scores import score_samples
 from jen_composer.workflows.results_page import write_results_page
@@ -53,11 +53,13 @@ def run_demo(root: Path = Path("."), overrides: Sequence[str] = (), log: Callabl
     out = Path(trained.composer_cfg.output_root) / "demo"
     with atomic_dir(out) as staging:
         with stages.run("generate", "generate with the bundled weights: joint, given drums + bass, a 3-round session"):
-            samples = generate_samples(verify_bundle(bundle), trained.data_root, trained.composer_cfg, staging, log)
+            samples = generate_samples(verify_bundle(bundle), trained.data_root, trained.composer_cfg, staging, log,
+                                       seen_songs(read_manifest(bundle)))
         with stages.run("score", "score the generated pitched tracks against their controls; write the results page"):
             rows, table = score_samples(samples, trained.composer_cfg.evaluation, log)
             facts = {"machine speed": f"{gflops:.0f} GFLOP/s (512x512 float32 matmul, measured at the start)",
-                     "weights": _describe(bundle), "held-out song": samples.song,
+                     "weights": _describe(bundle), "held-out songs": ", ".join(s.song for s in samples.songs),
+                     "held out": samples.held_out_note,
                      **{f"{k} time": f"{v:.0f} s" for k, v in stages.seconds.items()}}
             atomic_write_json(staging / "scores.json", rows)
             write_results_page(staging / "index.html", f"jen-composer demo: {samples.prompt}", samples.sections, table, facts)

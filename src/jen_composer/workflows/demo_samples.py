@@ -1,17 +1,20 @@
-"""The demo's music: what the bundled weights make from a held-out song's prompt and stems.
+"""The demo's music: what the bundled weights make from held-out songs' prompts and stems.
 
+For each of up to ``SONGS`` rendered songs that the bundled weights never trained or validated on
+(the manifest's ``seen_songs``; the first one is the page's):
 - joint: all four tracks from the prompt alone;
 - given drums + bass: instrument and melody generated over the song's own drums and bass;
 - given another song's drums + bass: the same request over a different song at the nearest tempo
-  (a control: a model that listens to its conditions fits the first song's labels less here);
-- a three-round co-composition session (generate all; keep drums, regenerate; keep bass, regenerate).
+  (a control: a model that listens to its conditions fits the first song's labels less here).
+Then a three-round co-composition session on the first song's prompt (generate all; keep drums,
+regenerate; keep bass, regenerate). One song is one draw: the scores average over the songs.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,33 +29,61 @@ from jen_composer.core.errors import DataError
 from jen_composer.data.index import list_song_dirs
 from jen_composer.data.splits import resolve_splits
 from jen_composer.diffusion.settings import SamplerSettings
+from jen_composer.inference.bundle import caption_fingerprint
 from jen_composer.inference.pipeline import ComposerPipeline
 from jen_composer.inference.stems_io import write_stems
 from jen_composer.metrics import controls
 from jen_composer.workflows.results_page import PageSection
 
 CONDITIONS = ("drums", "bass")
+SONGS = 3  # held-out songs generated for and scored; the first one's samples make the page
+SAMPLES = ("joint", "given_drums_bass", "given_other_drums_bass")
+
+
+@dataclass
+class SongSamples:
+    """One held-out song's three samples (the keys of ``SAMPLES``)."""
+
+    song: str
+    other_song: str
+    prompt: str
+    meta: dict[str, Any]  # the song's meta.json: tags (tempo, key), labels (chords, beats)
+    audio: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # sample -> track -> [C, S]
 
 
 @dataclass
 class DemoSamples:
-    prompt: str
-    song: str
-    other_song: str
+    songs: list[SongSamples]
     sample_rate: int
-    meta: dict[str, Any]  # the song's meta.json: tags (tempo, key), labels (chords, beats)
-    audio: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # sample -> track -> [C, S]
     generated: dict[str, list[str]] = field(default_factory=dict)  # sample -> the tracks it generated
-    sections: list[PageSection] = field(default_factory=list)
+    sections: list[PageSection] = field(default_factory=list)  # the first song's samples + the session
+    held_out_note: str = ""
+
+    @property
+    def prompt(self) -> str:
+        return self.songs[0].prompt
+
+    @property
+    def song(self) -> str:
+        return self.songs[0].song
 
 
-def held_out_songs(data_root: Path, cfg: DictConfig) -> list[str]:
+def held_out_songs(data_root: Path, cfg: DictConfig, seen: Mapping[str, str] | None = None) -> tuple[list[str], str]:
+    """Songs the bundled weights never saw (``seen``: id -> caption fingerprint), test split first, and a note.
+
+    Without a record of what the weights saw (``seen`` None), the rendered test split."""
     splits = resolve_splits(data_root, [d.name for d in list_song_dirs(data_root)], int(cfg.data.split_seed),
                             float(cfg.data.test_fraction), float(cfg.data.val_fraction))
-    songs = sorted(splits["test"])
+    ordered = sorted(splits["test"]) + sorted(set(splits["train"]) | set(splits["val"]))
+    if seen is None:
+        songs, note = sorted(splits["test"]), "the rendered test split (the bundle records no training songs)"
+    else:
+        songs = [s for s in ordered if seen.get(s) != caption_fingerprint(str(_meta(data_root, s)["caption"]))]
+        note = "songs the bundled weights never trained or validated on (manifest seen_songs)"
     if len(songs) < 2:
-        raise DataError(f"{data_root}: the demo needs at least 2 test songs, found {len(songs)} (render more songs)")
-    return songs
+        raise DataError(f"{data_root}: the demo needs at least 2 songs held out from the bundled weights, found "
+                        f"{len(songs)} (render more songs: data.synth.songs)")
+    return songs, note
 
 
 def _meta(data_root: Path, song: str) -> dict[str, Any]:
@@ -69,35 +100,40 @@ def _stems(data_root: Path, song: str, names: tuple[str, ...], samples: int) -> 
     return out
 
 
-def generate_samples(ckpt: Path, data_root: Path, cfg: DictConfig, out: Path, log: Callable[[str], None]) -> DemoSamples:
+def generate_samples(ckpt: Path, data_root: Path, cfg: DictConfig, out: Path, log: Callable[[str], None],
+                     seen: Mapping[str, str] | None = None, songs: int = SONGS) -> DemoSamples:
     pipe = ComposerPipeline.from_checkpoint(ckpt)
     if pipe.sample_rate != int(cfg.data.sample_rate):
         raise DataError(f"{data_root}: rendered at {cfg.data.sample_rate} Hz, the bundled weights work at {pipe.sample_rate} Hz")
-    songs = held_out_songs(data_root, cfg)
-    song = songs[0]
-    meta = _meta(data_root, song)
-    tempi = {s: float(_meta(data_root, s)["tags"]["tempo"]) for s in songs}
-    other = controls.foreign_song(song, tempi, np.random.default_rng(0))  # the nearest tempo
-    result = DemoSamples(meta["caption"], song, other, pipe.sample_rate, meta)
+    candidates, held_out_note = held_out_songs(data_root, cfg, seen)
+    tempi = {s: float(_meta(data_root, s)["tags"]["tempo"]) for s in candidates}
     seconds = CompositionConfig().seconds
     n = round(seconds * pipe.sample_rate)
     settings = SamplerSettings.from_config(pipe.cfg.composer.sampler)
     gen = [t for t in pipe.tracks if t not in CONDITIONS]
-
-    def sample(key: str, title: str, note: str, kept: dict[str, np.ndarray], generate: list[str]) -> None:
+    result = DemoSamples([], pipe.sample_rate, {"joint": list(pipe.tracks), "given_drums_bass": gen,
+                                                "given_other_drums_bass": gen}, held_out_note=held_out_note)
+    for song in candidates[:songs]:
+        meta = _meta(data_root, song)
+        other = controls.foreign_song(song, tempi, np.random.default_rng(0))  # the nearest tempo
+        one = SongSamples(song, other, str(meta["caption"]), meta)
         start = time.perf_counter()
-        made = pipe.generate(result.prompt, kept, generate, seconds=seconds, seed=0, settings=settings)
-        _add(result, out, key, title, note, {t: kept[t] if t in kept else made[t] for t in pipe.tracks}, generate)
-        log(f"      {key}: {', '.join(generate)} generated in {time.perf_counter() - start:.1f} s")
-
-    sample("joint", "Joint generation", f"All four tracks from the prompt of held-out song {song}.", {}, list(pipe.tracks))
-    sample("given_drums_bass", "Given drums + bass", f"Instrument and melody generated over {song}'s own drums and bass.",
-           _stems(data_root, song, CONDITIONS, n), gen)
-    sample("given_other_drums_bass", "Control: given another song's drums + bass",
-           f"The same request over {result.other_song}'s drums and bass (nearest tempo); scored against {song}.",
-           _stems(data_root, result.other_song, CONDITIONS, n), gen)
+        for key, kept in (("joint", {}), ("given_drums_bass", _stems(data_root, song, CONDITIONS, n)),
+                          ("given_other_drums_bass", _stems(data_root, other, CONDITIONS, n))):
+            made = pipe.generate(one.prompt, kept, result.generated[key], seconds=seconds, seed=0, settings=settings)
+            one.audio[key] = {t: kept[t] if t in kept else made[t] for t in pipe.tracks}
+        log(f"      {song}: joint, given its drums + bass, given {other}'s, in {time.perf_counter() - start:.1f} s")
+        result.songs.append(one)
+    first = result.songs[0]
+    notes = {"joint": ("Joint generation", f"All four tracks from the prompt of held-out song {first.song}."),
+             "given_drums_bass": ("Given drums + bass", f"Instrument and melody generated over {first.song}'s own drums and bass."),
+             "given_other_drums_bass": ("Control: given another song's drums + bass",
+                                        f"The same request over {first.other_song}'s drums and bass (nearest tempo); "
+                                        f"scored against {first.song}.")}
+    for key, (title, note) in notes.items():
+        _add(result, out, key, title, note, first.audio[key], result.generated[key])
     start = time.perf_counter()
-    session = Session.create(out / "session", pipe, result.prompt, seconds=seconds, seed=0, settings=settings)
+    session = Session.create(out / "session", pipe, first.prompt, seconds=seconds, seed=0, settings=settings)
     session.generate_all()
     for keep in CONDITIONS:
         session.keep(keep)
@@ -115,6 +151,5 @@ def _add(result: DemoSamples, out: Path, key: str, title: str, note: str, stems:
     kept = {t for t in stems if t not in generated}
     files = write_stems(out / key, stems, result.sample_rate, kept, title=title)
     roles = {t: "kept" if t in kept else "generated" for t in stems}
-    result.audio[key], result.generated[key] = stems, list(generated)
     result.sections.append(PageSection(key, title, note, {k: v for k, v in files.items() if k != "spectrogram"},
                                        files["spectrogram"], roles))

@@ -1,12 +1,15 @@
 """Standalone autoencoder artefacts: ``model.safetensors`` + ``config.json``, loadable without Lightning.
 
 ``config.json`` = ``{"kind": "waveform_vae" | "encodec" | "dac", "format_version": 1, "checksum",
-"config" (vae) | "pretrained" (codec)}``. Codec artefacts store only the latent statistics and point
+"config" (vae) | "pretrained" (codec), "weights_dtype"}``. A VAE's parameters may be stored as float16
+or int8 (`weight_storage`, for the bundled weights); loading rebuilds a float32 model, and the
+recorded checksum is the one of that rebuilt model. Codec artefacts store only the latent statistics and point
 at the codec's own weights. Loading never unpickles code (safetensors; .ckpt via weights_only).
 """
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +25,7 @@ from jen_composer.core.io import atomic_path, atomic_write_json, read_json_objec
 from jen_composer.models.autoencoder.base import NormalisedAutoencoder
 from jen_composer.models.autoencoder.codecs import DACAdapter, EncodecAdapter
 from jen_composer.models.autoencoder.model import WaveformVAE
+from jen_composer.models.autoencoder.weight_storage import STORAGE_DTYPES, pack, unpack
 
 FORMAT_VERSION = 1
 WEIGHTS = "model.safetensors"
@@ -30,19 +34,29 @@ MODULE_PREFIX = "model."  # the LightningModule keeps the VAE as `self.model`
 EMA_PREFIX = "ema.shadow."  # ... and its EMA copy as `self.ema.shadow`
 
 
-def export_autoencoder(model: NormalisedAutoencoder, out_dir: str | Path) -> Path:
-    """Write the artefact into ``out_dir`` (atomically, weights first); return the folder."""
+def export_autoencoder(model: NormalisedAutoencoder, out_dir: str | Path, weights_dtype: str = "float32") -> Path:
+    """Write the artefact into ``out_dir`` (atomically, weights first); return the folder.
+
+    ``weights_dtype`` float16 or int8 stores a VAE's parameters smaller (`weight_storage`); the
+    recorded checksum is then the one of the model a load rebuilds from them."""
+    if weights_dtype not in STORAGE_DTYPES:
+        raise ConfigError(f"weights_dtype: '{weights_dtype}' is not one of {', '.join(STORAGE_DTYPES)}")
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     desc = model.describe()
     if desc["kind"] == "waveform_vae":
-        tensors = model.state_dict()
+        tensors = pack(model.state_dict(), {name for name, _ in model.named_parameters()}, weights_dtype)
+        if weights_dtype != "float32":  # the checksum of what a load rebuilds
+            model = copy.deepcopy(model)
+            model.load_state_dict(unpack(tensors), strict=True)
     else:  # codecs: only our latent statistics; weights stay with the codec
         tensors = {"latent_mean": model.latent_mean, "latent_std": model.latent_std}
+        weights_dtype = "float32"
     tensors = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
+    out.mkdir(parents=True, exist_ok=True)
     with atomic_path(out / WEIGHTS) as tmp:
         save_file(tensors, str(tmp))
-    atomic_write_json(out / CONFIG, {**desc, "format_version": FORMAT_VERSION, "checksum": model.checksum()})
+    atomic_write_json(out / CONFIG, {**desc, "format_version": FORMAT_VERSION, "checksum": model.checksum(),
+                                     "weights_dtype": weights_dtype})
     return out
 
 
@@ -55,7 +69,7 @@ def _read_weights(folder: Path) -> dict[str, torch.Tensor]:
     if not path.is_file():
         raise CheckpointError(f"{path}: missing weights file")
     try:
-        return load_file(str(path))
+        return unpack(load_file(str(path)))
     except (SafetensorError, OSError, ValueError) as exc:
         raise CheckpointError(f"{path}: corrupt safetensors file ({one_line(exc)})") from None
 

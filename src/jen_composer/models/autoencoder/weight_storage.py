@@ -1,0 +1,51 @@
+"""How an exported VAE's parameters are stored on disk: float32, float16, or int8 per output channel.
+
+The bundled weights ship inside the repository, so their bytes matter. Models always compute in
+float32: a load casts float16 parameters back and multiplies int8 ones by their per-channel scale.
+int8 applies to matrices and kernels (two or more dimensions); biases and norms, a small share of the
+bytes, stay float16. Buffers (latent statistics, STFT windows) are never rounded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import torch
+
+from jen_composer.core.errors import ConfigError
+
+STORAGE_DTYPES = ("float32", "float16", "int8")
+SCALE_SUFFIX = ".int8_scale"  # beside every int8 tensor: one float32 scale per output channel
+
+
+def pack(state: Mapping[str, torch.Tensor], parameters: set[str], dtype: str) -> dict[str, torch.Tensor]:
+    """``state`` with the tensors named in ``parameters`` stored as ``dtype``."""
+    if dtype not in STORAGE_DTYPES:
+        raise ConfigError(f"weights_dtype: '{dtype}' is not one of {', '.join(STORAGE_DTYPES)}")
+    out: dict[str, torch.Tensor] = {}
+    for name, tensor in state.items():
+        if name not in parameters or not tensor.is_floating_point() or dtype == "float32":
+            out[name] = tensor
+        elif dtype == "int8" and tensor.dim() >= 2:
+            flat = tensor.detach().float().reshape(tensor.shape[0], -1)
+            scale = flat.abs().amax(dim=1).clamp_min(torch.finfo(torch.float32).tiny) / 127.0
+            out[name] = torch.round(flat / scale[:, None]).clamp(-127, 127).to(torch.int8).reshape(tensor.shape)
+            out[name + SCALE_SUFFIX] = scale
+        else:
+            out[name] = tensor.to(torch.float16)
+    return out
+
+
+def unpack(tensors: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The float state dict ``pack`` stored (int8 tensors times their scales; other dtypes as stored)."""
+    out: dict[str, torch.Tensor] = {}
+    for name, tensor in tensors.items():
+        if name.endswith(SCALE_SUFFIX):
+            continue
+        scale = tensors.get(name + SCALE_SUFFIX)
+        if scale is not None:
+            shape = (tensor.shape[0],) + (1,) * (tensor.dim() - 1)
+            out[name] = tensor.float() * scale.float().reshape(shape)
+        else:
+            out[name] = tensor
+    return out

@@ -1,0 +1,75 @@
+"""Stored weights (float32 / float16 / int8 per output channel): known rounding bounds, smaller files,
+loads that rebuild the recorded checksum, and an unknown dtype refused in one line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from jen_composer.core.config.autoencoder import AutoencoderConfig
+from jen_composer.core.errors import ConfigError
+from jen_composer.models.autoencoder import (
+    WaveformVAE,
+    compute_latent_stats,
+    export_autoencoder,
+    load_autoencoder,
+)
+from jen_composer.models.autoencoder.weight_storage import SCALE_SUFFIX, pack, unpack
+
+
+def test_int8_rounds_each_output_channel_to_half_a_step_of_its_own_scale() -> None:
+    torch.manual_seed(0)
+    w = torch.randn(5, 3, 7) * torch.tensor([1e-3, 0.1, 1.0, 10.0, 0.0])[:, None, None]  # very different channels
+    bias = torch.randn(5)
+    packed = pack({"w": w, "b": bias, "buf": bias.clone()}, {"w", "b"}, "int8")
+    assert packed["w"].dtype == torch.int8 and packed["b"].dtype == torch.float16 and packed["buf"].dtype == torch.float32
+    scale = packed["w" + SCALE_SUFFIX]
+    assert torch.allclose(scale[:4], w[:4].abs().amax(dim=(1, 2)) / 127)
+    back = unpack(packed)
+    assert set(back) == {"w", "b", "buf"} and back["w"].dtype == torch.float32
+    err = (back["w"] - w).abs().amax(dim=(1, 2))
+    assert bool((err <= scale / 2 * (1 + 1e-5)).all())  # round to nearest: at most half a step
+    assert torch.equal(back["w"][4], torch.zeros(3, 7))  # an all-zero channel stays zero (no division by 0)
+    assert torch.equal(back["buf"], bias)
+
+
+def test_float16_and_float32_storage() -> None:
+    w = torch.randn(4, 4)
+    assert unpack(pack({"w": w}, {"w"}, "float32"))["w"] is w
+    assert torch.equal(unpack(pack({"w": w}, {"w"}, "float16"))["w"], w.half())
+
+
+def _vae() -> WaveformVAE:
+    torch.manual_seed(0)
+    cfg = AutoencoderConfig(latent_dim=4, base_channels=32, strides=[2, 3], channel_mults=[1, 2], dilations=[1], channels=1)
+    model = WaveformVAE(cfg).eval()
+    compute_latent_stats(model, [torch.randn(3, 1, 1, 240)])
+    return model
+
+
+@pytest.mark.parametrize("dtype,ratio,tolerance", [("float16", 0.55, 2e-3), ("int8", 0.32, 3e-2)])
+def test_a_smaller_export_reloads_to_its_recorded_checksum_and_nearly_the_same_model(
+        tmp_path: Path, dtype: str, ratio: float, tolerance: float) -> None:
+    model = _vae()
+    full = export_autoencoder(model, tmp_path / "f32")
+    small = export_autoencoder(model, tmp_path / dtype, weights_dtype=dtype)
+    assert (small / "model.safetensors").stat().st_size < ratio * (full / "model.safetensors").stat().st_size
+    meta = json.loads((small / "config.json").read_text())
+    loaded = load_autoencoder(small)  # the load checks the recorded checksum itself
+    assert meta["weights_dtype"] == dtype and meta["checksum"] == loaded.checksum() != model.checksum()
+    assert torch.equal(loaded.latent_mean, model.latent_mean) and torch.equal(loaded.latent_std, model.latent_std)
+    wave = torch.randn(2, 1, 600) * 0.3
+    with torch.no_grad():
+        z, z2 = model.encode(wave), loaded.encode(wave)
+        assert (z2 - z).norm() < tolerance * z.norm()
+        y, y2 = model.decode(z, 600), loaded.decode(z, 600)
+        assert (y2 - y).norm() < tolerance * y.norm()
+
+
+def test_unknown_storage_dtype_is_refused_before_writing(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="weights_dtype: 'bfloat8' is not one of float32, float16, int8"):
+        export_autoencoder(_vae(), tmp_path / "ae", weights_dtype="bfloat8")
+    assert not (tmp_path / "ae").exists()
