@@ -81,6 +81,7 @@ def test_shipped_bundle_is_intact_and_is_the_default_engine(tmp_path: Path, one_
             assert manifest["made_from"][part]["run"]["git"]["sha"]
         assert "bundle --retrain" in manifest["retrain_from_scratch"]
     assert sum((bundle.BUNDLE_DIR / f).stat().st_size for f in manifest["files"]) < 20e6
+    assert len(bundle.seen_songs(manifest) or {}) >= 100  # the demo can tell which songs the weights never saw
     from jen_composer.core.checkpoints import CHECKPOINT_KEY, read_composer_checkpoint
 
     embedded = read_composer_checkpoint(bundle.BUNDLE_DIR / bundle.COMPOSER)[CHECKPOINT_KEY]["config"]
