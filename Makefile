@@ -34,8 +34,8 @@ $(STAMP): pyproject.toml
 demo: install  ## render the benchmark, train tiny models, generate stems (the main job, CPU, offline)
 	$(VENV)/bin/jen-composer demo
 
-bundle: install  ## rebuild the bundled pretrained weights + manifest from scratch (bench recipe: renders 300 songs, trains both models)
-	$(VENV)/bin/jen-composer bundle --retrain --recipe bench
+bundle: install  ## rebuild the bundled weights + manifest from scratch (recipe experiments/{autoencoder,composer}/bundle.yaml: renders 300 songs, trains both; the autoencoder needs a GPU)
+	$(VENV)/bin/jen-composer bundle --retrain --recipe bundle
 
 test: install  ## fast test suite (not slow, not gpu)
 	$(PY) -m pytest -q -p no:cacheprovider

@@ -77,8 +77,9 @@ def test_shipped_bundle_is_intact_and_is_the_default_engine(tmp_path: Path, one_
         assert manifest.get(key), f"manifest lacks {key}"
     assert manifest["command"].startswith("jen-composer bundle --") and manifest["commit"].get("sha")
     if "--from-ckpt" in manifest["command"]:  # made from finished runs: their own records travel with it
-        for part in ("composer", "autoencoder"):
-            assert manifest["made_from"][part]["run"]["git"]["sha"]
+        assert manifest["made_from"]["composer"]["run"]["git"]["sha"]
+        ae = manifest["made_from"]["autoencoder"]  # its run folder, or the record of a run kept on a lent GPU
+        assert ae["run"]["git"]["sha"] if "run" in ae else (ae["record"]["commit"] and ae["record"]["command"])
         assert "bundle --retrain" in manifest["retrain_from_scratch"]
     assert sum((bundle.BUNDLE_DIR / f).stat().st_size for f in manifest["files"]) < 20e6
     assert len(bundle.seen_songs(manifest) or {}) >= 100  # the demo can tell which songs the weights never saw
@@ -105,7 +106,7 @@ def test_bundle_from_a_finished_run_records_its_provenance(tiny_composer_run, tm
     assert made["run"]["run_id"] == result.last_checkpoint.parent.parent.name  # the run's own run.json
     assert made["config"]["name"] == cfg.name and made["wall_seconds_start_to_last_checkpoint"] >= 0
     assert manifest["command"].startswith("jen-composer bundle --from-ckpt")
-    assert manifest["retrain_from_scratch"] == "jen-composer bundle --retrain --recipe bench"
+    assert manifest["retrain_from_scratch"] == "jen-composer bundle --retrain --recipe bundle"
     splits = json.loads((Path(cfg.data.root) / "splits.json").read_text())  # what the weights saw, by song
     assert set(manifest[bundle.SEEN]) == {*splits["train"], *splits["val"]} and not set(splits["test"]) & set(manifest[bundle.SEEN])
     pipe = ComposerPipeline.from_checkpoint(bundle.verify_bundle(out))
@@ -113,6 +114,34 @@ def test_bundle_from_a_finished_run_records_its_provenance(tiny_composer_run, tm
     assert set(made_tracks) == {"bass"} and np.isfinite(made_tracks["bass"]).all()
 
 
+def test_bundle_from_ckpt_records_an_autoencoder_made_elsewhere(tiny_composer_run, tmp_path: Path, one_thread) -> None:  # type: ignore[no-untyped-def]
+    cfg, result = tiny_composer_run
+    record = tmp_path / "ae.json"
+    record.write_text(json.dumps({"command": "jen-composer fit x.yaml", "commit": "abc", "training_seconds": 367}))
+    out = tmp_path / "bundle"
+    assert main(["bundle", "--from-ckpt", str(result.last_checkpoint), "--autoencoder", str(cfg.composer.autoencoder),
+                 "--autoencoder-record", str(record), "--out", str(out)]) == 0
+    manifest = json.loads((out / bundle.MANIFEST).read_text())
+    assert manifest["made_from"]["autoencoder"]["record"]["commit"] == "abc"
+    composer_seconds = manifest["made_from"]["composer"]["wall_seconds_start_to_last_checkpoint"]
+    assert manifest["training_seconds"]["total"] == pytest.approx(composer_seconds + 367, abs=0.2)
+    assert "--autoencoder-record" in manifest["command"]
+
+
 def test_bundle_from_ckpt_needs_the_autoencoder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["bundle", "--from-ckpt", str(tmp_path / "x.ckpt"), "--out", str(tmp_path / "b")]) != 0
     assert "--from-ckpt needs --autoencoder" in capsys.readouterr().err
+    assert main(["bundle", "--from-ckpt", "x.ckpt", "--autoencoder", "ae", "--autoencoder-run", "r",
+                 "--autoencoder-record", "r.json"]) != 0
+    assert "give one of them" in capsys.readouterr().err
+
+
+def test_retraining_a_gpu_recipe_without_a_gpu_is_one_line_before_anything_runs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.chdir(Path(__file__).resolve().parents[2])  # recipes are found from the repository root
+    started = __import__("time").perf_counter()
+    assert main(["bundle", "--retrain", "--out", str(tmp_path / "b")]) == 2  # the default recipe: what is shipped
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "experiments/autoencoder/bundle.yaml" in err and "trainer.accelerator=cpu" in err
+    assert not (tmp_path / "b").exists() and __import__("time").perf_counter() - started < 30  # nothing was rendered

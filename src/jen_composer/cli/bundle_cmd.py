@@ -9,13 +9,15 @@ import shlex
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bundle", help="verify the bundled weights (default engine of compose/studio/evaluate), or --retrain them")
     p.add_argument("--retrain", action="store_true", help="train the recipe from scratch and rewrite the bundle + manifest")
-    p.add_argument("--recipe", default="bench", help="experiments/{autoencoder,composer}/RECIPE.yaml (default: bench)")
+    p.add_argument("--recipe", default="bundle", help="experiments/{autoencoder,composer}/RECIPE.yaml (default: bundle, what is shipped)")
     p.add_argument("--out", help="bundle folder to write (default: the package's own, jen_composer/assets/bundle)")
     p.add_argument("--note", default="", help="a sentence recorded in the manifest (e.g. why this recipe)")
     p.add_argument("--ae", action="append", default=[], metavar="key=value", help="autoencoder override (repeatable)")
     p.add_argument("--from-ckpt", help="bundle this finished composer checkpoint instead of training (with --autoencoder)")
     p.add_argument("--autoencoder", help="with --from-ckpt: the exported autoencoder folder it decodes with")
     p.add_argument("--autoencoder-run", help="with --from-ckpt: the autoencoder's run folder (recorded in the manifest)")
+    p.add_argument("--autoencoder-record", help="with --from-ckpt, instead of --autoencoder-run: a JSON file saying how the "
+                   "autoencoder was made (command, commit, machine, training_seconds) when its run folder is elsewhere")
     p.add_argument("overrides", nargs="*", metavar="key=value", help="composer overrides")
     p.set_defaults(func=run)
 
@@ -32,11 +34,15 @@ def run(args: argparse.Namespace) -> int:
 
         if args.retrain or not args.autoencoder:
             raise ConfigError("--from-ckpt needs --autoencoder EXPORT_DIR and excludes --retrain")
+        if args.autoencoder_run and args.autoencoder_record:
+            raise ConfigError("--autoencoder-run and --autoencoder-record: give one of them")
         argv = ["jen-composer", "bundle", "--from-ckpt", args.from_ckpt, "--autoencoder", args.autoencoder,
                 *(["--autoencoder-run", args.autoencoder_run] if args.autoencoder_run else []),
+                *(["--autoencoder-record", args.autoencoder_record] if args.autoencoder_record else []),
                 *(["--out", args.out] if args.out else []), *(["--note", args.note] if args.note else [])]
         bundle_from_runs(shlex.join(argv), Path(args.from_ckpt), Path(args.autoencoder), out,
-                         Path(args.autoencoder_run) if args.autoencoder_run else None, args.note)
+                         Path(args.autoencoder_run) if args.autoencoder_run else None, args.note,
+                         Path(args.autoencoder_record) if args.autoencoder_record else None)
     elif args.retrain:
         from jen_composer.workflows.bundle_retrain import retrain_bundle
 

@@ -137,11 +137,23 @@ def run_folder_removed_on_failure(folder: Path) -> Iterator[None]:
         raise
 
 
+def check_accelerator(cfg: DictConfig, source: str = "") -> None:
+    """A GPU recipe on a machine without one: one line before anything runs, not Lightning's traceback."""
+    import torch
+
+    accelerator = str(cfg.trainer.accelerator).lower()
+    if accelerator in ("gpu", "cuda") and not torch.cuda.is_available():
+        where = f"{source}: " if source else ""
+        raise ConfigError(f"{where}trainer.accelerator is '{accelerator}' but this machine has no CUDA device; "
+                          "override it with trainer.accelerator=cpu (slower) or run it on a GPU machine")
+
+
 def fit(cfg: DictConfig, extra_callbacks: list[Callback] | None = None) -> FitResult:
     """Train what `cfg` describes; returns where the run and its checkpoints are.
 
     `extra_callbacks` lets library users (and tests) observe a run without a config entry.
     """
+    check_accelerator(cfg)
     pl.seed_everything(int(cfg.seed), workers=True, verbose=False)
     folder = run_dir(cfg)
     resume = resolve_resume(cfg, folder)

@@ -4,7 +4,7 @@ The bench recipe's models are trained anyway by `ablate` and the acceptance runs
 only to bundle them would double the CPU time. The manifest records what made them instead: each
 run's own `run.json` (command line, commit, package versions, seed), its resolved config, the wall
 time from the run's start to its last checkpoint, and the command that retrains the bundle from
-scratch (`jen-composer bundle --retrain --recipe bench`).
+scratch (`jen-composer bundle --retrain --recipe bundle`).
 """
 
 from __future__ import annotations
@@ -35,22 +35,32 @@ def run_record(run_folder: Path, last_file: Path) -> dict[str, Any]:
 
 
 def bundle_from_runs(command: str, composer_ckpt: Path, autoencoder_dir: Path, out: Path = BUNDLE_DIR,
-                     autoencoder_run: Path | None = None, note: str = "") -> Path:
-    """Replace ``out`` with a bundle of ``composer_ckpt`` decoding through ``autoencoder_dir``; returns the manifest."""
+                     autoencoder_run: Path | None = None, note: str = "", autoencoder_record: Path | None = None) -> Path:
+    """Replace ``out`` with a bundle of ``composer_ckpt`` decoding through ``autoencoder_dir``; returns the manifest.
+
+    The autoencoder's provenance is its run folder (``autoencoder_run``) or, when that folder stayed on
+    another machine (a lent GPU), a JSON record of how it was made (``autoencoder_record``: command,
+    commit, machine, ``training_seconds``), stored verbatim."""
     if not composer_ckpt.is_file():
         raise CheckpointError(f"{composer_ckpt}: no such checkpoint")
     composer = run_record(composer_ckpt.parent.parent, composer_ckpt)
     ae_files = sorted(p for p in autoencoder_dir.glob("*") if p.is_file()) if autoencoder_dir.is_dir() else []
     if not ae_files:
         raise CheckpointError(f"{autoencoder_dir}: not an exported autoencoder folder")
-    autoencoder = (run_record(autoencoder_run, max(ae_files, key=lambda p: p.stat().st_mtime))
-                   if autoencoder_run is not None else {"export": autoencoder_dir.as_posix()})
+    autoencoder: dict[str, Any] = {"export": autoencoder_dir.as_posix()}
+    if autoencoder_run is not None:
+        autoencoder = run_record(autoencoder_run, max(ae_files, key=lambda p: p.stat().st_mtime))
+    elif autoencoder_record is not None:
+        autoencoder["record"] = read_json_object(autoencoder_record, CheckpointError)
     seconds = [r["wall_seconds_start_to_last_checkpoint"] for r in (composer, autoencoder) if "run" in r]
+    recorded = autoencoder.get("record", {}).get("training_seconds")
+    if isinstance(recorded, int | float):
+        seconds.append(float(recorded))
     provenance = {
         "command": command,
         "recipe": "from finished runs",
         "note": note,
-        "retrain_from_scratch": "jen-composer bundle --retrain --recipe bench",
+        "retrain_from_scratch": "jen-composer bundle --retrain --recipe bundle",
         "made_from": {"composer": composer, "autoencoder": autoencoder},
         "commit": git_info(Path(".")),
         "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

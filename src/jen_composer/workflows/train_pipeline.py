@@ -22,7 +22,7 @@ from jen_composer.core.io import atomic_write_json
 from jen_composer.data.latent_cache import CACHE_FILE, LatentCache, encode_latent_cache
 from jen_composer.data.synth import synth_dataset
 from jen_composer.models.autoencoder import export_from_checkpoint, load_autoencoder
-from jen_composer.training.fit import fit
+from jen_composer.training.fit import check_accelerator, fit
 
 
 @dataclass
@@ -71,6 +71,8 @@ def train_pipeline(stages: Stages, autoencoder_experiment: Path, composer_experi
     """Four stages, each trained afresh; the autoencoder trains on the composer experiment's data."""
     cfg = compose(composer_experiment, overrides)
     ae_cfg = compose(autoencoder_experiment, [f"data.root={cfg.data.root}", *ae_overrides])
+    check_accelerator(ae_cfg, str(autoencoder_experiment))  # before the render, not after it
+    check_accelerator(cfg, str(composer_experiment))
     with stages.run("render", f"render the benchmark: {cfg.data.synth.songs} songs x {cfg.data.synth.seconds:g} s -> {cfg.data.root}"):
         data_root = render_benchmark(cfg, stages.log)
     with stages.run("autoencoder", f"train the autoencoder ({ae_cfg.name}, {ae_cfg.trainer.max_steps} steps)"):
