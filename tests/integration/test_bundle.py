@@ -49,6 +49,14 @@ def test_bundle_is_self_contained_small_and_generates_like_its_source(made_bundl
         assert np.abs(a[track] - b[track]).max() < 0.05 * (np.abs(b[track]).max() + 1e-3)
 
 
+def test_rebuilding_from_the_same_run_writes_the_same_bytes(made_bundle, tiny_composer_run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out, source = made_bundle
+    cfg, _ = tiny_composer_run
+    again = tmp_path / "again"
+    bundle.write_bundle(source, Path(cfg.composer.autoencoder), again, {"command": "test", "recipe": "toy"})
+    assert json.loads((again / "manifest.json").read_text())["files"] == json.loads((out / "manifest.json").read_text())["files"]
+
+
 def test_damaged_bundle_is_one_line_error_before_use(made_bundle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     out, _ = made_bundle

@@ -9,12 +9,13 @@ verifies the checksums first. `jen-composer bundle --retrain` rebuilds it from s
 from __future__ import annotations
 
 import hashlib
+import io
 from pathlib import Path
 from typing import Any
 
 from jen_composer.core.checkpoints import CHECKPOINT_KEY, read_composer_checkpoint
 from jen_composer.core.errors import CheckpointError
-from jen_composer.core.io import atomic_torch_save, atomic_write_json, read_json_object
+from jen_composer.core.io import atomic_write_bytes, atomic_write_json, read_json_object
 
 BUNDLE_DIR = Path(__file__).resolve().parents[1] / "assets" / "bundle"
 MANIFEST = "manifest.json"
@@ -112,7 +113,11 @@ def slim_checkpoint(src: Path, dst: Path) -> None:
         if (evaluation.get("fad") or {}).get("embedding") == "probe":
             evaluation = {**evaluation, "fad": {**evaluation["fad"], "embedding": "mel"}}
         info["config"] = {**info["config"], "evaluation": evaluation}
-    atomic_torch_save({"state_dict": weights, CHECKPOINT_KEY: info}, dst)
+    import torch
+
+    buffer = io.BytesIO()  # torch.save names the archive after its file: a temp name would change the bytes
+    torch.save({"state_dict": weights, CHECKPOINT_KEY: info}, buffer)
+    atomic_write_bytes(dst, buffer.getvalue())  # the same weights make the same file, so a rebuild changes nothing
 
 
 def write_bundle(composer_ckpt: Path, autoencoder_dir: Path, out: Path, provenance: dict[str, Any]) -> Path:
