@@ -42,8 +42,10 @@ def test_bundle_is_self_contained_small_and_generates_like_its_source(made_bundl
     from safetensors.torch import load_file
 
     stored = load_file(str(out / "autoencoder" / "model.safetensors"))
-    assert any(v.dtype == torch.int8 for v in stored.values()) and not any(v.dtype == torch.float32 and v.dim() >= 2
-                                                                          and k.endswith(".weight") for k, v in stored.items())
+    kernels = {k: v for k, v in stored.items() if v.dim() >= 2 and v.shape[0] > 1 and not k.endswith(".int8_scale")}
+    params = {name for name, _ in slim.autoencoder.named_parameters()}
+    assert kernels and all(v.dtype == torch.int8 for k, v in kernels.items() if k in params)  # every kernel, by name
+    assert all(v.dtype != torch.float32 for k, v in stored.items() if k in params and not k.endswith(".int8_scale"))
     a, b = slim.generate("a bright pop song", {}, ["bass", "melody"], **GEN), full.generate("a bright pop song", {}, ["bass", "melody"], **GEN)
     for track in a:
         assert np.abs(a[track] - b[track]).max() < 0.05 * (np.abs(b[track]).max() + 1e-3)
@@ -115,8 +117,7 @@ def test_bundle_from_a_finished_run_records_its_provenance(tiny_composer_run, tm
     assert made["config"]["name"] == cfg.name and made["wall_seconds_start_to_last_checkpoint"] >= 0
     assert manifest["command"].startswith("jen-composer bundle --from-ckpt")
     assert manifest["retrain_from_scratch"] == "jen-composer bundle --retrain --recipe bundle"
-    splits = json.loads((Path(cfg.data.root) / "splits.json").read_text())  # what the weights saw, by song
-    assert set(manifest[bundle.SEEN]) == {*splits["train"], *splits["val"]} and not set(splits["test"]) & set(manifest[bundle.SEEN])
+    assert manifest[bundle.SEEN] is None  # the autoencoder's data is unknown: the demo cannot vouch for held-out songs
     pipe = ComposerPipeline.from_checkpoint(bundle.verify_bundle(out))
     made_tracks = pipe.generate("funk", {}, ["bass"], **GEN)
     assert set(made_tracks) == {"bass"} and np.isfinite(made_tracks["bass"]).all()
@@ -125,7 +126,11 @@ def test_bundle_from_a_finished_run_records_its_provenance(tiny_composer_run, tm
 def test_bundle_from_ckpt_records_an_autoencoder_made_elsewhere(tiny_composer_run, tmp_path: Path, one_thread) -> None:  # type: ignore[no-untyped-def]
     cfg, result = tiny_composer_run
     record = tmp_path / "ae.json"
-    record.write_text(json.dumps({"command": "jen-composer fit x.yaml", "commit": "abc", "training_seconds": 367}))
+    from omegaconf import OmegaConf
+
+    data = OmegaConf.to_container(cfg.data, resolve=True)
+    record.write_text(json.dumps({"command": "jen-composer fit x.yaml", "commit": "abc", "training_seconds": 367,
+                                  "data": {**data, "source": "audio"}}))
     out = tmp_path / "bundle"
     assert main(["bundle", "--from-ckpt", str(result.last_checkpoint), "--autoencoder", str(cfg.composer.autoencoder),
                  "--autoencoder-record", str(record), "--out", str(out)]) == 0
@@ -134,6 +139,14 @@ def test_bundle_from_ckpt_records_an_autoencoder_made_elsewhere(tiny_composer_ru
     composer_seconds = manifest["made_from"]["composer"]["wall_seconds_start_to_last_checkpoint"]
     assert manifest["training_seconds"]["total"] == pytest.approx(composer_seconds + 367, abs=0.2)
     assert "--autoencoder-record" in manifest["command"]
+    splits = json.loads((Path(cfg.data.root) / "splits.json").read_text())  # what the weights saw, by song
+    assert set(manifest[bundle.SEEN]) == {*splits["train"], *splits["val"]} and not set(splits["test"]) & set(manifest[bundle.SEEN])
+    record.write_text(json.dumps({"command": "c", "commit": "abc", "training_seconds": "six minutes"}))
+    with pytest.raises(CheckpointError, match="ae.json: 'training_seconds' must be a number"):
+        from jen_composer.workflows.bundle_from_runs import bundle_from_runs
+
+        bundle_from_runs("x", result.last_checkpoint, Path(cfg.composer.autoencoder), tmp_path / "b2", autoencoder_record=record)
+    assert not (tmp_path / "b2").exists()
 
 
 def test_bundle_from_ckpt_needs_the_autoencoder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -142,6 +155,8 @@ def test_bundle_from_ckpt_needs_the_autoencoder(tmp_path: Path, capsys: pytest.C
     assert main(["bundle", "--from-ckpt", "x.ckpt", "--autoencoder", "ae", "--autoencoder-run", "r",
                  "--autoencoder-record", "r.json"]) != 0
     assert "give one of them" in capsys.readouterr().err
+    assert main(["bundle", "--autoencoder-record", "r.json"]) != 0
+    assert "go with --from-ckpt" in capsys.readouterr().err
 
 
 def test_retraining_a_gpu_recipe_without_a_gpu_is_one_line_before_anything_runs(

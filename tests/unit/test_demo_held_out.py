@@ -12,7 +12,7 @@ from omegaconf import OmegaConf
 from jen_composer.core.errors import DataError
 from jen_composer.inference.bundle import caption_fingerprint, seen_songs, songs_seen_by, songs_seen_in
 from jen_composer.workflows.demo_samples import held_out_songs
-from jen_composer.workflows.demo_scores import MODEL_CONTROLS, SIGNAL_CONTROLS, required_controls
+from jen_composer.workflows.demo_scores import MODEL_CONTROLS, PASS, SIGNAL_CONTROLS, required_controls, score_rows
 
 CFG = OmegaConf.create({"data": {"split_seed": 0, "test_fraction": 0.2, "val_fraction": 0.1}})
 
@@ -28,24 +28,27 @@ def _dataset(root: Path, captions: dict[str, str], splits: dict[str, list[str]])
 def test_seen_songs_are_the_train_and_val_songs_with_their_caption_fingerprints(tmp_path: Path) -> None:
     bench = _dataset(tmp_path / "bench", {"a": "funk in C", "b": "pop in D", "c": "jazz in E", "d": "rock in F"},
                      {"train": ["a", "b"], "val": ["c"], "test": ["d"]})
-    assert songs_seen_in(bench) == {s: caption_fingerprint(c) for s, c in [("a", "funk in C"), ("b", "pop in D"),
-                                                                           ("c", "jazz in E")]}
-    sub = _dataset(tmp_path / "sub", {"a": "funk in C", "e": "soul in G"}, {"train": ["e"], "val": [], "test": ["a"]})
-    assert set(songs_seen_by([bench, sub]) or {}) == {"a", "b", "c", "e"}
-    assert songs_seen_by([bench, tmp_path / "gone"]) is None  # a dataset not on this machine: unknown, not empty
-    assert seen_songs({}) is None and seen_songs({"seen_songs": {"a": "x"}}) == {"a": "x"}
+    data = lambda root: {"root": str(root), "source": "audio", "split_seed": 0, "test_fraction": 0.2, "val_fraction": 0.1}  # noqa: E731
+    assert songs_seen_in(data(bench)) == {s: [caption_fingerprint(c)] for s, c in [("a", "funk in C"), ("b", "pop in D"),
+                                                                                  ("c", "jazz in E")]}
+    sub = _dataset(tmp_path / "sub", {"a": "funk in C, again", "e": "soul in G"}, {"train": ["a", "e"], "val": [], "test": []})
+    both = songs_seen_by([data(bench), data(sub)]) or {}
+    assert set(both) == {"a", "b", "c", "e"} and len(both["a"]) == 2  # one id, two different songs: both fingerprints
+    assert songs_seen_by([data(bench), data(tmp_path / "gone")]) is None  # a dataset not on this machine: unknown
+    assert songs_seen_by([data(bench), {}]) is None  # a run whose data config is unknown
+    assert seen_songs({}) is None and seen_songs({"seen_songs": {"a": ["x"]}}) == {"a": ["x"]}
 
 
 def test_the_demo_picks_songs_unseen_by_the_weights_test_split_first(tmp_path: Path) -> None:
     captions = {f"song{i}": f"caption {i}" for i in range(6)}
     demo = _dataset(tmp_path / "demo", captions, {"train": ["song0", "song1", "song2"], "val": ["song3"],
                                                   "test": ["song4", "song5"]})
-    seen = {"song4": caption_fingerprint("caption 4"),  # the same song: seen
-            "song1": caption_fingerprint("another render of song1"), "song0": caption_fingerprint("caption 0")}
+    seen = {"song4": [caption_fingerprint("caption 4")],  # the same song: seen
+            "song1": [caption_fingerprint("another render of song1")], "song0": [caption_fingerprint("caption 0")]}
     songs, note = held_out_songs(demo, CFG, seen)
     assert songs == ["song5", "song1", "song2", "song3"] and "never trained" in note  # song1: same id, other music
     assert held_out_songs(demo, CFG, None)[0] == ["song4", "song5"]  # no record: the rendered test split
-    everything = {s: caption_fingerprint(c) for s, c in captions.items() if s != "song5"}
+    everything = {s: [caption_fingerprint(c)] for s, c in captions.items() if s != "song5"}
     with pytest.raises(DataError, match=r"demo: the demo needs at least 2 songs held out from the bundled weights, found 1"):
         held_out_songs(demo, CFG, everything)
 
@@ -56,3 +59,23 @@ def test_each_score_must_beat_the_model_controls_and_the_signal_controls_it_can_
     assert required_controls("harmonic_stems") == required_controls("harmonic_chords")
     assert required_controls("rhythm_drums") == [*model, SIGNAL_CONTROLS["half_beat"], SIGNAL_CONTROLS["noise"]]
     assert required_controls("rhythm_grid") == required_controls("rhythm_drums")
+
+
+def test_a_rows_means_are_over_the_songs_where_every_required_column_has_a_value() -> None:
+    nan = float("nan")
+    names = ["generated", *MODEL_CONTROLS.values(), *SIGNAL_CONTROLS.values()]
+
+    def song(gen: float, tritone: float, half_beat: float) -> dict[str, dict[str, float]]:
+        out = {n: {"harmonic_chords/melody": 0.1} for n in names}
+        out["generated"]["harmonic_chords/melody"] = gen
+        out[SIGNAL_CONTROLS["tritone"]]["harmonic_chords/melody"] = tritone
+        out[SIGNAL_CONTROLS["half_beat"]]["harmonic_chords/melody"] = half_beat
+        return out
+
+    rows = score_rows([song(0.5, 0.2, 0.9), song(0.9, nan, 0.9)], ["melody"])
+    (row,) = rows
+    assert row["songs"] == 1 and row["generated"] == 0.5  # song 2 lacks a required control: left out of every mean
+    assert row[PASS] == "yes"  # half a beat late (0.9) is shown, not required of a pitch score
+    rows = score_rows([song(0.5, nan, 0.1), song(0.6, nan, 0.1)], ["melody"])
+    assert rows[0]["songs"] == 0 and rows[0][PASS] == "missing"
+    assert score_rows([song(0.05, 0.2, 0.0)], ["melody"])[0][PASS] == "no"

@@ -24,12 +24,14 @@ def test_int8_rounds_each_output_channel_to_half_a_step_of_its_own_scale() -> No
     torch.manual_seed(0)
     w = torch.randn(5, 3, 7) * torch.tensor([1e-3, 0.1, 1.0, 10.0, 0.0])[:, None, None]  # very different channels
     bias = torch.randn(5)
-    packed = pack({"w": w, "b": bias, "buf": bias.clone()}, {"w", "b"}, "int8")
+    alpha = torch.rand(1, 5, 1) + 0.5  # Snake's per-channel alphas: one slice along dim 0, so no shared int8 scale
+    packed = pack({"w": w, "b": bias, "buf": bias.clone(), "alpha": alpha}, {"w", "b", "alpha"}, "int8")
     assert packed["w"].dtype == torch.int8 and packed["b"].dtype == torch.float16 and packed["buf"].dtype == torch.float32
+    assert packed["alpha"].dtype == torch.float16 and "alpha" + SCALE_SUFFIX not in packed
     scale = packed["w" + SCALE_SUFFIX]
     assert torch.allclose(scale[:4], w[:4].abs().amax(dim=(1, 2)) / 127)
     back = unpack(packed)
-    assert set(back) == {"w", "b", "buf"} and back["w"].dtype == torch.float32
+    assert set(back) == {"w", "b", "buf", "alpha"} and back["w"].dtype == torch.float32
     err = (back["w"] - w).abs().amax(dim=(1, 2))
     assert bool((err <= scale / 2 * (1 + 1e-5)).all())  # round to nearest: at most half a step
     assert torch.equal(back["w"][4], torch.zeros(3, 7))  # an all-zero channel stays zero (no division by 0)
@@ -73,3 +75,21 @@ def test_unknown_storage_dtype_is_refused_before_writing(tmp_path: Path) -> None
     with pytest.raises(ConfigError, match="weights_dtype: 'bfloat8' is not one of float32, float16, int8"):
         export_autoencoder(_vae(), tmp_path / "ae", weights_dtype="bfloat8")
     assert not (tmp_path / "ae").exists()
+
+
+def test_a_scale_that_does_not_fit_its_tensor_is_a_one_line_checkpoint_error(tmp_path: Path) -> None:
+    from safetensors.torch import load_file, save_file
+
+    from jen_composer.core.errors import CheckpointError
+
+    out = export_autoencoder(_vae(), tmp_path / "ae", weights_dtype="int8")
+    state = load_file(str(out / "model.safetensors"))
+    name = next(k for k in state if k.endswith(SCALE_SUFFIX))
+    state[name] = state[name][:-1]
+    save_file(state, str(out / "model.safetensors"))
+    with pytest.raises(CheckpointError, match=r"model.safetensors: corrupt safetensors file \(.*int8 scale of shape"):
+        load_autoencoder(out)
+    meta = json.loads((out / "config.json").read_text())
+    (out / "config.json").write_text(json.dumps({**meta, "weights_dtype": "int4"}))
+    with pytest.raises(CheckpointError, match="config.json: weights_dtype 'int4' is not one of"):
+        load_autoencoder(out)

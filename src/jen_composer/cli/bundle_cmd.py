@@ -28,6 +28,10 @@ def run(args: argparse.Namespace) -> int:
     from jen_composer.inference.bundle import BUNDLE_DIR, read_manifest, verify_bundle
 
     out = Path(args.out) if args.out else BUNDLE_DIR
+    if (args.autoencoder or args.autoencoder_run or args.autoencoder_record) and not args.from_ckpt:
+        from jen_composer.core.errors import ConfigError
+
+        raise ConfigError("--autoencoder, --autoencoder-run and --autoencoder-record go with --from-ckpt")
     if args.from_ckpt:
         from jen_composer.core.errors import ConfigError
         from jen_composer.workflows.bundle_from_runs import bundle_from_runs

@@ -132,10 +132,15 @@ def atomic_write_json(path: str | os.PathLike[str], obj: Any) -> None:
 
 
 def atomic_torch_save(obj: Any, path: str | os.PathLike[str]) -> None:
+    """torch.save, atomically, through memory: torch names the archive after the file it writes, so
+    saving to the temp file directly would make the bytes depend on its random name."""
+    import io as _io
+
     import torch
 
-    with atomic_path(path) as tmp:
-        torch.save(obj, tmp)
+    buffer = _io.BytesIO()
+    torch.save(obj, buffer)
+    atomic_write_bytes(path, buffer.getvalue())
 
 
 def atomic_save_figure(fig: Any, path: str | os.PathLike[str], dpi: int = 100) -> Path:

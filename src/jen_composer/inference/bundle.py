@@ -9,13 +9,13 @@ verifies the checksums first. `jen-composer bundle --retrain` rebuilds it from s
 from __future__ import annotations
 
 import hashlib
-import io
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 from jen_composer.core.checkpoints import CHECKPOINT_KEY, read_composer_checkpoint
-from jen_composer.core.errors import CheckpointError
-from jen_composer.core.io import atomic_write_bytes, atomic_write_json, read_json_object
+from jen_composer.core.errors import CheckpointError, JenComposerError
+from jen_composer.core.io import atomic_torch_save, atomic_write_json, read_json_object
 
 BUNDLE_DIR = Path(__file__).resolve().parents[1] / "assets" / "bundle"
 MANIFEST = "manifest.json"
@@ -39,35 +39,49 @@ def caption_fingerprint(caption: str) -> str:
     return hashlib.sha256(caption.encode()).hexdigest()[:12]
 
 
-def songs_seen_in(data_root: Path) -> dict[str, str] | None:
-    """The train and validation songs of a rendered dataset with their caption fingerprints, or None
-    when its splits.json or a song's meta.json is not on this machine."""
+def songs_seen_in(data: Mapping[str, Any]) -> dict[str, list[str]] | None:
+    """The train and validation songs of a run's ``data`` config, as its datamodule split them (the
+    latent cache's song list for a latent run, the song folders otherwise), with their caption
+    fingerprints; None when that dataset is not on this machine."""
+    from jen_composer.data.index import list_song_dirs
+    from jen_composer.data.latent_cache import LatentCache
+    from jen_composer.data.splits import resolve_splits
+
+    fractions = (int(data.get("split_seed", 0)), float(data.get("test_fraction", 0.2)), float(data.get("val_fraction", 0.1)))
     try:
-        splits = read_json_object(data_root / "splits.json", CheckpointError)
-        seen = sorted({*splits.get("train", []), *splits.get("val", [])})
-        return {s: caption_fingerprint(str(read_json_object(data_root / s / "meta.json", CheckpointError)["caption"]))
-                for s in seen}
-    except (CheckpointError, KeyError):
+        if data.get("source") == "latents" and data.get("latent_cache"):
+            cache = LatentCache(str(data["latent_cache"]))
+            splits = resolve_splits(cache.path, cache.dataset_songs, *fractions)
+            caption = lambda song: cache.meta(song).caption  # noqa: E731
+        else:
+            root = Path(str(data["root"]))
+            splits = resolve_splits(root, [d.name for d in list_song_dirs(root)], *fractions)
+            caption = lambda song: str(read_json_object(root / song / "meta.json", CheckpointError)["caption"])  # noqa: E731
+        return {song: [caption_fingerprint(caption(song))] for song in sorted({*splits["train"], *splits["val"]})}
+    except (JenComposerError, KeyError, OSError):
         return None
 
 
-def songs_seen_by(data_roots: list[Path]) -> dict[str, str] | None:
-    """Every song any of these runs' datasets trained or validated on (None when one dataset's records
-    are missing from this machine: then the demo cannot vouch for held-out songs)."""
-    union: dict[str, str] = {}
-    for root in data_roots:
-        seen = songs_seen_in(root)
+def songs_seen_by(data_configs: list[Mapping[str, Any]]) -> dict[str, list[str]] | None:
+    """Every song any of these runs trained or validated on, each id with every caption fingerprint
+    it had (None when one run's dataset is missing from this machine: then the demo cannot vouch
+    for held-out songs)."""
+    union: dict[str, list[str]] = {}
+    for data in data_configs:
+        seen = songs_seen_in(data)
         if seen is None:
             return None
-        for song, fingerprint in seen.items():
-            union.setdefault(song, fingerprint)
+        for song, fingerprints in seen.items():
+            union[song] = sorted({*union.get(song, []), *fingerprints})
     return union
 
 
-def seen_songs(manifest: dict[str, Any]) -> dict[str, str] | None:
+def seen_songs(manifest: dict[str, Any]) -> dict[str, list[str]] | None:
     """What the bundled weights trained or validated on, as recorded; None when not recorded."""
     seen = manifest.get(SEEN)
-    return {str(k): str(v) for k, v in seen.items()} if isinstance(seen, dict) else None
+    if not isinstance(seen, dict):
+        return None
+    return {str(k): [str(f) for f in (v if isinstance(v, list) else [v])] for k, v in seen.items()}
 
 
 def read_manifest(folder: Path = BUNDLE_DIR) -> dict[str, Any]:
@@ -113,11 +127,7 @@ def slim_checkpoint(src: Path, dst: Path) -> None:
         if (evaluation.get("fad") or {}).get("embedding") == "probe":
             evaluation = {**evaluation, "fad": {**evaluation["fad"], "embedding": "mel"}}
         info["config"] = {**info["config"], "evaluation": evaluation}
-    import torch
-
-    buffer = io.BytesIO()  # torch.save names the archive after its file: a temp name would change the bytes
-    torch.save({"state_dict": weights, CHECKPOINT_KEY: info}, buffer)
-    atomic_write_bytes(dst, buffer.getvalue())  # the same weights make the same file, so a rebuild changes nothing
+    atomic_torch_save({"state_dict": weights, CHECKPOINT_KEY: info}, dst)  # same weights, same bytes
 
 
 def write_bundle(composer_ckpt: Path, autoencoder_dir: Path, out: Path, provenance: dict[str, Any]) -> Path:
@@ -127,8 +137,11 @@ def write_bundle(composer_ckpt: Path, autoencoder_dir: Path, out: Path, provenan
     out.mkdir(parents=True, exist_ok=True)
     slim_checkpoint(composer_ckpt, out / COMPOSER)
     export_autoencoder(load_autoencoder(autoencoder_dir), out / AUTOENCODER, weights_dtype="int8")
+    stored = read_json_object(out / AUTOENCODER / "config.json", CheckpointError).get("weights_dtype", "float32")
     files = sorted([out / COMPOSER, *(p for p in (out / AUTOENCODER).iterdir() if p.is_file())])
-    manifest = {**provenance, "files": {p.relative_to(out).as_posix(): sha256(p) for p in files}}
+    manifest = {**provenance, "weights": f"composer: EMA weights stored as float16; autoencoder: parameters stored as "
+                                         f"{stored} (models/autoencoder/weight_storage.py); both compute in float32",
+                "files": {p.relative_to(out).as_posix(): sha256(p) for p in files}}
     atomic_write_json(out / MANIFEST, manifest)
     return out / MANIFEST
 

@@ -142,7 +142,8 @@ def check_accelerator(cfg: DictConfig, source: str = "") -> None:
     import torch
 
     accelerator = str(cfg.trainer.accelerator).lower()
-    if accelerator in ("gpu", "cuda") and not torch.cuda.is_available():
+    mps = accelerator == "gpu" and torch.backends.mps.is_available()  # Lightning's "gpu" is CUDA or Apple's MPS
+    if accelerator in ("gpu", "cuda") and not torch.cuda.is_available() and not mps:
         where = f"{source}: " if source else ""
         raise ConfigError(f"{where}trainer.accelerator is '{accelerator}' but this machine has no CUDA device; "
                           "override it with trainer.accelerator=cpu (slower) or run it on a GPU machine")

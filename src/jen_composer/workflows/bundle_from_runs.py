@@ -34,6 +34,15 @@ def run_record(run_folder: Path, last_file: Path) -> dict[str, Any]:
             "wall_seconds_start_to_last_checkpoint": round((ended - started).total_seconds(), 1)}
 
 
+def autoencoder_data(autoencoder: dict[str, Any]) -> dict[str, Any]:
+    """The autoencoder's ``data`` config: its run's, or the record's ``data`` (root, split_seed,
+    fractions); an empty one (nothing known: the bundle then records no seen songs) otherwise."""
+    if "config" in autoencoder:
+        return dict(autoencoder["config"]["data"])
+    data = autoencoder.get("record", {}).get("data")
+    return dict(data) if isinstance(data, dict) else {}
+
+
 def bundle_from_runs(command: str, composer_ckpt: Path, autoencoder_dir: Path, out: Path = BUNDLE_DIR,
                      autoencoder_run: Path | None = None, note: str = "", autoencoder_record: Path | None = None) -> Path:
     """Replace ``out`` with a bundle of ``composer_ckpt`` decoding through ``autoencoder_dir``; returns the manifest.
@@ -53,8 +62,10 @@ def bundle_from_runs(command: str, composer_ckpt: Path, autoencoder_dir: Path, o
     elif autoencoder_record is not None:
         autoencoder["record"] = read_json_object(autoencoder_record, CheckpointError)
     seconds = [r["wall_seconds_start_to_last_checkpoint"] for r in (composer, autoencoder) if "run" in r]
-    recorded = autoencoder.get("record", {}).get("training_seconds")
-    if isinstance(recorded, int | float):
+    if "record" in autoencoder:
+        recorded = autoencoder["record"].get("training_seconds")
+        if not isinstance(recorded, int | float) or isinstance(recorded, bool):
+            raise CheckpointError(f"{autoencoder_record}: 'training_seconds' must be a number of seconds")
         seconds.append(float(recorded))
     provenance = {
         "command": command,
@@ -67,9 +78,7 @@ def bundle_from_runs(command: str, composer_ckpt: Path, autoencoder_dir: Path, o
         "training_seconds": {"total": round(sum(seconds), 1)},
         "machine": machine_facts(),
         "config": {"autoencoder": autoencoder.get("config"), "composer": composer["config"]},
-        SEEN: songs_seen_by([Path(composer["config"]["data"]["root"]),
-                             *([Path(autoencoder["config"]["data"]["root"])] if "config" in autoencoder else [])]),
-        "weights": "composer: EMA weights stored as float16; autoencoder: kernels stored as int8 with a float32 scale per output channel, biases float16, buffers float32; both computed in float32",
+        SEEN: songs_seen_by([composer["config"]["data"], autoencoder_data(autoencoder)]),
     }
     with atomic_dir(out) as staging:
         write_bundle(composer_ckpt, autoencoder_dir, staging, provenance)

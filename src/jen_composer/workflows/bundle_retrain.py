@@ -51,8 +51,7 @@ def retrain_bundle(command: str, recipe: str, out: Path = BUNDLE_DIR, root: Path
                              "total": round(time.perf_counter() - started, 1)},
         "machine": speed,
         "config": {"autoencoder": to_container(trained.autoencoder_cfg), "composer": to_container(trained.composer_cfg)},
-        SEEN: songs_seen_by([trained.data_root]),
-        "weights": "composer: EMA weights stored as float16; autoencoder: kernels stored as int8 with a float32 scale per output channel, biases float16, buffers float32; both computed in float32",
+        SEEN: songs_seen_by([to_container(trained.autoencoder_cfg)["data"], to_container(trained.composer_cfg)["data"]]),
     }
     with atomic_dir(out) as staging:
         write_bundle(trained.composer_checkpoint, trained.autoencoder, staging, provenance)

@@ -68,8 +68,8 @@ class DemoSamples:
         return self.songs[0].song
 
 
-def held_out_songs(data_root: Path, cfg: DictConfig, seen: Mapping[str, str] | None = None) -> tuple[list[str], str]:
-    """Songs the bundled weights never saw (``seen``: id -> caption fingerprint), test split first, and a note.
+def held_out_songs(data_root: Path, cfg: DictConfig, seen: Mapping[str, list[str]] | None = None) -> tuple[list[str], str]:
+    """Songs the bundled weights never saw (``seen``: id -> caption fingerprints), test split first, and a note.
 
     Without a record of what the weights saw (``seen`` None), the rendered test split."""
     splits = resolve_splits(data_root, [d.name for d in list_song_dirs(data_root)], int(cfg.data.split_seed),
@@ -78,7 +78,7 @@ def held_out_songs(data_root: Path, cfg: DictConfig, seen: Mapping[str, str] | N
     if seen is None:
         songs, note = sorted(splits["test"]), "the rendered test split (the bundle records no training songs)"
     else:
-        songs = [s for s in ordered if seen.get(s) != caption_fingerprint(str(_meta(data_root, s)["caption"]))]
+        songs = [s for s in ordered if caption_fingerprint(str(_meta(data_root, s)["caption"])) not in seen.get(s, [])]
         note = "songs the bundled weights never trained or validated on (manifest seen_songs)"
     if len(songs) < 2:
         raise DataError(f"{data_root}: the demo needs at least 2 songs held out from the bundled weights, found "
@@ -101,7 +101,7 @@ def _stems(data_root: Path, song: str, names: tuple[str, ...], samples: int) -> 
 
 
 def generate_samples(ckpt: Path, data_root: Path, cfg: DictConfig, out: Path, log: Callable[[str], None],
-                     seen: Mapping[str, str] | None = None, songs: int = SONGS) -> DemoSamples:
+                     seen: Mapping[str, list[str]] | None = None, songs: int = SONGS) -> DemoSamples:
     pipe = ComposerPipeline.from_checkpoint(ckpt)
     if pipe.sample_rate != int(cfg.data.sample_rate):
         raise DataError(f"{data_root}: rendered at {cfg.data.sample_rate} Hz, the bundled weights work at {pipe.sample_rate} Hz")

@@ -39,11 +39,10 @@ def required_controls(score: str) -> list[str]:
 
 
 def _verdict(row: dict[str, Any], required: list[str]) -> str:
-    gen = row["generated"]
-    others = [row[c] for c in required if math.isfinite(row[c])]
-    if not math.isfinite(gen) or not others:
+    """Over the songs where the generated track and every required control have a value."""
+    if row["songs"] == 0:
         return "missing"
-    return "yes" if all(gen > c for c in others) else "no"
+    return "yes" if all(row["generated"] > row[c] for c in required) else "no"
 
 
 def _song_scores(one: SongSamples, made: list[str], sample_rate: int, cfg: Any) -> dict[str, dict[str, float]]:
@@ -63,22 +62,35 @@ def _song_scores(one: SongSamples, made: list[str], sample_rate: int, cfg: Any) 
             for name, tracks in variants.items()}
 
 
-def score_samples(samples: DemoSamples, cfg: Any, log: Callable[[str], None]) -> tuple[list[dict[str, Any]], str]:
-    """Rows (track, score, songs, mean of generated and of each control, verdict) and the same as HTML; prints them."""
-    made = samples.generated[SAMPLE]
-    per_song = [_song_scores(one, made, samples.sample_rate, cfg) for one in samples.songs]
-    variants = list(per_song[0])
+def score_rows(per_song: list[dict[str, dict[str, float]]], made: list[str]) -> list[dict[str, Any]]:
+    """One row per generated track and score from each song's ``variant -> score/track -> value``.
+
+    Every mean of a row is over the same songs: those where the generated track and each control
+    its verdict needs have a value (a silent control is missing, not a 0); a control the verdict
+    does not need and that is missing on one of them shows as missing."""
+    variants = list(per_song[0]) if per_song else []
     rows = []
     for track in made:
         for key, label in SCORES.items():
             name = f"{key}/{track}"
-            values = {v: [s[v][name] for s in per_song if math.isfinite(s[v].get(name, math.nan))] for v in variants}
-            if not values["generated"]:
+            if not any(name in song["generated"] for song in per_song):
                 continue
-            row: dict[str, Any] = {"track": track, "score": label, "songs": len(values["generated"]),
-                                   **{v: float(np.mean(values[v])) if values[v] else math.nan for v in variants}}
-            row[PASS] = _verdict(row, required_controls(key))
+            required = required_controls(key)
+            usable = [song for song in per_song
+                      if all(math.isfinite(song[v].get(name, math.nan)) for v in ("generated", *required))]
+            row: dict[str, Any] = {"track": track, "score": label, "songs": len(usable)}
+            for v in variants:
+                values = [song[v].get(name, math.nan) for song in usable]
+                row[v] = float(np.mean(values)) if values and all(map(math.isfinite, values)) else math.nan
+            row[PASS] = _verdict(row, required)
             rows.append(row)
+    return rows
+
+
+def score_samples(samples: DemoSamples, cfg: Any, log: Callable[[str], None]) -> tuple[list[dict[str, Any]], str]:
+    """Rows of ``score_rows`` over the held-out songs and the same as an HTML table; prints them."""
+    made = samples.generated[SAMPLE]
+    rows = score_rows([_song_scores(one, made, samples.sample_rate, cfg) for one in samples.songs], made)
     _print(rows, len(samples.songs), log)
     return rows, score_table(rows)
 

@@ -85,6 +85,8 @@ def _load_exported(folder: Path) -> NormalisedAutoencoder:
     data = _read_config(folder)
     kind = data.get("kind")
     model: NormalisedAutoencoder
+    if data.get("weights_dtype", "float32") not in STORAGE_DTYPES:
+        raise CheckpointError(f"{folder / CONFIG}: weights_dtype {data['weights_dtype']!r} is not one of {', '.join(STORAGE_DTYPES)}")
     if kind == "waveform_vae":
         if "config" not in data:
             raise CheckpointError(f"{folder / CONFIG}: no 'config' for kind waveform_vae")
