@@ -12,7 +12,13 @@ from omegaconf import OmegaConf
 from jen_composer.core.errors import DataError
 from jen_composer.inference.bundle import caption_fingerprint, seen_songs, songs_seen_by, songs_seen_in
 from jen_composer.workflows.demo_samples import held_out_songs
-from jen_composer.workflows.demo_scores import MODEL_CONTROLS, PASS, SIGNAL_CONTROLS, required_controls, score_rows
+from jen_composer.workflows.demo_scores import (
+    MODEL_CONTROLS,
+    PASS,
+    SIGNAL_CONTROLS,
+    required_controls,
+    score_rows,
+)
 
 CFG = OmegaConf.create({"data": {"split_seed": 0, "test_fraction": 0.2, "val_fraction": 0.1}})
 

@@ -9,8 +9,8 @@ verifies the checksums first. `jen-composer bundle --retrain` rebuilds it from s
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from jen_composer.core.checkpoints import CHECKPOINT_KEY, read_composer_checkpoint
