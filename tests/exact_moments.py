@@ -145,14 +145,15 @@ class CountingBranches:
 
 
 def sampler_errors(dist: GaussianTracks, schedule: NoiseSchedule, task: Task, sampler: str, steps: int,
-                   time_grid: str, eta: float = 0.0) -> tuple[float, float, int]:
-    """(max |mean error| / sd, relative Frobenius covariance error, denoiser calls) of one run."""
+                   time_grid: str, eta: float = 0.0, points: tuple[float, ...] = ()) -> tuple[float, float, int]:
+    """(max |mean error| / sd, relative Frobenius covariance error, denoiser calls) of one run
+    (``points``: an explicit log-SNR grid instead of ``time_grid``'s)."""
     c = condition_value(dist)
     calls = []
 
     def run(batch: int, noise: ProbeNoise) -> torch.Tensor:
         reimagine = torch.tensor([task.reimagine] * batch) if task.reimagine else None
-        req = GenerationRequest([""] * batch, list(task.roles), SamplerSettings(name=sampler, steps=steps, text_guidance=1.0, stem_guidance=1.0, eta=eta, time_grid=time_grid), 0, known=c.expand(batch, *c.shape).clone(), reimagine=reimagine)
+        req = GenerationRequest([""] * batch, list(task.roles), SamplerSettings(name=sampler, steps=steps, text_guidance=1.0, stem_guidance=1.0, eta=eta, time_grid=time_grid, logsnr_points=points), 0, known=c.expand(batch, *c.shape).clone(), reimagine=reimagine)
         branches = CountingBranches(dist.branches(schedule))
         x = sample(branches, schedule, req, make_plan(req, dist.k, dist.d, schedule.T, "cpu"), torch.float64,
                    noise_source=noise)
@@ -200,3 +201,20 @@ def region_errors(dist: GaussianTracks, schedule: NoiseSchedule, frames: list[in
     mean_err, cov_err = moment_errors(mean, cov, true_mean, true_cov)
     var_err = (cov.diag() / true_cov.diag() - 1).abs().max().item()
     return mean_err, cov_err, var_err, calls[-1]
+
+
+def task_runner(dist: GaussianTracks, schedule: NoiseSchedule, task: Task, batch: int = 64,
+                seed: int = 7) -> Callable[[SamplerSettings], torch.Tensor]:
+    """``diffusion.calibration``'s view of a task: settings -> the target tracks of ``batch`` samples
+    drawn from random noise (seeded, so every run starts from the same noise). Random draws, not the
+    exact moments: calibration sees only the denoiser's own trajectories."""
+    c = condition_value(dist)
+
+    def run(settings: SamplerSettings) -> torch.Tensor:
+        reimagine = torch.tensor([task.reimagine] * batch) if task.reimagine else None
+        req = GenerationRequest([""] * batch, list(task.roles), settings, seed, known=c.expand(batch, *c.shape).clone(),
+                                reimagine=reimagine)
+        x = sample(dist.branches(schedule), schedule, req, make_plan(req, dist.k, dist.d, schedule.T, "cpu"), torch.float64)
+        return x[:, list(task.target)].reshape(batch, -1)
+
+    return run

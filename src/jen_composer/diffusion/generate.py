@@ -63,7 +63,8 @@ def sample(branches: BranchDenoiser, schedule: NoiseSchedule, request: Generatio
             denoiser = KnownFramesClean(denoiser, replace[:, :, 0, :])
     solver = make_solver(request.settings.name, schedule, request.settings.eta, draw)
     joins = plan.t_start[plan.active & (plan.t_start < T)].unique().tolist()
-    grid = sampler_grid(request.settings.name, request.settings.steps, request.settings.time_grid, schedule, joins)
+    grid = sampler_grid(request.settings.name, request.settings.steps, request.settings.time_grid, schedule, joins,
+                        request.settings.logsnr_points)
     x = run_sampler(denoiser, schedule, x, plan.t_start, plan.active, solver, grid, after_step, progress,
                     request.settings.inpaint_resample)
     x = torch.where(plan.conditions[..., None, None], known, x)

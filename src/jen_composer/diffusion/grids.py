@@ -7,6 +7,8 @@
   estimate is the answer). Exponential integrators (DPM-Solver++,
   UniPC) are exact for an x0 estimate constant in lambda, so equal lambda steps spread their error
   evenly; this is the default.
+- explicit points (``composer.sampler.logsnr_points``): a grid calibrated to one model and task
+  (``diffusion.calibration``), used instead of the rule named by ``time_grid``.
 - ``karras``: Karras et al. (2022) rho=7 spacing of sigma = sqrt(1-ab)/sqrt(ab) over the same range
   (denser near the data).
 
@@ -69,18 +71,26 @@ def _pieces(u_ends: tuple[float, float], u_joins: list[float], intervals: int) -
     return torch.cat([*parts, torch.tensor([u_ends[1]], dtype=torch.float64)])
 
 
-def time_grid(kind: str, steps: int, schedule: NoiseSchedule, joins: list[int] | tuple[int, ...] = ()) -> list[int]:
+def time_grid(kind: str, steps: int, schedule: NoiseSchedule, joins: list[int] | tuple[int, ...] = (),
+              points: tuple[float, ...] | list[float] = ()) -> list[int]:
     """Descending integer levels from T to 0 for ``steps`` denoiser calls (see the module note).
 
     ``joins``: levels where a track starts later (re-imagined). Each one inside the range becomes a
     grid point, with even spacing on either side, so the joining track takes full steps (multistep
     history mixes x0 estimates taken while it waited; a sliver of a first step breaks it).
+    ``points``: an explicit grid instead of ``kind`` (``steps - 1`` log-SNR values between T and 0,
+    e.g. calibrated: ``diffusion.calibration``); joins are then snapped on by the sampler.
     """
     T = schedule.T
     if kind not in TIME_GRIDS:
         raise ConfigError(f"composer.sampler.time_grid: '{kind}' is not one of {TIME_GRIDS}")
     if not 1 <= steps <= T - 1:
         raise ConfigError(f"composer.sampler.steps: {steps} is outside 1..{T - 1}")
+    if points:
+        if len(points) != steps - 1:
+            raise ConfigError(f"composer.sampler.logsnr_points: {len(points)} points for {steps} steps (need {steps - 1})")
+        lam = torch.tensor(sorted(float(v) for v in points), dtype=torch.float64)  # rising lambda = falling level
+        return _strictly_decreasing([T, *_nearest_levels(schedule, lam)], T) + [0]
     if kind == "uniform":
         grid = torch.linspace(T, 0, steps + 1, dtype=torch.float64).round().long().tolist()
         return sorted(set(grid), reverse=True)

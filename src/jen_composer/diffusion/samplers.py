@@ -46,12 +46,12 @@ def make_solver(name: str, schedule: NoiseSchedule, eta: float, noise: NoiseSour
 
 
 def sampler_grid(name: str, steps: int, kind: str, schedule: NoiseSchedule,
-                 joins: list[int] | tuple[int, ...] = ()) -> list[int]:
+                 joins: list[int] | tuple[int, ...] = (), points: tuple[float, ...] | list[float] = ()) -> list[int]:
     """The levels sampler ``name`` visits: every level for ddpm, else ``time_grid`` (``joins``: the
-    levels where re-imagined tracks start)."""
+    levels where re-imagined tracks start; ``points``: an explicit log-SNR grid)."""
     if name in SOLVERS and SOLVERS[name].every_level:
         return list(range(schedule.T, -1, -1))
-    return time_grid(kind, steps, schedule, joins)
+    return time_grid(kind, steps, schedule, joins, points)
 
 
 def run_sampler(denoiser: Denoiser, schedule: NoiseSchedule, x: torch.Tensor, t_start: torch.Tensor,

@@ -9,6 +9,7 @@ type (``set cfg=2.5``, ``--sampler``); they map onto field names and are accepte
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -57,6 +58,17 @@ class _SettingsBehaviour:
             raise ConfigError(f"sampler setting time_grid: '{s.time_grid}' is not one of {', '.join(TIME_GRIDS)}")
         if s.steps < 1 and s.name != "ddpm":  # ddpm walks every level and ignores steps
             raise ConfigError(f"sampler setting steps: must be at least 1, got {s.steps}")
+        if s.logsnr_points:
+            if s.name == "ddpm" or len(s.logsnr_points) != s.steps - 1:
+                raise ConfigError(f"sampler setting logsnr_points: {len(s.logsnr_points)} points for {s.steps} steps of "
+                                  f"{s.name}; give steps - 1 = {s.steps - 1} (the grid points between T and 0), or none")
+            try:
+                points = tuple(float(v) for v in s.logsnr_points)
+            except (TypeError, ValueError):
+                raise ConfigError(f"sampler setting logsnr_points: expected numbers, got {s.logsnr_points!r}") from None
+            if not all(math.isfinite(v) for v in points):
+                raise ConfigError(f"sampler setting logsnr_points: every point must be finite, got {points}")
+            object.__setattr__(self, "logsnr_points", points)
         for key in ("text_guidance", "stem_guidance"):
             if not 0.0 <= getattr(s, key) <= MAX_GUIDANCE:
                 raise ConfigError(f"sampler setting {key}: must lie in [0, {MAX_GUIDANCE:g}], got {getattr(s, key)}")

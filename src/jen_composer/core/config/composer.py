@@ -57,6 +57,9 @@ class SamplerConfig:
     stem_guidance: float = 1.0  # 1.0 = no extra guidance towards the kept stems
     eta: float = 0.0  # stochasticity: DDIM's eta; > 0 makes DPM-Solver++ its SDE variant
     inpaint_resample: int = 0  # region edits: extra RePaint passes per step (each one more denoiser call)
+    # an explicit grid: the log-SNR of each point strictly between T and 0 (steps - 1 values, any order),
+    # e.g. calibrated to a model and task by diffusion.calibration; empty = the time_grid rule
+    logsnr_points: list[float] = field(default_factory=list)
 
 
 @dataclass
