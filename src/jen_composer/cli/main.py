@@ -13,6 +13,7 @@ from jen_composer.cli import (
     autoencoder_cmd,
     bench_cmd,
     bundle_cmd,
+    calibrate_cmd,
     compose_cmd,
     config_cmd,
     data_cmd,
@@ -31,7 +32,7 @@ from jen_composer.core.errors import JenComposerError
 BROKEN_PIPE_EXIT_CODE = 141  # what a shell reports for a process ended by SIGPIPE
 # Explicit list (no string factories): a command appears here only once it works.
 COMMANDS = [demo_cmd, config_cmd, data_cmd, fit_cmd, autoencoder_cmd, compose_cmd, studio_cmd, evaluate_cmd, eval_cmd, separation_cmd, scores_cmd, ablate_cmd,
-            accept_cmd, bench_cmd, bundle_cmd]
+            accept_cmd, bench_cmd, bundle_cmd, calibrate_cmd]
 
 
 def build_parser() -> Parser:

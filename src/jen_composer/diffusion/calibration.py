@@ -7,7 +7,7 @@ all of them. Like Align Your Steps (Sabour et al. 2024) and GITS (Chen et al. 20
 asks the model itself: it runs the task once with many calls (the reference), then moves the
 ``steps - 1`` free grid points (the first is always T, the last 0) to make the few-call outputs
 match the reference outputs from the same noise, path by path (Nelder-Mead on the log of the mean
-squared difference over the data's spread). It needs no data and no closed form, only the
+squared difference over the outputs' mean square about their mean). It needs no data and no closed form, only the
 model's own trajectories; the result goes into ``composer.sampler.logsnr_points``.
 """
 
@@ -30,7 +30,7 @@ Run = Callable[[SamplerSettings], torch.Tensor]  # the task's outputs [B, ...] f
 @dataclass(frozen=True)
 class Calibration:
     points: tuple[float, ...]  # logsnr_points for ``steps`` calls, rising (falling level)
-    error: float  # mean squared distance to the reference over the reference's spread, calibrated grid
+    error: float  # mean squared distance to the reference over the reference's scale, calibrated grid
     start_error: float  # the same with the even log-SNR grid
     evaluations: int  # sampler runs the search took (each ``steps`` calls)
 
@@ -47,9 +47,9 @@ def calibrate(run: Run, settings: SamplerSettings, reference_steps: int = 200, m
     if settings.steps < 2 or settings.name == "ddpm":
         raise ConfigError(f"calibration: {settings.name} with {settings.steps} steps has no free grid points to place")
     reference = run(settings.replace(steps=reference_steps, logsnr_points=()))
-    spread = float(((reference - reference.mean(0)) ** 2).flatten(1).sum(1).mean())
+    spread = float(((reference - reference.mean()) ** 2).flatten(1).sum(1).mean())  # the outputs' scale
     if not math.isfinite(spread) or spread <= 0:
-        raise ConfigError("calibration: the reference outputs do not vary (one sample, or all the same): nothing to match")
+        raise ConfigError("calibration: the reference outputs are constant (or not finite): nothing to match")
     count = 0
 
     def error(points: np.ndarray) -> float:

@@ -1,0 +1,96 @@
+"""`jen-composer calibrate`: a time grid fitted to one checkpoint and one task (``diffusion.calibration``).
+
+The task's inputs are real: the first ``clips`` held-out songs of a rendered dataset, their captions
+as prompts and their gain-scaled kept stems encoded once. Each trial samples every clip from the
+same seeded noise (float32 on this machine, the network as it will run), and the grid's free points
+move until the few-call latents of the generated tracks match a many-call reference. The result is
+the `composer.sampler.logsnr_points` (and `steps`) override that `compose`, `studio` and `evaluate`
+accept; it is as good as the task it was fitted on, so fit one per task you use.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import soundfile as sf
+import torch
+
+from jen_composer.core.errors import DataError
+from jen_composer.core.io import atomic_write_json
+from jen_composer.data.index import list_song_dirs
+from jen_composer.data.splits import resolve_splits
+from jen_composer.diffusion.calibration import calibrate
+from jen_composer.diffusion.generate import generate as run_generate
+from jen_composer.diffusion.request import GenerationRequest
+from jen_composer.diffusion.settings import SamplerSettings
+from jen_composer.inference.pipeline import ComposerPipeline
+
+
+def _held_out(data_root: Path, cfg: Any, clips: int) -> list[str]:
+    songs = [d.name for d in list_song_dirs(data_root)]
+    test = sorted(resolve_splits(data_root, songs, int(cfg.data.split_seed), float(cfg.data.test_fraction),
+                                 float(cfg.data.val_fraction))["test"])
+    if not test:
+        raise DataError(f"{data_root}: no test songs to calibrate on")
+    return test[:clips]
+
+
+def _stem(data_root: Path, song: str, track: str, pipe: ComposerPipeline, samples: int) -> np.ndarray:
+    path = data_root / song / f"{track}.wav"
+    if not path.is_file():
+        raise DataError(f"{path}: missing (needed as a kept track)")
+    wave, rate = sf.read(path, dtype="float32", always_2d=True)
+    if rate != pipe.sample_rate:
+        raise DataError(f"{path}: {rate} Hz, the checkpoint works at {pipe.sample_rate} Hz")
+    gain = float(json.loads((data_root / song / "meta.json").read_text())["gains"][track])
+    return wave.T * gain
+
+
+def calibrate_checkpoint(ckpt: str, data_root: Path, generate: Sequence[str], keep: Sequence[str], steps: int,
+                         clips: int = 8, seconds: float = 4.096, reference_steps: int = 100,
+                         max_evaluations: int = 200, seed: int = 0, out: Path | None = None) -> dict[str, Any]:
+    """Fit ``steps - 1`` grid points for generating ``generate`` given ``keep``; returns (and writes) the result."""
+    pipe = ComposerPipeline.from_checkpoint(ckpt)
+    unknown = sorted((set(generate) | set(keep)) - set(pipe.tracks))
+    if unknown or not generate or set(generate) & set(keep):
+        raise DataError(f"calibrate: --generate {list(generate)} and --keep {list(keep)} must be disjoint tracks of "
+                        f"{pipe.tracks} (and something to generate)")
+    songs = _held_out(data_root, pipe.cfg, clips)
+    frames, samples = pipe.frames(seconds), round(seconds * pipe.sample_rate)
+    tracks = pipe.model_tracks
+    roles = ["generate" if t in generate else "keep" if t in keep else "absent" for t in tracks]
+    known = torch.zeros(len(songs), len(tracks), pipe.model.latent_dim, frames)
+    with torch.no_grad():
+        for b, song in enumerate(songs):
+            for i, name in enumerate(tracks):
+                if roles[i] == "keep":
+                    wave = pipe._fit_length(name, _stem(data_root, song, name, pipe, samples), samples)
+                    known[b, i] = pipe.autoencoder.encode(wave[None])[0][:, :frames]
+    prompts = [str(json.loads((data_root / s / "meta.json").read_text())["caption"]) for s in songs]
+    made = [i for i, r in enumerate(roles) if r == "generate"]
+
+    def run(settings: SamplerSettings) -> torch.Tensor:
+        request = GenerationRequest(prompts=prompts, roles=roles, settings=settings, seed=seed, known=known.clone(),
+                                    length=frames)
+        with torch.no_grad():
+            return run_generate(pipe.model, pipe.schedule, request, pipe.tracks)[:, made].flatten(1).double()
+
+    base = SamplerSettings.from_config(pipe.cfg.composer.sampler).replace(steps=steps, logsnr_points=())
+    started = time.perf_counter()
+    found = calibrate(run, base, reference_steps, max_evaluations)
+    points = [round(p, 4) for p in found.points]
+    result = {
+        "checkpoint": str(ckpt), "sampler": base.name, "steps": steps, "generate": list(generate), "keep": list(keep),
+        "songs": songs, "seconds": seconds, "reference_steps": reference_steps, "seed": seed,
+        "logsnr_points": points, "error": found.error, "even_grid_error": found.start_error,
+        "evaluations": found.evaluations, "wall_seconds": round(time.perf_counter() - started, 1),
+        "override": f"composer.sampler.steps={steps} composer.sampler.logsnr_points=[{','.join(f'{p:g}' for p in points)}]",
+    }
+    if out is not None:
+        atomic_write_json(out, result)
+    return result
