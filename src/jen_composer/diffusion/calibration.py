@@ -40,6 +40,15 @@ def even_points(steps: int) -> list[float]:
     return [float(v) for v in np.linspace(*LOGSNR_RANGE, steps)[1:]]
 
 
+def relative_distance(out: torch.Tensor, reference: torch.Tensor) -> float:
+    """Mean squared distance of ``out`` to ``reference`` (same noise, row by row) over the reference's
+    mean square about its mean: 0 is the reference itself, 1 is as far as the outputs' own scale."""
+    scale = float(((reference - reference.mean()) ** 2).flatten(1).sum(1).mean())
+    if not math.isfinite(scale) or scale <= 0:
+        raise ConfigError("calibration: the reference outputs are constant (or not finite): nothing to match")
+    return float(((out - reference) ** 2).flatten(1).sum(1).mean()) / scale
+
+
 def calibrate(run: Run, settings: SamplerSettings, reference_steps: int = 200, max_evaluations: int = 400) -> Calibration:
     """Calibrated ``logsnr_points`` for ``settings.steps`` calls of ``settings.name`` on the task ``run`` samples."""
     from scipy.optimize import minimize
@@ -47,9 +56,7 @@ def calibrate(run: Run, settings: SamplerSettings, reference_steps: int = 200, m
     if settings.steps < 2 or settings.name == "ddpm":
         raise ConfigError(f"calibration: {settings.name} with {settings.steps} steps has no free grid points to place")
     reference = run(settings.replace(steps=reference_steps, logsnr_points=()))
-    spread = float(((reference - reference.mean()) ** 2).flatten(1).sum(1).mean())  # the outputs' scale
-    if not math.isfinite(spread) or spread <= 0:
-        raise ConfigError("calibration: the reference outputs are constant (or not finite): nothing to match")
+    relative_distance(reference, reference)  # refuses a constant reference before the search
     count = 0
 
     def error(points: np.ndarray) -> float:
@@ -59,7 +66,7 @@ def calibrate(run: Run, settings: SamplerSettings, reference_steps: int = 200, m
             out = run(settings.replace(logsnr_points=tuple(float(v) for v in points)))
         except ConfigError:  # points too close to fit distinct integer levels
             return math.inf
-        return float(((out - reference) ** 2).flatten(1).sum(1).mean()) / spread
+        return relative_distance(out, reference)
 
     def objective(points: np.ndarray) -> float:
         return math.log(max(error(points), 1e-30))

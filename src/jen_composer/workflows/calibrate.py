@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from jen_composer.core.errors import DataError
 from jen_composer.core.io import atomic_write_json
 from jen_composer.data.index import list_song_dirs
 from jen_composer.data.splits import resolve_splits
-from jen_composer.diffusion.calibration import calibrate
+from jen_composer.diffusion.calibration import calibrate, relative_distance
 from jen_composer.diffusion.generate import generate as run_generate
 from jen_composer.diffusion.request import GenerationRequest
 from jen_composer.diffusion.settings import SamplerSettings
@@ -51,16 +51,10 @@ def _stem(data_root: Path, song: str, track: str, pipe: ComposerPipeline, sample
     return wave.T * gain
 
 
-def calibrate_checkpoint(ckpt: str, data_root: Path, generate: Sequence[str], keep: Sequence[str], steps: int,
-                         clips: int = 8, seconds: float = 4.096, reference_steps: int = 100,
-                         max_evaluations: int = 200, seed: int = 0, out: Path | None = None) -> dict[str, Any]:
-    """Fit ``steps - 1`` grid points for generating ``generate`` given ``keep``; returns (and writes) the result."""
-    pipe = ComposerPipeline.from_checkpoint(ckpt)
-    unknown = sorted((set(generate) | set(keep)) - set(pipe.tracks))
-    if unknown or not generate or set(generate) & set(keep):
-        raise DataError(f"calibrate: --generate {list(generate)} and --keep {list(keep)} must be disjoint tracks of "
-                        f"{pipe.tracks} (and something to generate)")
-    songs = _held_out(data_root, pipe.cfg, clips)
+def task_runner(pipe: ComposerPipeline, data_root: Path, songs: list[str], generate: Sequence[str],
+                keep: Sequence[str], seconds: float, seed: int) -> Callable[[SamplerSettings], torch.Tensor]:
+    """settings -> the generated tracks' latents ``[songs, n]`` of the task on ``songs`` (kept stems
+    encoded once, the same seeded noise every time)."""
     frames, samples = pipe.frames(seconds), round(seconds * pipe.sample_rate)
     tracks = pipe.model_tracks
     roles = ["generate" if t in generate else "keep" if t in keep else "absent" for t in tracks]
@@ -80,17 +74,49 @@ def calibrate_checkpoint(ckpt: str, data_root: Path, generate: Sequence[str], ke
         with torch.no_grad():
             return run_generate(pipe.model, pipe.schedule, request, pipe.tracks)[:, made].flatten(1).double()
 
+    return run
+
+
+def calibrate_checkpoint(ckpt: str, data_root: Path, generate: Sequence[str], keep: Sequence[str], steps: int,
+                         clips: int = 8, seconds: float = 4.096, reference_steps: int = 100,
+                         max_evaluations: int = 200, seed: int = 0, out: Path | None = None,
+                         check_clips: int = 0) -> dict[str, Any]:
+    """Fit ``steps - 1`` grid points for generating ``generate`` given ``keep``; returns (and writes) the result.
+
+    ``check_clips``: then the distance to the reference on that many other held-out songs, for the
+    calibrated grid, the even grid at the same calls and the checkpoint's own sampler settings."""
+    pipe = ComposerPipeline.from_checkpoint(ckpt)
+    unknown = sorted((set(generate) | set(keep)) - set(pipe.tracks))
+    if unknown or not generate or set(generate) & set(keep):
+        raise DataError(f"calibrate: --generate {list(generate)} and --keep {list(keep)} must be disjoint tracks of "
+                        f"{pipe.tracks} (and something to generate)")
+    held_out = _held_out(data_root, pipe.cfg, clips + check_clips)
+    songs, others = held_out[:clips], held_out[clips:]
+    if check_clips and not others:
+        raise DataError(f"{data_root}: no held-out songs left for --check-clips after the {len(songs)} calibrated on")
     base = SamplerSettings.from_config(pipe.cfg.composer.sampler).replace(steps=steps, logsnr_points=())
     started = time.perf_counter()
-    found = calibrate(run, base, reference_steps, max_evaluations)
+    found = calibrate(task_runner(pipe, data_root, songs, generate, keep, seconds, seed), base, reference_steps,
+                      max_evaluations)
     points = [round(p, 4) for p in found.points]
-    result = {
+    result: dict[str, Any] = {
         "checkpoint": str(ckpt), "sampler": base.name, "steps": steps, "generate": list(generate), "keep": list(keep),
         "songs": songs, "seconds": seconds, "reference_steps": reference_steps, "seed": seed,
         "logsnr_points": points, "error": found.error, "even_grid_error": found.start_error,
         "evaluations": found.evaluations, "wall_seconds": round(time.perf_counter() - started, 1),
         "override": f"composer.sampler.steps={steps} composer.sampler.logsnr_points=[{','.join(f'{p:g}' for p in points)}]",
     }
+    if others:
+        run = task_runner(pipe, data_root, others, generate, keep, seconds, seed + 1)
+        reference = run(base.replace(steps=reference_steps))
+        configured = SamplerSettings.from_config(pipe.cfg.composer.sampler)
+        result["check"] = {
+            "songs": others,
+            "calibrated": relative_distance(run(base.replace(logsnr_points=tuple(points))), reference),
+            "even_grid": relative_distance(run(base), reference),
+            f"configured ({configured.name}, {configured.steps} calls, {configured.time_grid} grid)":
+                relative_distance(run(configured), reference),
+        }
     if out is not None:
         atomic_write_json(out, result)
     return result
