@@ -45,4 +45,6 @@ def test_settings_have_exactly_the_config_fields() -> None:
 
     config = {f.name: f.default for f in dataclasses.fields(SamplerConfig)}
     assert {f.name: f.default for f in dataclasses.fields(SamplerSettings)} == config
-    assert SamplerSettings.from_config(SamplerConfig()).to_dict() == config
+    values = dataclasses.asdict(SamplerConfig())  # list fields (logsnr_points) come back as tuples: hashable settings
+    settings = SamplerSettings.from_config(SamplerConfig()).to_dict()
+    assert {k: list(v) if isinstance(v, tuple) else v for k, v in settings.items()} == values

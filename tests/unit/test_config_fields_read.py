@@ -45,6 +45,7 @@ ALLOWED: dict[str, str] = {
     "composer.sampler.stem_guidance": SAMPLER_REASON,
     "composer.sampler.eta": SAMPLER_REASON,
     "composer.sampler.inpaint_resample": SAMPLER_REASON,
+    "composer.sampler.logsnr_points": SAMPLER_REASON,
 }
 
 
