@@ -10,14 +10,11 @@ accept; it is as good as the task it was fitted on, so fit one per task you use.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import soundfile as sf
 import torch
 
 from jen_composer.core.errors import DataError
@@ -29,6 +26,7 @@ from jen_composer.diffusion.generate import generate as run_generate
 from jen_composer.diffusion.request import GenerationRequest
 from jen_composer.diffusion.settings import SamplerSettings
 from jen_composer.inference.pipeline import ComposerPipeline
+from jen_composer.workflows.demo_samples import song_meta, song_stems
 
 
 def _held_out(data_root: Path, cfg: Any, clips: int) -> list[str]:
@@ -38,17 +36,6 @@ def _held_out(data_root: Path, cfg: Any, clips: int) -> list[str]:
     if not test:
         raise DataError(f"{data_root}: no test songs to calibrate on")
     return test[:clips]
-
-
-def _stem(data_root: Path, song: str, track: str, pipe: ComposerPipeline, samples: int) -> np.ndarray:
-    path = data_root / song / f"{track}.wav"
-    if not path.is_file():
-        raise DataError(f"{path}: missing (needed as a kept track)")
-    wave, rate = sf.read(path, dtype="float32", always_2d=True)
-    if rate != pipe.sample_rate:
-        raise DataError(f"{path}: {rate} Hz, the checkpoint works at {pipe.sample_rate} Hz")
-    gain = float(json.loads((data_root / song / "meta.json").read_text())["gains"][track])
-    return wave.T * gain
 
 
 def task_runner(pipe: ComposerPipeline, data_root: Path, songs: list[str], generate: Sequence[str],
@@ -63,9 +50,9 @@ def task_runner(pipe: ComposerPipeline, data_root: Path, songs: list[str], gener
         for b, song in enumerate(songs):
             for i, name in enumerate(tracks):
                 if roles[i] == "keep":
-                    wave = pipe._fit_length(name, _stem(data_root, song, name, pipe, samples), samples)
+                    wave = pipe._fit_length(name, song_stems(data_root, song, [name], samples, pipe.sample_rate)[name], samples)
                     known[b, i] = pipe.autoencoder.encode(wave[None])[0][:, :frames]
-    prompts = [str(json.loads((data_root / s / "meta.json").read_text())["caption"]) for s in songs]
+    prompts = [str(song_meta(data_root, s)["caption"]) for s in songs]
     made = [i for i, r in enumerate(roles) if r == "generate"]
 
     def run(settings: SamplerSettings) -> torch.Tensor:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,7 +78,7 @@ def held_out_songs(data_root: Path, cfg: DictConfig, seen: Mapping[str, list[str
     if seen is None:
         songs, note = sorted(splits["test"]), "the rendered test split (the bundle records no training songs)"
     else:
-        songs = [s for s in ordered if caption_fingerprint(str(_meta(data_root, s)["caption"])) not in seen.get(s, [])]
+        songs = [s for s in ordered if caption_fingerprint(str(song_meta(data_root, s)["caption"])) not in seen.get(s, [])]
         note = "songs the bundled weights never trained or validated on (manifest seen_songs)"
     if len(songs) < 2:
         raise DataError(f"{data_root}: the demo needs at least 2 songs held out from the bundled weights, found "
@@ -86,16 +86,22 @@ def held_out_songs(data_root: Path, cfg: DictConfig, seen: Mapping[str, list[str
     return songs, note
 
 
-def _meta(data_root: Path, song: str) -> dict[str, Any]:
+def song_meta(data_root: Path, song: str) -> dict[str, Any]:
     return json.loads((data_root / song / "meta.json").read_text())
 
 
-def _stems(data_root: Path, song: str, names: tuple[str, ...], samples: int) -> dict[str, np.ndarray]:
-    """The song's stems as mixed in its mix (gain-scaled), cut to ``samples``: [C, S] float32."""
-    gains = _meta(data_root, song)["gains"]
+def song_stems(data_root: Path, song: str, names: Sequence[str], samples: int, sample_rate: int) -> dict[str, np.ndarray]:
+    """The song's stems as mixed in its mix (gain-scaled), cut to ``samples``: [C, S] float32. A
+    missing file or another sample rate is a one-line DataError naming the file."""
+    gains = song_meta(data_root, song)["gains"]
     out = {}
     for name in names:
-        wave, _ = sf.read(data_root / song / f"{name}.wav", dtype="float32", always_2d=True)
+        path = data_root / song / f"{name}.wav"
+        if not path.is_file():
+            raise DataError(f"{path}: missing (needed as a kept track)")
+        wave, rate = sf.read(path, dtype="float32", always_2d=True)
+        if rate != sample_rate:
+            raise DataError(f"{path}: {rate} Hz, the weights work at {sample_rate} Hz")
         out[name] = wave.T[:, :samples] * float(gains[name])
     return out
 
@@ -106,7 +112,7 @@ def generate_samples(ckpt: Path, data_root: Path, cfg: DictConfig, out: Path, lo
     if pipe.sample_rate != int(cfg.data.sample_rate):
         raise DataError(f"{data_root}: rendered at {cfg.data.sample_rate} Hz, the bundled weights work at {pipe.sample_rate} Hz")
     candidates, held_out_note = held_out_songs(data_root, cfg, seen)
-    tempi = {s: float(_meta(data_root, s)["tags"]["tempo"]) for s in candidates}
+    tempi = {s: float(song_meta(data_root, s)["tags"]["tempo"]) for s in candidates}
     seconds = CompositionConfig().seconds
     n = round(seconds * pipe.sample_rate)
     settings = SamplerSettings.from_config(pipe.cfg.composer.sampler)
@@ -114,12 +120,12 @@ def generate_samples(ckpt: Path, data_root: Path, cfg: DictConfig, out: Path, lo
     result = DemoSamples([], pipe.sample_rate, {"joint": list(pipe.tracks), "given_drums_bass": gen,
                                                 "given_other_drums_bass": gen}, held_out_note=held_out_note)
     for song in candidates[:songs]:
-        meta = _meta(data_root, song)
+        meta = song_meta(data_root, song)
         other = controls.foreign_song(song, tempi, np.random.default_rng(0))  # the nearest tempo
         one = SongSamples(song, other, str(meta["caption"]), meta)
         start = time.perf_counter()
-        for key, kept in (("joint", {}), ("given_drums_bass", _stems(data_root, song, CONDITIONS, n)),
-                          ("given_other_drums_bass", _stems(data_root, other, CONDITIONS, n))):
+        for key, kept in (("joint", {}), ("given_drums_bass", song_stems(data_root, song, CONDITIONS, n, pipe.sample_rate)),
+                          ("given_other_drums_bass", song_stems(data_root, other, CONDITIONS, n, pipe.sample_rate))):
             made = pipe.generate(one.prompt, kept, result.generated[key], seconds=seconds, seed=0, settings=settings)
             one.audio[key] = {t: kept[t] if t in kept else made[t] for t in pipe.tracks}
         log(f"      {song}: joint, given its drums + bass, given {other}'s, in {time.perf_counter() - start:.1f} s")
