@@ -127,7 +127,10 @@ def test_a_waveform_model_describes_itself_without_the_spectral_keys() -> None:
 
     waveform = spectral(architecture="waveform").describe()["config"]
     assert not set(SPECTRAL_KEYS) & set(waveform)
-    assert set(SPECTRAL_KEYS) <= set(spectral().describe()["config"])
+    # likewise a spectral model without phase locking describes itself as before that key existed
+    assert set(SPECTRAL_KEYS) - {"spectral_phase_locking"} <= set(spectral().describe()["config"])
+    assert "spectral_phase_locking" not in spectral().describe()["config"]
+    assert set(SPECTRAL_KEYS) <= set(spectral(spectral_phase="predicted", spectral_phase_locking=True).describe()["config"])
 
 
 def test_phase_advance_loss_is_zero_for_the_true_advances_and_tells_a_wrong_frequency() -> None:

@@ -9,9 +9,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("autoencoder", help="export an autoencoder checkpoint; measure reconstruction quality")
     cmds = p.add_subparsers(dest="autoencoder_command", metavar="ACTION", parser_class=type(p))
     cmds.required = True
-    e = cmds.add_parser("export", help="write model.safetensors + config.json from a .ckpt (EMA weights if any)")
-    e.add_argument("--ckpt", required=True)
+    e = cmds.add_parser("export", help="write model.safetensors + config.json from a .ckpt (EMA weights if any), "
+                        "or re-export an exported folder with other decoding settings")
+    source = e.add_mutually_exclusive_group(required=True)
+    source.add_argument("--ckpt", help="an autoencoder run's .ckpt")
+    source.add_argument("--autoencoder", help="an exported folder, written again with the decoding overrides")
     e.add_argument("--out", required=True)
+    e.add_argument("overrides", nargs="*", metavar="autoencoder.KEY=VALUE",
+                   help="with --autoencoder: decoding settings (spectral_phase_iters, spectral_phase_locking)")
     e.set_defaults(func=run_export)
     v = cmds.add_parser("evaluate", help="SI-SDR / multi-res STFT / mel L1 on held-out songs vs silence and a low-pass copy")
     v.add_argument("--autoencoder", required=True, help="exported folder, .ckpt or codec name")
@@ -33,9 +38,19 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from jen_composer.models.autoencoder import export_from_checkpoint
+    from jen_composer.core.config.loader import parse_overrides
+    from jen_composer.core.errors import ConfigError
+    from jen_composer.models.autoencoder import export_from_checkpoint, reexport_autoencoder
 
-    print(f"exported to {export_from_checkpoint(args.ckpt, args.out)}")
+    if args.ckpt:
+        if args.overrides:
+            raise ConfigError(f"{args.overrides[0]}: overrides need --autoencoder (an exported folder), not --ckpt")
+        print(f"exported to {export_from_checkpoint(args.ckpt, args.out)}")
+        return 0
+    given = parse_overrides(args.overrides)
+    if set(given) - {"autoencoder"} or not isinstance(given.get("autoencoder", {}), dict):
+        raise ConfigError(f"{args.overrides[0]}: overrides here are autoencoder.KEY=VALUE")
+    print(f"exported to {reexport_autoencoder(args.autoencoder, args.out, given.get('autoencoder', {}))}")
     return 0
 
 

@@ -51,6 +51,10 @@ class AutoencoderConfig:
     # iterations then refine that phase)
     spectral_phase: SpectralPhase = SpectralPhase.griffin_lim
     phase_weight: float = 1.0  # spectral_phase=predicted: weight of the phase-advance loss
+    # spectral_phase=predicted, decoding only: every bin takes the phase of its nearest spectral peak
+    # (integrated from the peak's predicted advances, + pi per bin of distance), as in a phase vocoder
+    # with identity phase locking; keeps a note's bins coherent, so the pitch survives the round trip
+    spectral_phase_locking: bool = False
     sample_rate: int = 16000
     channels: int = 1
     latent_dim: int = 16

@@ -84,9 +84,14 @@ class NormalisedAutoencoder(nn.Module, abc.ABC):
     def latent_frames(self, samples: int) -> int:
         return round_up(samples, self.hop) // self.hop
 
+    def encoding_description(self) -> dict[str, Any]:
+        """The description without settings that change decoding only (the checksum's part of it)."""
+        return self.describe()
+
     def checksum(self) -> str:
-        """sha256 of the description and every weight/buffer: what produced a latent cache."""
-        h = hashlib.sha256(json.dumps(self.describe(), sort_keys=True, default=str).encode())
+        """sha256 of the description and every weight/buffer: what produced a latent cache. Decoding-only
+        settings do not enter it, so a re-export with another phase reconstruction keeps its caches."""
+        h = hashlib.sha256(json.dumps(self.encoding_description(), sort_keys=True, default=str).encode())
         for name, tensor in sorted(self.state_dict().items()):
             h.update(name.encode())
             h.update(tensor.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())

@@ -24,7 +24,12 @@ from jen_composer.core.errors import CheckpointError, ConfigError, one_line
 from jen_composer.core.io import atomic_path, atomic_write_json, read_json_object
 from jen_composer.models.autoencoder.base import NormalisedAutoencoder
 from jen_composer.models.autoencoder.codecs import DACAdapter, EncodecAdapter
-from jen_composer.models.autoencoder.model import WaveformVAE
+from jen_composer.models.autoencoder.model import (
+    DECODING_KEYS,
+    WaveformVAE,
+    as_autoencoder_config,
+    config_dict,
+)
 from jen_composer.models.autoencoder.weight_storage import STORAGE_DTYPES, pack, unpack
 
 FORMAT_VERSION = 1
@@ -175,6 +180,26 @@ def export_from_checkpoint(ckpt_path: str | Path, out_dir: str | Path, use_ema: 
             f"{ckpt_path}: its latent statistics were never computed (it was saved before any validation pass); "
             "export a checkpoint saved after one, e.g. the run's best-step*.ckpt")
     return export_autoencoder(model, out_dir)
+
+
+def reexport_autoencoder(source: str | Path, out_dir: str | Path, decoding: dict[str, Any]) -> Path:
+    """An exported VAE written again with other decoding settings (``DECODING_KEYS`` only): the same
+    weights, stored as the source stored them, the same latents and the same checksum."""
+    source = Path(source)
+    if not source.is_dir():
+        raise CheckpointError(f"{source}: not an exported autoencoder folder")
+    if Path(out_dir).resolve() == source.resolve():
+        raise ConfigError(f"--out: {out_dir} is the source folder; write the re-export elsewhere")
+    unknown = sorted(set(decoding) - set(DECODING_KEYS))
+    if unknown:
+        raise ConfigError(f"autoencoder.{unknown[0]}: changes the weights or the latents; a re-export may change "
+                          f"only {', '.join('autoencoder.' + k for k in DECODING_KEYS)}")
+    model = _load_exported(source)
+    if not isinstance(model, WaveformVAE):
+        raise CheckpointError(f"{source}: a codec adapter has no decoding settings to change")
+    rebuilt = WaveformVAE(as_autoencoder_config({**config_dict(model.cfg), **decoding}))  # bad values: one line
+    rebuilt.load_state_dict(model.state_dict(), strict=True)
+    return export_autoencoder(rebuilt.eval(), out_dir, str(_read_config(source).get("weights_dtype", "float32")))
 
 
 def build_autoencoder(cfg: AutoencoderConfig | DictConfig) -> NormalisedAutoencoder:

@@ -22,7 +22,11 @@ from jen_composer.models.autoencoder.chunking import pad_to_multiple
 from jen_composer.models.autoencoder.layers import Decoder, Encoder
 from jen_composer.models.autoencoder.spectral import SpectralDecoder, SpectralEncoder
 
-SPECTRAL_KEYS = ("architecture", "spectral_fft_size", "spectral_phase_iters", "spectral_phase", "phase_weight")
+SPECTRAL_KEYS = ("architecture", "spectral_fft_size", "spectral_phase_iters", "spectral_phase", "phase_weight",
+                 "spectral_phase_locking")
+# keys that change decoding only: an exported model may be re-exported with other values (same weights,
+# same latents); autoencoder.<key>=VALUE on `autoencoder export --autoencoder DIR`
+DECODING_KEYS = ("spectral_phase_iters", "spectral_phase_locking")
 
 
 def as_autoencoder_config(cfg: AutoencoderConfig | DictConfig | dict[str, Any]) -> DictConfig:
@@ -37,6 +41,19 @@ def as_autoencoder_config(cfg: AutoencoderConfig | DictConfig | dict[str, Any]) 
 
 def config_dict(cfg: DictConfig) -> dict[str, Any]:
     return OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)  # type: ignore[return-value]
+
+
+def describe_config(cfg: DictConfig) -> dict[str, Any]:
+    """JSON-able description of a VAE with config ``cfg`` (it enters the checksum)."""
+    config = config_dict(cfg)
+    if cfg.architecture == AutoencoderArchitecture.waveform:
+        # the description enters the checksum: a waveform model describes itself as before the
+        # spectral keys existed, so shipped bundles, exports and latent caches stay valid
+        for key in SPECTRAL_KEYS:
+            config.pop(key)
+    elif not cfg.spectral_phase_locking:  # likewise a spectral model as before that key
+        config.pop("spectral_phase_locking")
+    return {"kind": "waveform_vae", "config": config}
 
 
 class WaveformVAE(NormalisedAutoencoder):
@@ -60,11 +77,14 @@ class WaveformVAE(NormalisedAutoencoder):
                 raise ConfigError(f"autoencoder.spectral_fft_size: must be at least the hop ({self.hop}), got {n_fft}")
             if c.spectral_phase_iters < 0:
                 raise ConfigError(f"autoencoder.spectral_phase_iters: must be >= 0, got {c.spectral_phase_iters}")
+            if c.spectral_phase_locking and c.spectral_phase != SpectralPhase.predicted:
+                raise ConfigError("autoencoder.spectral_phase_locking: needs spectral_phase=predicted (the advances it locks)")
             spec = (c.channels, self.hop, n_fft, c.base_channels * c.channel_mults[-1], len(c.strides),
                     list(c.dilations), c.kernel_size)
             self.encoder: nn.Module = SpectralEncoder(*spec, features)
             self.decoder: nn.Module = SpectralDecoder(
-                *spec, c.latent_dim, int(c.spectral_phase_iters), c.spectral_phase == SpectralPhase.predicted
+                *spec, c.latent_dim, int(c.spectral_phase_iters), c.spectral_phase == SpectralPhase.predicted,
+                bool(c.spectral_phase_locking),
             )
         else:
             arch = (c.channels, c.base_channels, list(c.channel_mults), list(c.strides), list(c.dilations), c.kernel_size)
@@ -88,13 +108,13 @@ class WaveformVAE(NormalisedAutoencoder):
         return int(self.cfg.channels)
 
     def describe(self) -> dict[str, Any]:
-        config = config_dict(self.cfg)
-        if self.cfg.architecture == AutoencoderArchitecture.waveform:
-            # the description enters the checksum: a waveform model describes itself as before the
-            # spectral keys existed, so shipped bundles, exports and latent caches stay valid
-            for key in SPECTRAL_KEYS:
-                config.pop(key)
-        return {"kind": "waveform_vae", "config": config}
+        return describe_config(self.cfg)
+
+    def encoding_description(self) -> dict[str, Any]:
+        """``describe()`` with the decoding keys at their defaults: the checksum's part, so a re-export
+        with another phase reconstruction keeps the checksum of the model it came from (and its caches)."""
+        defaults = AutoencoderConfig()
+        return describe_config(OmegaConf.merge(self.cfg, {k: getattr(defaults, k) for k in DECODING_KEYS}))
 
     def encode_raw(self, wave: torch.Tensor) -> torch.Tensor:
         """Posterior mean of wave [B, C, S] (S a multiple of hop) -> [B, d, S / hop], not normalised."""

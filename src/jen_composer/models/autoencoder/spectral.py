@@ -89,6 +89,24 @@ def griffin_lim(
     return torch.istft(magnitude * angles, n_fft, hop, window=window, center=True, length=length)
 
 
+def peak_locked_angles(magnitude: torch.Tensor, advance: torch.Tensor) -> torch.Tensor:
+    """Unit phasors [N, bins, L] from magnitudes and per-bin phase advances [N, bins, L] with identity
+    phase locking (Laroche & Dolson 1999): in each frame every bin takes the integrated phase of its
+    nearest spectral peak, plus pi per bin of distance (a windowed sinusoid's neighbouring bins alternate
+    in sign). Integrating each bin on its own lets the bins of one note drift apart; Griffin-Lim from
+    magnitudes that are blurred across bins does not pull them back (docs/results/autoencoder_bench.md)."""
+    phase = torch.cumsum(advance, dim=-1)
+    bins = magnitude.shape[-2]
+    k = torch.arange(bins, device=magnitude.device)[:, None].expand(magnitude.shape)
+    lower = F.pad(magnitude[..., :-1, :], (0, 0, 1, 0), value=-1.0)  # each bin's neighbour below
+    upper = F.pad(magnitude[..., 1:, :], (0, 0, 0, 1), value=-1.0)  # ... and above
+    peak = (magnitude >= lower) & (magnitude > upper)  # the top of a plateau counts once; the maximum always
+    below = torch.cummax(torch.where(peak, k, -2 * bins), dim=-2).values
+    above = torch.cummin(torch.where(peak, k, 3 * bins).flip(-2), dim=-2).values.flip(-2)
+    nearest = torch.where(k - below <= above - k, below, above)
+    return torch.polar(torch.ones_like(magnitude), phase.gather(-2, nearest) + math.pi * (k - nearest))
+
+
 def phase_advance_loss(advance: torch.Tensor, source: torch.Tensor) -> torch.Tensor:
     """Magnitude-weighted anti-wrapping distance 1 - cos(a - d) between predicted phase advances
     ``advance`` [N, bins, L] and the source STFT's [N, bins, L] advances d from frame t - 1 to t.
@@ -108,16 +126,19 @@ class SpectralDecoder(nn.Module):
     decoding recovers a phase from the magnitudes (``phase_iters`` iterations). With ``predict_phase``
     it also predicts each bin's phase advance per frame (its centre frequency's plus a deviation of at
     most pi), supervised by the input's advances; decoding integrates them (a held latent gives steady
-    sinusoids at the predicted frequencies) and Griffin-Lim refines from there.
+    sinusoids at the predicted frequencies) and Griffin-Lim refines from there. With ``phase_locking``
+    the bins around each spectral peak share the peak's phase (`peak_locked_angles`).
     """
 
     def __init__(
         self, channels: int, hop: int, n_fft: int, width: int, stacks: int, dilations: list[int], kernel_size: int,
-        latent_dim: int, phase_iters: int, predict_phase: bool = False,
+        latent_dim: int, phase_iters: int, predict_phase: bool = False, phase_locking: bool = False,
     ) -> None:
         super().__init__()
+        if phase_locking and not predict_phase:
+            raise ValueError("phase locking needs predicted phase advances")
         self.channels, self.hop, self.n_fft, self.bins = channels, hop, n_fft, n_fft // 2 + 1
-        self.phase_iters, self.predict_phase = phase_iters, predict_phase
+        self.phase_iters, self.predict_phase, self.phase_locking = phase_iters, predict_phase, phase_locking
         self.register_buffer("window", torch.hann_window(n_fft), persistent=False)
         centre = 2 * math.pi * hop / n_fft * torch.arange(self.bins, dtype=torch.float32)
         self.register_buffer("centre_advance", centre[:, None], persistent=False)
@@ -168,6 +189,11 @@ class SpectralDecoder(nn.Module):
         b, _, frames = z.shape
         magnitude, advance = self.heads(z)
         with torch.autocast(device_type=z.device.type, enabled=False):
-            angles = None if advance is None else torch.polar(torch.ones_like(advance), torch.cumsum(advance, dim=-1))
+            if advance is None:
+                angles = None
+            elif self.phase_locking:
+                angles = peak_locked_angles(magnitude, advance)
+            else:
+                angles = torch.polar(torch.ones_like(advance), torch.cumsum(advance, dim=-1))
             wave = griffin_lim(magnitude, self.n_fft, self.hop, self.window, self.phase_iters, angles=angles)
         return wave.reshape(b, self.channels, frames * self.hop).to(z.dtype)
