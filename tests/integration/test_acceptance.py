@@ -49,3 +49,32 @@ def test_accept_ladder_refuses_a_strength_outside_the_range(tiny_composer_run, t
     assert "--ladder" in err and "(0, 1]" in err and "Traceback" not in err
     assert main(["accept", "--ckpt", str(result.last_checkpoint), "--ladder", "half", "--out", str(tmp_path)]) == 2
     assert "not a comma-separated list" in capsys.readouterr().err
+
+
+def test_accept_decodes_through_another_export_only_if_it_encodes_the_same(
+        tiny_composer_run, tiny_autoencoder: Path, tmp_path: Path, capsys) -> None:
+    """`accept --autoencoder DIR`: a copy (or a re-export with other decoding settings) of the checkpoint's
+    autoencoder is used and recorded; one with other weights is refused in one line, before any generation."""
+    import shutil
+
+    import torch
+
+    from jen_composer.models.autoencoder import export_autoencoder, load_autoencoder
+
+    _, result = tiny_composer_run
+    ckpt = str(result.last_checkpoint)
+    same = Path(shutil.copytree(tiny_autoencoder, tmp_path / "same"))
+    out = tmp_path / "accept"
+    code = main(["accept", "--ckpt", ckpt, "--autoencoder", str(same), "--clips", "2", "--split", "train",
+                 "--seconds", "1.0", "--out", str(out)])
+    data = json.loads((out / "acceptance.json").read_text())
+    assert code == (0 if data["passed"] else 1) and data["autoencoder"] == str(same)
+    other = load_autoencoder(tiny_autoencoder)
+    with torch.no_grad():
+        next(other.parameters()).add_(0.01)
+    export_autoencoder(other, tmp_path / "other")
+    assert main(["accept", "--ckpt", ckpt, "--autoencoder", str(tmp_path / "other"), "--clips", "2", "--split", "train",
+                 "--seconds", "1.0", "--out", str(tmp_path / "refused")]) == 2
+    err = capsys.readouterr().err
+    assert "checksum" in err and "trained with" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "refused").exists()

@@ -11,7 +11,7 @@ import torch
 
 from jen_composer.cli.main import main
 from jen_composer.core.config.autoencoder import AutoencoderConfig
-from jen_composer.core.errors import ConfigError
+from jen_composer.core.errors import CheckpointError, ConfigError
 from jen_composer.models.autoencoder import (
     WaveformVAE,
     export_autoencoder,
@@ -115,6 +115,9 @@ def test_a_reexport_refuses_keys_that_change_weights_or_latents(tmp_path: Path) 
         reexport_autoencoder(source, tmp_path / "x", {"latent_dim": 8})
     with pytest.raises(ConfigError, match="--out"):
         reexport_autoencoder(source, source, {"spectral_phase_iters": 0})
+    waveform = export_autoencoder(spectral(architecture="waveform", spectral_phase="griffin_lim"), tmp_path / "wave")
+    with pytest.raises(CheckpointError, match="only a spectral autoencoder"):
+        reexport_autoencoder(waveform, tmp_path / "x", {"spectral_phase_iters": 0})
     assert not (tmp_path / "x").exists()
 
 

@@ -71,12 +71,21 @@ class ComposerPipeline:
         self.autoencoder_source = ""  # the folder it was loaded from (from_checkpoint)
 
     @classmethod
-    def from_checkpoint(cls, path: str | Path, use_ema: bool = True, autoencoder: str | None = None) -> ComposerPipeline:
+    def from_checkpoint(cls, path: str | Path, use_ema: bool = True, autoencoder: str | None = None,
+                        same_encoding: bool = False) -> ComposerPipeline:
+        """``autoencoder`` replaces the one the checkpoint names; with ``same_encoding`` it must have that
+        one's checksum (a re-export with other decoding settings) when that one can be found."""
         model, cfg = composer_from_checkpoint(path, use_ema)
-        ae_path = autoencoder or _autoencoder_path(Path(path), str(cfg.composer.autoencoder))
+        named = _autoencoder_path(Path(path), str(cfg.composer.autoencoder))
+        ae_path = autoencoder or named
         if not ae_path:
             raise CheckpointError(f"{path}: its config has no composer.autoencoder to decode with; pass one explicitly")
         ae = load_autoencoder(ae_path)
+        if autoencoder and same_encoding and named and Path(named).exists():
+            trained = load_autoencoder(named).checksum()
+            if ae.checksum() != trained:
+                raise CheckpointError(f"{autoencoder}: checksum {ae.checksum()} differs from {trained} of {named}, "
+                                      f"the autoencoder {path} was trained with")
         if int(ae.latent_dim) != model.latent_dim:
             raise CheckpointError(f"{ae_path}: latent_dim {ae.latent_dim} does not match the composer's {model.latent_dim}")
         pipe = cls(model, cfg, ae, str(path))

@@ -47,9 +47,9 @@ def label_scores(stems: dict[str, np.ndarray], labels: dict[str, Any], sr: int) 
 
 
 def score_checkpoint(checkpoint: Path, clips: int, seconds: float, seed: int, log: Callable[[str], None],
-                     split: str = "test") -> tuple[list[str], dict[str, dict[str, np.ndarray]]]:
+                     split: str = "test", autoencoder: str | None = None) -> tuple[list[str], dict[str, dict[str, np.ndarray]]]:
     """Per task and score, the per-clip values ``[clips]`` of one trained model (and the clip ids)."""
-    pipe = ComposerPipeline.from_checkpoint(checkpoint)
+    pipe = ComposerPipeline.from_checkpoint(checkpoint, autoencoder=autoencoder, same_encoding=True)
     cfg = pipe.cfg.copy()  # generation only: no adherence model or FAD embedder to build
     cfg.evaluation.clap.backend, cfg.evaluation.fad.embedding = ClapBackend.none, FadEmbedding.mel
     cfg.evaluation.probe.path = ""
@@ -70,14 +70,16 @@ def score_checkpoint(checkpoint: Path, clips: int, seconds: float, seed: int, lo
 
 
 def run_acceptance(checkpoints: Sequence[Path], out: Path, clips: int = 60, seconds: float = 4.096, seed: int = 0,
-                   samples: int = 2000, log: Callable[[str], None] = print, split: str = "test") -> dict[str, Any]:
-    """Score every checkpoint (one per training seed), compare the tasks pairwise, write JSON + Markdown."""
+                   samples: int = 2000, log: Callable[[str], None] = print, split: str = "test",
+                   autoencoder: str | None = None) -> dict[str, Any]:
+    """Score every checkpoint (one per training seed), compare the tasks pairwise, write JSON + Markdown.
+    ``autoencoder``: decode through this one (same checksum as each checkpoint's) instead of theirs."""
     if not checkpoints:
         raise ConfigError("acceptance: give at least one --ckpt (one per training seed)")
     per_seed = []
     for ckpt in checkpoints:
         log(f"== {ckpt}")
-        ids, values = score_checkpoint(Path(ckpt), clips, seconds, seed, log, split)
+        ids, values = score_checkpoint(Path(ckpt), clips, seconds, seed, log, split, autoencoder)
         per_seed.append((ids, values))
     if any(ids != per_seed[0][0] for ids, _ in per_seed):
         raise ConfigError("acceptance: the checkpoints were trained on different test splits; compare like with like")
@@ -88,7 +90,7 @@ def run_acceptance(checkpoints: Sequence[Path], out: Path, clips: int = 60, seco
         for s in SCORES:
             iv = paired_bootstrap(stack[a][s] - stack[b][s], samples=samples, seed=seed)
             comparisons.append({"a": a, "b": b, "score": s, **iv.to_dict(), "holds": bool(iv.low > 0)})
-    result = {"checkpoints": [str(c) for c in checkpoints], "split": split, "clips": per_seed[0][0], "seconds": seconds,
+    result = {"checkpoints": [str(c) for c in checkpoints], "autoencoder": autoencoder, "split": split, "clips": per_seed[0][0], "seconds": seconds,
               "seed": seed, "means": means, "comparisons": comparisons,
               "passed": all(c["holds"] for c in comparisons),
               "values": {t: {s: stack[t][s].tolist() for s in SCORES} for t in TASKS}}

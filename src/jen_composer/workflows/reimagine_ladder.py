@@ -31,11 +31,12 @@ DEFAULT_STRENGTHS = (0.2, 0.5, 0.8, 1.0)
 
 def run_ladder(checkpoint: Path, out: Path, clips: int = 12, seconds: float = 4.096, seed: int = 0,
                strengths: Sequence[float] = DEFAULT_STRENGTHS, split: str = "test",
-               log: Callable[[str], None] = print) -> dict[str, Any]:
-    """Label scores of the originals and of every re-imagine strength; JSON + Markdown in ``out``."""
+               log: Callable[[str], None] = print, autoencoder: str | None = None) -> dict[str, Any]:
+    """Label scores of the originals and of every re-imagine strength; JSON + Markdown in ``out``.
+    ``autoencoder``: decode through this one (same checksum as the checkpoint's) instead of its own."""
     if not strengths or any(not 0.0 < s <= 1.0 for s in strengths):
         raise ConfigError(f"--ladder: strengths must lie in (0, 1], got {list(strengths)}")
-    pipe = ComposerPipeline.from_checkpoint(checkpoint)
+    pipe = ComposerPipeline.from_checkpoint(checkpoint, autoencoder=autoencoder, same_encoding=True)
     settings = SamplerSettings.from_config(pipe.cfg.composer.sampler)
     chosen = load_clips(pipe.cfg, split, clips, seconds, pipe.sample_rate)
     rungs = ["original"] + [f"s={s:g}" for s in strengths]

@@ -195,8 +195,8 @@ def reexport_autoencoder(source: str | Path, out_dir: str | Path, decoding: dict
         raise ConfigError(f"autoencoder.{unknown[0]}: changes the weights or the latents; a re-export may change "
                           f"only {', '.join('autoencoder.' + k for k in DECODING_KEYS)}")
     model = _load_exported(source)
-    if not isinstance(model, WaveformVAE):
-        raise CheckpointError(f"{source}: a codec adapter has no decoding settings to change")
+    if not isinstance(model, WaveformVAE) or model.cfg.architecture != "spectral":
+        raise CheckpointError(f"{source}: only a spectral autoencoder has decoding settings to change")
     rebuilt = WaveformVAE(as_autoencoder_config({**config_dict(model.cfg), **decoding}))  # bad values: one line
     rebuilt.load_state_dict(model.state_dict(), strict=True)
     return export_autoencoder(rebuilt.eval(), out_dir, str(_read_config(source).get("weights_dtype", "float32")))
