@@ -19,32 +19,19 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import soundfile as sf
 import torch
 
 from jen_composer.core.errors import DataError
 from jen_composer.data.index import list_song_dirs
 from jen_composer.data.mix import mix_stems
-from jen_composer.data.schema import read_meta
 from jen_composer.data.splits import resolve_splits
 from jen_composer.metrics.coherence import chroma_agreement
 from jen_composer.metrics.fit import harmonic_fit_chords, rhythmic_fit_grid
 from jen_composer.models.autoencoder.base import NormalisedAutoencoder
+from jen_composer.workflows.demo_samples import song_stems
 
 PITCHED = ("bass", "instrument", "melody")
 TRACKS = ("bass", "drums", "instrument", "melody")
-
-
-def _song_stems(folder: Path, seconds: float, sample_rate: int) -> dict[str, np.ndarray]:
-    meta = read_meta(folder, list(TRACKS))
-    n = round(seconds * sample_rate)
-    stems = {}
-    for track in TRACKS:
-        wave, sr = sf.read(folder / f"{track}.wav", dtype="float32", always_2d=True, frames=n)
-        if sr != sample_rate:
-            raise DataError(f"{folder / (track + '.wav')}: {sr} Hz, the autoencoder works at {sample_rate} Hz")
-        stems[track] = wave.T * float(meta.gain(track))
-    return stems
 
 
 def _nanmean(xs: list[float]) -> float:
@@ -85,7 +72,7 @@ def roundtrip_fit(model: NormalisedAutoencoder, data_root: Path, split: str = "t
     recon: dict[str, list[float]] = defaultdict(list)
     agreement: dict[str, list[float]] = {t: [] for t in PITCHED}
     for i, song in enumerate(songs):
-        stems = _song_stems(data_root / song, seconds, sr)
+        stems = song_stems(data_root, song, TRACKS, round(seconds * sr), sr)
         labels = json.loads((data_root / song / "meta.json").read_text())["labels"]
         waves = torch.from_numpy(np.stack(list(stems.values())))
         rebuilt = model.decode(model.encode(waves), length=waves.shape[-1]).numpy()
