@@ -34,9 +34,15 @@ def test_bundle_is_self_contained_small_and_generates_like_its_source(made_bundl
                                                                          "autoencoder/model.safetensors"}
     ckpt = bundle.verify_bundle(out)
     state = torch.load(ckpt, map_location="cpu", weights_only=True)["state_dict"]
-    assert {v.dtype for v in state.values() if v.is_floating_point()} == {torch.float16}
-    assert ckpt.stat().st_size < 0.4 * source.stat().st_size  # no optimiser state, no live copy, half precision
     slim, full = ComposerPipeline.from_checkpoint(ckpt), ComposerPipeline.from_checkpoint(source)
+    composer_params = {"model." + name for name, _ in slim.model.named_parameters()}
+    for name, value in state.items():  # composer: every kernel int8 with its scale, other parameters float16
+        if name in composer_params:
+            kernel = value.dim() >= 2 and value.shape[0] > 1
+            assert value.dtype == (torch.int8 if kernel else torch.float16), name
+            assert (name + ".int8_scale" in state) == kernel, name
+    assert any(v.dtype == torch.int8 for v in state.values())
+    assert ckpt.stat().st_size < 0.25 * source.stat().st_size  # no optimiser state, no live copy, int8 kernels
     ae_meta = json.loads((out / "autoencoder" / "config.json").read_text())  # decodes with the copy beside it
     assert ae_meta["weights_dtype"] == "int8" and slim.autoencoder.checksum() == ae_meta["checksum"]
     from safetensors.torch import load_file
@@ -168,3 +174,13 @@ def test_retraining_a_gpu_recipe_without_a_gpu_is_one_line_before_anything_runs(
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "experiments/autoencoder/bundle.yaml" in err and "trainer.accelerator=cpu" in err
     assert not (tmp_path / "b").exists() and __import__("time").perf_counter() - started < 30  # nothing was rendered
+
+
+def test_a_misfit_int8_scale_in_a_composer_checkpoint_is_one_line(made_bundle, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out, _ = made_bundle
+    ckpt = torch.load(out / "composer.ckpt", map_location="cpu", weights_only=True)
+    scale = next(k for k in ckpt["state_dict"] if k.endswith(".int8_scale"))
+    ckpt["state_dict"][scale] = ckpt["state_dict"][scale][:-1]
+    torch.save(ckpt, tmp_path / "composer.ckpt")
+    with pytest.raises(CheckpointError, match=r"composer.ckpt: .*int8 scale of shape"):
+        ComposerPipeline.from_checkpoint(tmp_path / "composer.ckpt", autoencoder=str(out / "autoencoder"))

@@ -16,10 +16,12 @@ from typing import Any
 from jen_composer.core.checkpoints import CHECKPOINT_KEY, read_composer_checkpoint
 from jen_composer.core.errors import CheckpointError, JenComposerError
 from jen_composer.core.io import atomic_torch_save, atomic_write_json, read_json_object
+from jen_composer.core.weight_storage import pack
 
 BUNDLE_DIR = Path(__file__).resolve().parents[1] / "assets" / "bundle"
 MANIFEST = "manifest.json"
 COMPOSER = "composer.ckpt"
+COMPOSER_DTYPE = "int8"  # the bundled composer's parameters (core/weight_storage.py); measured in README
 AUTOENCODER = "autoencoder"  # the composer's embedded `composer.autoencoder`, resolved beside the checkpoint
 REBUILD = "rebuild it with `jen-composer bundle --retrain`"
 SEEN = "seen_songs"  # manifest: {song id: caption fingerprint} of every song the weights trained or validated on
@@ -112,13 +114,18 @@ def checkpoint_or_bundle(ckpt: str | None) -> str:
     return ckpt if ckpt else str(verify_bundle(BUNDLE_DIR))
 
 
-def slim_checkpoint(src: Path, dst: Path) -> None:
-    """EMA (else live) weights as fp16 ``model.*`` + the embedded config, decoding with ``AUTOENCODER``."""
+def slim_checkpoint(src: Path, dst: Path, weights_dtype: str = COMPOSER_DTYPE) -> None:
+    """EMA (else live) weights as ``model.*`` + the embedded config, decoding with ``AUTOENCODER``; the
+    parameters stored as ``weights_dtype`` (`core/weight_storage.py`; buffers as they are), which
+    `composer_from_checkpoint` turns back into float32."""
+    from jen_composer.inference.pipeline import composer_from_checkpoint
+
     ckpt = read_composer_checkpoint(src)
     state = ckpt["state_dict"]
     prefix = "ema.shadow." if any(k.startswith("ema.shadow.") for k in state) else "model."
-    weights = {"model." + k[len(prefix):]: (v.half() if v.is_floating_point() else v).clone()
-               for k, v in state.items() if k.startswith(prefix)}
+    parameters = {name for name, _ in composer_from_checkpoint(src)[0].named_parameters()}
+    packed = pack({k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}, parameters, weights_dtype)
+    weights = {"model." + k: v.clone() for k, v in packed.items()}
     info = dict(ckpt[CHECKPOINT_KEY])
     info["config"] = {**info["config"], "composer": {**info["config"]["composer"], "autoencoder": AUTOENCODER}}
     evaluation = info["config"].get("evaluation") or {}
@@ -139,8 +146,8 @@ def write_bundle(composer_ckpt: Path, autoencoder_dir: Path, out: Path, provenan
     export_autoencoder(load_autoencoder(autoencoder_dir), out / AUTOENCODER, weights_dtype="int8")
     stored = read_json_object(out / AUTOENCODER / "config.json", CheckpointError).get("weights_dtype", "float32")
     files = sorted([out / COMPOSER, *(p for p in (out / AUTOENCODER).iterdir() if p.is_file())])
-    manifest = {**provenance, "weights": f"composer: EMA weights stored as float16; autoencoder: parameters stored as "
-                                         f"{stored} (models/autoencoder/weight_storage.py); both compute in float32",
+    manifest = {**provenance, "weights": f"composer: EMA parameters stored as {COMPOSER_DTYPE}; autoencoder: parameters "
+                                         f"stored as {stored} (core/weight_storage.py); both compute in float32",
                 "files": {p.relative_to(out).as_posix(): sha256(p) for p in files}}
     atomic_write_json(out / MANIFEST, manifest)
     return out / MANIFEST

@@ -19,6 +19,7 @@ from jen_composer.core.checkpoints import CHECKPOINT_KEY, read_composer_checkpoi
 from jen_composer.core.config import from_container
 from jen_composer.core.errors import CheckpointError, DataError
 from jen_composer.core.tracks import MIX
+from jen_composer.core.weight_storage import unpack
 from jen_composer.diffusion.generate import generate as run_generate
 from jen_composer.diffusion.request import GenerationRequest
 from jen_composer.diffusion.schedule import NoiseSchedule
@@ -39,7 +40,10 @@ def composer_from_checkpoint(path: str | Path, use_ema: bool = True) -> tuple[Co
     model = build_composer(cfg.composer, len(cfg.data.tracks), int(info["composer"]["latent_dim"]))
     state = ckpt["state_dict"]
     prefix = "ema.shadow." if use_ema and any(k.startswith("ema.shadow.") for k in state) else "model."
-    weights = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+    try:  # the bundled checkpoint stores its parameters smaller (core/weight_storage.py)
+        weights = unpack({k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)})
+    except ValueError as exc:
+        raise CheckpointError(f"{path}: {exc}") from None
     missing, unexpected = model.load_state_dict(weights, strict=False)
     missing = [k for k in missing if not k.startswith(frozen_prefixes(model))]  # loaded by name/path instead
     if missing or unexpected:

@@ -30,7 +30,7 @@ from jen_composer.models.autoencoder.model import (
     as_autoencoder_config,
     config_dict,
 )
-from jen_composer.models.autoencoder.weight_storage import STORAGE_DTYPES, pack, unpack
+from jen_composer.core.weight_storage import STORAGE_DTYPES, pack, unpack
 
 FORMAT_VERSION = 1
 WEIGHTS = "model.safetensors"

@@ -1,11 +1,13 @@
-"""How an exported VAE's parameters are stored on disk: float32, float16, or int8 per slice.
+"""How model parameters are stored on disk: float32, float16, or int8 per slice.
 
-The bundled weights ship inside the repository, so their bytes matter. Models always compute in
-float32: a load casts float16 parameters back and multiplies int8 ones by their slice's scale.
-int8 applies to kernels and matrices with more than one slice along their first dimension (output
-channels of a Conv1d, input channels of a ConvTranspose1d, weight norm's per-channel magnitudes),
-each slice with its own scale. Everything else (biases, Snake's alphas of shape [1, C, 1], norms:
-a small share of the bytes) stays float16. Buffers (latent statistics, STFT windows) are never rounded.
+The bundled weights ship inside the repository, so their bytes matter: an exported VAE
+(`models/autoencoder/export.py`) and the bundled composer checkpoint (`inference/bundle.py`) use this.
+Models always compute in float32: a load casts float16 parameters back and multiplies int8 ones by
+their slice's scale. int8 applies to kernels and matrices with more than one slice along their first
+dimension (output channels of a Conv1d or Linear, input channels of a ConvTranspose1d, weight norm's
+per-channel magnitudes), each slice with its own scale. Everything else (biases, Snake's alphas of
+shape [1, C, 1], norms: a small share of the bytes) stays float16. Buffers (latent statistics, STFT
+windows) are never rounded.
 """
 
 from __future__ import annotations
