@@ -11,13 +11,13 @@ import torch
 
 from jen_composer.core.config.autoencoder import AutoencoderConfig
 from jen_composer.core.errors import ConfigError
+from jen_composer.core.weight_storage import SCALE_SUFFIX, pack, unpack
 from jen_composer.models.autoencoder import (
     WaveformVAE,
     compute_latent_stats,
     export_autoencoder,
     load_autoencoder,
 )
-from jen_composer.core.weight_storage import SCALE_SUFFIX, pack, unpack
 
 
 def test_int8_rounds_each_output_channel_to_half_a_step_of_its_own_scale() -> None:

@@ -22,6 +22,7 @@ from jen_composer.core.checkpoints import CHECKPOINT_KEY, read_checkpoint
 from jen_composer.core.config.autoencoder import AutoencoderConfig
 from jen_composer.core.errors import CheckpointError, ConfigError, one_line
 from jen_composer.core.io import atomic_path, atomic_write_json, read_json_object
+from jen_composer.core.weight_storage import STORAGE_DTYPES, pack, unpack
 from jen_composer.models.autoencoder.base import NormalisedAutoencoder
 from jen_composer.models.autoencoder.codecs import DACAdapter, EncodecAdapter
 from jen_composer.models.autoencoder.model import (
@@ -30,7 +31,6 @@ from jen_composer.models.autoencoder.model import (
     as_autoencoder_config,
     config_dict,
 )
-from jen_composer.core.weight_storage import STORAGE_DTYPES, pack, unpack
 
 FORMAT_VERSION = 1
 WEIGHTS = "model.safetensors"
