@@ -22,3 +22,13 @@ def test_counts_steps_towards_max_steps(capsys: pytest.CaptureFixture[str]) -> N
     lines = capsys.readouterr().out.splitlines()
     assert [line.split(",")[0] for line in lines] == [f"train composer-tiny: step {s}/40" for s in range(4, 41, 4)]
     assert lines[-1].endswith("train/loss 0.025") and not any("Epoch" in line for line in lines)
+
+
+def test_opens_with_one_line_naming_the_model_and_its_parameters(capsys: pytest.CaptureFixture[str]) -> None:
+    model = torch.nn.Sequential(torch.nn.Linear(100, 20), torch.nn.Linear(20, 3))  # 2020 + 63 parameters
+    model[1].requires_grad_(False)
+    module = SimpleNamespace(model=model)
+    bar = StepProgressBar("train autoencoder-tiny")
+    bar.on_train_start(SimpleNamespace(max_steps=10, global_step=0, callback_metrics={}), module)  # type: ignore[arg-type]
+    bar.close()
+    assert capsys.readouterr().out.splitlines()[0] == "train autoencoder-tiny: Sequential, 2.1 K parameters (2.0 K trained)"

@@ -117,6 +117,7 @@ def build_trainer(cfg: DictConfig, folder: Path, callbacks: list[Callback], manu
         deterministic=bool(t.deterministic),
         callbacks=[best, periodic, EmbedRunInfo(cfg), *lr, *bars, *callbacks],
         enable_progress_bar=False,  # StepProgressBar instead: steps of max_steps, not batches of an epoch
+        enable_model_summary=False,  # StepProgressBar's first line instead (Lightning's table adds FLOPs 0)
         plugins=[AtomicCheckpointIO()],
         num_sanity_val_steps=0,
         use_distributed_sampler=False,  # the data module shards per rank and resumes mid-epoch itself

@@ -3,7 +3,8 @@
 Lightning's own bars count batches per epoch ("Epoch 36/-2" when only max_steps is set) and add
 a bar per validation run; this one shows what a step-based run means: step N of max_steps, the
 latest losses, elapsed and remaining time. Without a terminal (a log file, CI) it prints one line
-per tenth of the run instead.
+per tenth of the run instead. It opens with one line naming the model and its parameter counts, in
+place of Lightning's model summary table (whose FLOPs column reads 0 without an example input).
 """
 
 from __future__ import annotations
@@ -12,10 +13,27 @@ import time
 from typing import Any
 
 import lightning.pytorch as pl
+import torch
 from lightning.pytorch.callbacks import Callback
 from lightning.pytorch.utilities import rank_zero_only
 
 SHOWN = ("train/loss", "val/loss")
+
+
+def summary_line(label: str, module: torch.nn.Module) -> str:
+    """"train composer-tiny: ComposerModel, 1.2 M parameters (1.1 M trained)": the plain model inside the
+    LightningModule (its ``model``), counted once (the EMA copy is not a submodule)."""
+    model = getattr(module, "model", module)
+    total = sum(p.numel() for p in model.parameters())
+    trained = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return f"{label}: {type(model).__name__}, {_count(total)} parameters ({_count(trained)} trained)"
+
+
+def _count(n: int) -> str:
+    for unit, size in (("G", 1e9), ("M", 1e6), ("K", 1e3)):
+        if n >= size:
+            return f"{n / size:.1f} {unit}"
+    return str(n)
 
 
 class StepProgressBar(Callback):
@@ -28,6 +46,9 @@ class StepProgressBar(Callback):
     @rank_zero_only
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         from rich.console import Console
+
+        if pl_module is not None:
+            print(summary_line(self.label, pl_module), flush=True)
 
         if not Console().is_terminal:
             self._lines = (max(1, int(trainer.max_steps) // 10), time.perf_counter())
