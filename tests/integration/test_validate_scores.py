@@ -22,3 +22,9 @@ def test_validate_scores_on_rendered_songs(tiny_songs: Path, tmp_path: Path) -> 
     assert harmonic["noise"]["diff"] > 0.1
     text = out["markdown"].read_text()
     assert "| harmonic_chords |" in text and "verdict" in text
+    # per generated track too: the rows, their table, and the record the demo reads
+    tracks = {r["score"] for r in result["per_track"]["conditional"]}
+    assert {"rhythm_grid/instrument", "rhythm_grid/melody", "harmonic_chords/melody"} <= tracks
+    assert "#### conditional, each generated track alone" in text and "| rhythm_grid/melody |" in text
+    validity = json.loads(out["validity"].read_text())["valid"]
+    assert set(validity["conditional"]) == tracks and all(isinstance(v, bool) for v in validity["conditional"].values())

@@ -85,3 +85,37 @@ def test_a_rows_means_are_over_the_songs_where_every_required_column_has_a_value
     rows = score_rows([song(0.5, nan, 0.1), song(0.6, nan, 0.1)], ["melody"])
     assert rows[0]["songs"] == 0 and rows[0][PASS] == "missing"
     assert score_rows([song(0.05, 0.2, 0.0)], ["melody"])[0][PASS] == "no"
+
+
+def test_a_score_not_validated_for_a_track_is_shown_but_not_counted(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    import pytest
+
+    from jen_composer.core.errors import DataError
+    from jen_composer.workflows.demo_scores import NOT_VALIDATED, counted, summary, track_validity
+
+    names = ["generated", *MODEL_CONTROLS.values(), *SIGNAL_CONTROLS.values()]
+    song = {n: {"rhythm_grid/instrument": 0.0, "rhythm_grid/melody": 0.0} for n in names}
+    song["generated"] = {"rhythm_grid/instrument": 0.5, "rhythm_grid/melody": -0.5}
+    rows = score_rows([song], ["instrument", "melody"], {"rhythm_grid/instrument": False, "rhythm_grid/melody": True})
+    verdicts = {r["track"]: r[PASS] for r in rows}
+    assert verdicts == {"instrument": NOT_VALIDATED, "melody": "no"}  # even a "win" does not count when not valid
+    assert counted(rows) == [rows[1]]
+    assert summary(rows) == "0 of 1 validated scores beat their controls (1 more shown, not validated for their track)"
+    assert [r[PASS] for r in score_rows([song], ["instrument"], {})] == ["yes"]  # not listed: required
+    path = tmp_path / "validity.json"
+    path.write_text(json.dumps({"valid": {"joint": {}}}))
+    with pytest.raises(DataError, match="validity.json: no 'valid.conditional'"):
+        track_validity(path)
+
+
+def test_the_shipped_validity_record_covers_every_row_the_demo_scores() -> None:
+    """Every score/track the demo can print is in the record (none counts as valid by omission), and the
+    record says what validate-scores found: the melody's rhythmic fits valid, the chord instrument's not."""
+    from jen_composer.workflows.demo_scores import SCORES, track_validity
+
+    valid = track_validity()
+    assert {f"{s}/{t}" for s in SCORES for t in ("instrument", "melody")} <= set(valid)
+    assert valid["rhythm_grid/melody"] and valid["rhythm_drums/melody"] and valid["harmonic_chords/instrument"]
+    assert not valid["rhythm_grid/instrument"] and not valid["rhythm_drums/instrument"]

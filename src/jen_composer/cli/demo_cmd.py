@@ -15,7 +15,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from jen_composer.workflows.demo import run_demo
-    from jen_composer.workflows.demo_scores import PASS
+    from jen_composer.workflows.demo_scores import summary
 
     result = run_demo(overrides=args.overrides, ae_overrides=args.ae)
     total = sum(result.seconds.values())
@@ -25,8 +25,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"   music from the bundled weights ({result.bundle}):")
     for name, folder in result.samples.items():
         print(f"   {name + ':':<24} {folder}/")
-    passed = sum(r[PASS] == "yes" for r in result.scores)
-    print(f"   scores: {passed} of {len(result.scores)} beat their controls ({result.page.parent / 'scores.json'})")
+    print(f"   scores: {summary(result.scores)} ({result.page.parent / 'scores.json'})")
     print(f"\n   results page: {result.page}")
     print(f"   open it with:  xdg-open {result.page}   (or file://{result.page.resolve()})")
     return 0

@@ -28,7 +28,7 @@ from jen_composer.metrics.benchmark import Song, load_song, song_labels_of, spli
 from jen_composer.metrics.clip_scores import ClipAudio, clip_scores
 from jen_composer.metrics.fad import EmbeddingStats, embed_all, frechet_distance, mel_embedder
 from jen_composer.metrics.scoring import load_probe, pitch_fit
-from jen_composer.metrics.validation_report import write_validation
+from jen_composer.metrics.validation_report import validity_record, write_validation
 
 CONTROLS = controls.CONTROLS
 KEPT = {"conditional": ("drums", "bass"), "joint": ()}  # scenario -> kept tracks
@@ -61,10 +61,13 @@ def _bootstrap(diffs: np.ndarray, samples: int, rng: np.random.Generator) -> tup
     return float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
 
 
-def paired_rows(scores: dict[str, list[dict[str, float]]], samples: int, seed: int) -> list[dict[str, Any]]:
-    """One row per score: real mean, and per control its mean, mean(real - control) and 95% interval."""
+def paired_rows(scores: dict[str, list[dict[str, float]]], samples: int, seed: int,
+                per_track: bool = False) -> list[dict[str, Any]]:
+    """One row per score: real mean, and per control its mean, mean(real - control) and 95% interval.
+    With ``per_track`` the rows are the per-track scores instead (``rhythm_grid/instrument``): a score
+    valid on the tracks pooled may still have nothing to measure on one of them."""
     rng = np.random.default_rng(seed)
-    keys = sorted({k for s in scores["real"] for k in s if "/" not in k})
+    keys = sorted({k for s in scores["real"] for k in s if ("/" in k) == per_track})
     rows = []
     for key in keys:
         real = np.array([s.get(key, np.nan) for s in scores["real"]])
@@ -165,13 +168,16 @@ def validate_scores(root: Path, out: Path, ev: EvaluationConfig, data: DataConfi
     fad_name = f"fad_mix ({'probe' if probe is not None else 'mel'} embedding)"
     result = {sc: [*paired_rows(scores[sc], bootstrap, ev.seed), fad_rows(emb[sc], ref, bootstrap, ev.seed, fad_name)]
               for sc in KEPT}
+    per_track = {sc: paired_rows(scores[sc], bootstrap, ev.seed, per_track=True) for sc in KEPT}
     meta = {"data": str(root), "songs": len(test_ids), "seconds_per_song": seconds or "whole",
             "reference_songs": len(ref_ids), "bootstrap": bootstrap, "probe": probe.sha256 if probe is not None else None,
             "pitch_tracker": ev.fit.pitch_tracker, "wall_seconds": round(time.time() - start, 1),
             "kept": {k: list(v) for k, v in KEPT.items()}, "foreign": dict(zip(test_ids, others))}
     out.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(out / "validation.json", {"meta": meta, "rows": result, "per_song": scores})
-    return {"markdown": write_validation(out / "validation.md", result, meta), "json": out / "validation.json"}
+    atomic_write_json(out / "validation.json", {"meta": meta, "rows": result, "per_track": per_track, "per_song": scores})
+    atomic_write_json(out / "validity.json", validity_record(per_track, meta))
+    return {"markdown": write_validation(out / "validation.md", result, meta, per_track), "json": out / "validation.json",
+            "validity": out / "validity.json"}
 
 
 def _t(wave: np.ndarray) -> Any:
