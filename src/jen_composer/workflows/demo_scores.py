@@ -127,7 +127,8 @@ def _print(rows: list[dict[str, Any]], songs: int, log: Callable[[str], None]) -
         log("      no score had anything to measure")
         return
     log(f"      mean over {songs} held-out song(s); a score passes when it beats both model controls and the "
-        "signal controls it can notice (metrics/controls.py DESIGNED_FOR)")
+        "signal controls it can notice (metrics/controls.py DESIGNED_FOR); it counts only on tracks it is "
+        "validated for (assets/score_validity.json)")
     keys = list(rows[0])
     widths = [max(len(k), *(len(_text(r[k])) for r in rows)) for k in keys]
     log("      " + "  ".join(k.ljust(w) for k, w in zip(keys, widths, strict=True)))
