@@ -184,3 +184,31 @@ def test_a_misfit_int8_scale_in_a_composer_checkpoint_is_one_line(made_bundle, t
     torch.save(ckpt, tmp_path / "composer.ckpt")
     with pytest.raises(CheckpointError, match=r"composer.ckpt: .*int8 scale of shape"):
         ComposerPipeline.from_checkpoint(tmp_path / "composer.ckpt", autoencoder=str(out / "autoencoder"))
+
+
+def test_retrain_can_reuse_an_exported_autoencoder_and_records_it(
+        tiny_autoencoder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`bundle --retrain --autoencoder DIR --autoencoder-record FILE`: the autoencoder stage copies the
+    export (a GPU recipe's, here the tiny one) instead of training; the composer retrains on its latents."""
+    from jen_composer.cli.main import main
+    from tests.helpers import tiny_composer_overrides
+
+    monkeypatch.chdir(Path(__file__).resolve().parents[2])
+    record = tmp_path / "record.json"
+    record.write_text(json.dumps({"command": "jen-composer fit ...", "training_seconds": 12.5}))
+    songs, out = tmp_path / "songs", tmp_path / "bundle"
+    overrides = [o for o in tiny_composer_overrides(songs, tmp_path / "latents", tmp_path / "ae-copy", tmp_path / "runs")
+                 if not o.startswith("data.batch_size")]
+    overrides += ["data.synth.songs=4", "data.synth.seconds=4", "data.batch_size=2", "data.val_fraction=0.25",
+                  "data.test_fraction=0.25", "trainer.max_steps=2", "trainer.val_check_interval=2"]
+    assert main(["bundle", "--retrain", "--recipe", "tiny", "--autoencoder", str(tiny_autoencoder),
+                 "--autoencoder-record", str(record), "--out", str(out), *overrides]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["autoencoder_reused"]["export"] == str(tiny_autoencoder)
+    assert manifest["autoencoder_reused"]["record"]["training_seconds"] == 12.5
+    assert "--autoencoder" in manifest["command"] and manifest["config"]["autoencoder"] is None
+    assert (tmp_path / "ae-copy" / "config.json").read_bytes() == (tiny_autoencoder / "config.json").read_bytes()
+    from jen_composer.data.latent_cache import LatentCache
+
+    bundle.verify_bundle(out)  # the composer trained on the reused autoencoder's latents
+    assert LatentCache(tmp_path / "latents").checksum == json.loads((tiny_autoencoder / "config.json").read_text())["checksum"]

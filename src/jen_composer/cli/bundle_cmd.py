@@ -14,9 +14,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--note", default="", help="a sentence recorded in the manifest (e.g. why this recipe)")
     p.add_argument("--ae", action="append", default=[], metavar="key=value", help="autoencoder override (repeatable)")
     p.add_argument("--from-ckpt", help="bundle this finished composer checkpoint instead of training (with --autoencoder)")
-    p.add_argument("--autoencoder", help="with --from-ckpt: the exported autoencoder folder it decodes with")
+    p.add_argument("--autoencoder", help="with --from-ckpt: the exported autoencoder folder it decodes with; with "
+                   "--retrain: reuse this export instead of training the recipe's autoencoder (which needs a GPU)")
     p.add_argument("--autoencoder-run", help="with --from-ckpt: the autoencoder's run folder (recorded in the manifest)")
-    p.add_argument("--autoencoder-record", help="with --from-ckpt, instead of --autoencoder-run: a JSON file saying how the "
+    p.add_argument("--autoencoder-record", help="with --autoencoder, instead of --autoencoder-run: a JSON file saying how the "
                    "autoencoder was made (command, commit, machine, training_seconds) when its run folder is elsewhere")
     p.add_argument("overrides", nargs="*", metavar="key=value", help="composer overrides")
     p.set_defaults(func=run)
@@ -28,10 +29,15 @@ def run(args: argparse.Namespace) -> int:
     from jen_composer.inference.bundle import BUNDLE_DIR, read_manifest, verify_bundle
 
     out = Path(args.out) if args.out else BUNDLE_DIR
-    if (args.autoencoder or args.autoencoder_run or args.autoencoder_record) and not args.from_ckpt:
+    if (args.autoencoder or args.autoencoder_run or args.autoencoder_record) and not (args.from_ckpt or args.retrain):
         from jen_composer.core.errors import ConfigError
 
-        raise ConfigError("--autoencoder, --autoencoder-run and --autoencoder-record go with --from-ckpt")
+        raise ConfigError("--autoencoder, --autoencoder-run and --autoencoder-record go with --from-ckpt or --retrain")
+    if args.retrain and not args.from_ckpt and (args.autoencoder_run or (args.autoencoder_record and not args.autoencoder)):
+        from jen_composer.core.errors import ConfigError
+
+        raise ConfigError("--retrain: --autoencoder-record goes with --autoencoder (the export to reuse); "
+                          "--autoencoder-run only with --from-ckpt")
     if args.from_ckpt:
         from jen_composer.core.errors import ConfigError
         from jen_composer.workflows.bundle_from_runs import bundle_from_runs
@@ -51,8 +57,12 @@ def run(args: argparse.Namespace) -> int:
         from jen_composer.workflows.bundle_retrain import retrain_bundle
 
         argv = ["jen-composer", "bundle", "--retrain", "--recipe", args.recipe, *(f"--ae={o}" for o in args.ae)]
+        argv += [*(["--autoencoder", args.autoencoder] if args.autoencoder else []),
+                 *(["--autoencoder-record", args.autoencoder_record] if args.autoencoder_record else [])]
         argv += [*(["--out", args.out] if args.out else []), *(["--note", args.note] if args.note else []), *args.overrides]
-        retrain_bundle(shlex.join(argv), args.recipe, out, ae_overrides=args.ae, overrides=args.overrides, note=args.note)
+        retrain_bundle(shlex.join(argv), args.recipe, out, ae_overrides=args.ae, overrides=args.overrides, note=args.note,
+                       autoencoder=Path(args.autoencoder) if args.autoencoder else None,
+                       autoencoder_record=Path(args.autoencoder_record) if args.autoencoder_record else None)
     ckpt = verify_bundle(out)
     m = read_manifest(out)
     size = sum((out / rel).stat().st_size for rel in m["files"]) / 1e6

@@ -12,11 +12,12 @@ import datetime as dt
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from jen_composer.core.config import to_container
 from jen_composer.core.config.runinfo import git_info
-from jen_composer.core.errors import ConfigError
-from jen_composer.core.io import atomic_dir
+from jen_composer.core.errors import CheckpointError, ConfigError
+from jen_composer.core.io import atomic_dir, read_json_object
 from jen_composer.core.machine import machine_facts
 from jen_composer.inference.bundle import BUNDLE_DIR, SEEN, songs_seen_by, write_bundle
 from jen_composer.workflows.train_pipeline import Stages, train_pipeline
@@ -30,15 +31,31 @@ def recipe_paths(root: Path, recipe: str) -> tuple[Path, Path]:
     return paths
 
 
+def _autoencoder_data(cfg: Any, reused: dict[str, Any] | None) -> dict[str, Any]:
+    """The data config the autoencoder trained on: its record's when reused (unknown: nothing), else the recipe's."""
+    if reused is None:
+        return dict(to_container(cfg)["data"])
+    data = reused.get("record", {}).get("data")
+    return dict(data) if isinstance(data, dict) else {}
+
+
 def retrain_bundle(command: str, recipe: str, out: Path = BUNDLE_DIR, root: Path = Path("."),
                    ae_overrides: Sequence[str] = (), overrides: Sequence[str] = (),
-                   log: Callable[[str], None] = print, note: str = "") -> Path:
-    """Train from scratch and replace ``out`` with the new bundle; returns its manifest path."""
+                   log: Callable[[str], None] = print, note: str = "", autoencoder: Path | None = None,
+                   autoencoder_record: Path | None = None) -> Path:
+    """Train from scratch and replace ``out`` with the new bundle; returns its manifest path. With
+    ``autoencoder`` (an exported folder, and optionally the JSON record of how it was made) only the
+    composer stage retrains, on that autoencoder's latents."""
     ae_experiment, composer_experiment = recipe_paths(root, recipe)
+    reused = None
+    if autoencoder is not None:
+        reused = {"export": autoencoder.as_posix()}
+        if autoencoder_record is not None:
+            reused["record"] = read_json_object(autoencoder_record, CheckpointError)
     speed = machine_facts()
     stages = Stages(4, log)
     started = time.perf_counter()
-    trained = train_pipeline(stages, ae_experiment, composer_experiment, ae_overrides, overrides)
+    trained = train_pipeline(stages, ae_experiment, composer_experiment, ae_overrides, overrides, autoencoder)
     provenance = {
         "command": command,
         "recipe": recipe,
@@ -51,8 +68,11 @@ def retrain_bundle(command: str, recipe: str, out: Path = BUNDLE_DIR, root: Path
                              "total": round(time.perf_counter() - started, 1)},
         "machine": speed,
         "config": {"autoencoder": to_container(trained.autoencoder_cfg), "composer": to_container(trained.composer_cfg)},
-        SEEN: songs_seen_by([to_container(trained.autoencoder_cfg)["data"], to_container(trained.composer_cfg)["data"]]),
+        SEEN: songs_seen_by([_autoencoder_data(trained.autoencoder_cfg, reused), to_container(trained.composer_cfg)["data"]]),
     }
+    if reused is not None:  # the autoencoder stage copied this export instead of training the recipe's
+        provenance["autoencoder_reused"] = reused
+        provenance["config"]["autoencoder"] = None
     with atomic_dir(out) as staging:
         write_bundle(trained.composer_checkpoint, trained.autoencoder, staging, provenance)
     return out / "manifest.json"

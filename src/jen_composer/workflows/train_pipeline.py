@@ -67,20 +67,33 @@ def render_benchmark(cfg: DictConfig, log: Callable[[str], None]) -> Path:
 
 
 def train_pipeline(stages: Stages, autoencoder_experiment: Path, composer_experiment: Path,
-                   ae_overrides: Sequence[str] = (), overrides: Sequence[str] = ()) -> TrainedPipeline:
-    """Four stages, each trained afresh; the autoencoder trains on the composer experiment's data."""
+                   ae_overrides: Sequence[str] = (), overrides: Sequence[str] = (),
+                   reuse_autoencoder: Path | None = None) -> TrainedPipeline:
+    """Four stages, each trained afresh; the autoencoder trains on the composer experiment's data.
+    ``reuse_autoencoder``: an exported autoencoder copied to where the composer expects its own instead
+    of training one (the bundle's needs a GPU; the composer stage then still retrains on a CPU)."""
     cfg = compose(composer_experiment, overrides)
     ae_cfg = compose(autoencoder_experiment, [f"data.root={cfg.data.root}", *ae_overrides])
-    check_accelerator(ae_cfg, str(autoencoder_experiment))  # before the render, not after it
+    if reuse_autoencoder is None:
+        check_accelerator(ae_cfg, str(autoencoder_experiment))  # before the render, not after it
+    else:
+        load_autoencoder(reuse_autoencoder)  # a bad folder is one line before anything runs
     check_accelerator(cfg, str(composer_experiment))
     with stages.run("render", f"render the benchmark: {cfg.data.synth.songs} songs x {cfg.data.synth.seconds:g} s -> {cfg.data.root}"):
         data_root = render_benchmark(cfg, stages.log)
-    with stages.run("autoencoder", f"train the autoencoder ({ae_cfg.name}, {ae_cfg.trainer.max_steps} steps)"):
-        shutil.rmtree(run_dir(ae_cfg), ignore_errors=True)
-        ae_fit = fit(ae_cfg)
-        export_dir = Path(cfg.composer.autoencoder)
-        export_from_checkpoint(ae_fit.last_checkpoint, export_dir)
-        stages.log(f"      exported to {export_dir}")
+    export_dir = Path(cfg.composer.autoencoder)
+    if reuse_autoencoder is not None:
+        with stages.run("autoencoder", f"reuse the exported autoencoder {reuse_autoencoder} (not retrained)"):
+            if export_dir.resolve() != reuse_autoencoder.resolve():
+                shutil.rmtree(export_dir, ignore_errors=True)
+                shutil.copytree(reuse_autoencoder, export_dir)
+            stages.log(f"      copied to {export_dir}")
+    else:
+        with stages.run("autoencoder", f"train the autoencoder ({ae_cfg.name}, {ae_cfg.trainer.max_steps} steps)"):
+            shutil.rmtree(run_dir(ae_cfg), ignore_errors=True)
+            ae_fit = fit(ae_cfg)
+            export_from_checkpoint(ae_fit.last_checkpoint, export_dir)
+            stages.log(f"      exported to {export_dir}")
     with stages.run("encode", f"encode every stem to latents -> {cfg.data.latent_cache}"):
         autoencoder = load_autoencoder(export_dir)
         cache_dir = Path(cfg.data.latent_cache)
