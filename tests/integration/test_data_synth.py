@@ -89,3 +89,31 @@ def test_cli_synth_and_split(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert split["seed"] == 3 and sorted(split["train"] + split["val"] + split["test"]) == ["song0000", "song0001", "song0002"]
     assert main(["data", "synth", "--out", str(out), "--songs", "1", "--soundfont", str(tmp_path / "none.sf2")]) == 2
     assert "soundfont" in capsys.readouterr().err
+
+
+def test_every_render_records_its_settings_and_the_pipeline_never_deletes_a_folder_it_cannot_vouch_for(
+        tmp_path: Path) -> None:
+    """`data synth` and the pipeline's render write the same synth.json, so either's output is reused;
+    a data.root with files but no record is refused in one line and left as it was."""
+    import json
+
+    import pytest
+
+    from jen_composer.core.config import compose
+    from jen_composer.core.errors import ConfigError
+    from jen_composer.data.synth.build import MARKER, render_record
+    from jen_composer.workflows.train_pipeline import render_benchmark
+
+    cfg = compose(None, [f"data.root={tmp_path / 'a'}", "data.synth.songs=2", "data.synth.seconds=2", f"data.sample_rate={SR}"])
+    synth_dataset(tmp_path / "a", cfg.data.synth, SR, 1, progress=False)
+    assert json.loads((tmp_path / "a" / MARKER).read_text()) == render_record(cfg.data.synth, SR, 1)
+    before = sorted(p.stat().st_mtime_ns for p in (tmp_path / "a").rglob("*.wav"))
+    lines: list[str] = []
+    render_benchmark(cfg, lines.append)
+    assert "reusing" in lines[-1] and sorted(p.stat().st_mtime_ns for p in (tmp_path / "a").rglob("*.wav")) == before
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me")
+    cfg.data.root = str(tmp_path / "mine")
+    with pytest.raises(ConfigError, match=f"data.root: .*mine holds files but no {MARKER}"):
+        render_benchmark(cfg, lines.append)
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"

@@ -17,10 +17,11 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
-from jen_composer.core.config import compose, run_dir, to_container
-from jen_composer.core.io import atomic_write_json
+from jen_composer.core.config import compose, run_dir
+from jen_composer.core.errors import ConfigError
 from jen_composer.data.latent_cache import CACHE_FILE, LatentCache, encode_latent_cache
 from jen_composer.data.synth import synth_dataset
+from jen_composer.data.synth.build import MARKER, render_record
 from jen_composer.models.autoencoder import export_from_checkpoint, load_autoencoder
 from jen_composer.training.fit import check_accelerator, fit
 
@@ -52,17 +53,21 @@ class TrainedPipeline:
 
 
 def render_benchmark(cfg: DictConfig, log: Callable[[str], None]) -> Path:
-    """Render `cfg.data.synth` into `cfg.data.root` unless it already holds exactly that render."""
+    """Render `cfg.data.synth` into `cfg.data.root` unless it already holds exactly that render. A
+    folder with files but no render record is refused, never deleted: its songs came from elsewhere."""
     data_root = Path(cfg.data.root)
-    marker = data_root / "synth.json"
-    wanted = {"synth": to_container(cfg.data.synth), "sample_rate": cfg.data.sample_rate, "channels": cfg.data.channels}
-    if marker.is_file() and json.loads(marker.read_text()) == json.loads(json.dumps(wanted)):
-        log("      already rendered with these settings, reusing it")
-        return data_root
+    marker = data_root / MARKER
+    wanted = render_record(cfg.data.synth, int(cfg.data.sample_rate), int(cfg.data.channels))
+    if marker.is_file():
+        if json.loads(marker.read_text()) == wanted:
+            log("      already rendered with these settings, reusing it")
+            return data_root
+    elif data_root.is_dir() and any(data_root.iterdir()):
+        raise ConfigError(f"data.root: {data_root} holds files but no {MARKER} saying how they were rendered; "
+                          "move it away (or point data.root at an empty folder) so the render cannot delete it")
     shutil.rmtree(data_root, ignore_errors=True)
     synth_dataset(data_root, cfg.data.synth, int(cfg.data.sample_rate), int(cfg.data.channels),
                   int(cfg.data.split_seed), float(cfg.data.test_fraction), float(cfg.data.val_fraction))
-    atomic_write_json(marker, wanted)
     return data_root
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pretty_midi
+from omegaconf import DictConfig, OmegaConf
 
 from jen_composer.core.config.data import SynthConfig
 from jen_composer.core.errors import ConfigError
-from jen_composer.core.io import atomic_dir
+from jen_composer.core.io import atomic_dir, atomic_write_json
 from jen_composer.data.audio import to_channels, write_audio
 from jen_composer.data.schema import SongMeta, write_meta
 from jen_composer.data.splits import write_splits
@@ -40,7 +43,16 @@ def synth_song(out: Path, song_id: str, genre: str, cfg: SynthConfig, sample_rat
         write_meta(folder, SongMeta(tags=score.tags, caption=score.caption, gains=gains, labels=score.labels))
 
 
-def synth_dataset(out: str | Path, cfg: SynthConfig, sample_rate: int, channels: int,
+MARKER = "synth.json"  # written by every render: what it was rendered with, so a later run can reuse it
+
+
+def render_record(cfg: SynthConfig | DictConfig, sample_rate: int, channels: int) -> dict[str, Any]:
+    """What ``MARKER`` holds for a render of ``cfg`` (plain JSON types, so records compare equal)."""
+    synth = OmegaConf.to_container(cfg if isinstance(cfg, DictConfig) else OmegaConf.structured(cfg), resolve=True)
+    return json.loads(json.dumps({"synth": synth, "sample_rate": int(sample_rate), "channels": int(channels)}))
+
+
+def synth_dataset(out: str | Path, cfg: SynthConfig | DictConfig, sample_rate: int, channels: int,
                   split_seed: int = 0, test_fraction: float = 0.2, val_fraction: float = 0.1,
                   progress: bool = True) -> list[str]:
     """Write ``cfg.songs`` songs of ``cfg.seconds`` seconds; song i depends only on (seed, i)."""
@@ -59,4 +71,5 @@ def synth_dataset(out: str | Path, cfg: SynthConfig, sample_rate: int, channels:
         genre = list(cfg.genres)[i % len(cfg.genres)]
         synth_song(root, song_id, genre, cfg, sample_rate, channels, rng)
     write_splits(root, ids, split_seed, test_fraction, val_fraction, force=True)
+    atomic_write_json(root / MARKER, render_record(cfg, sample_rate, channels))
     return ids
