@@ -23,6 +23,8 @@ from jen_composer.core.io import atomic_write_json, atomic_write_text
 OPTIONAL_KEYS = (("mix_track", ("separation", "extraction", "arrangement")),
                  ("frame_timesteps", ("frame_mask_share",)))
 
+ADDED_OFF_KEYS = ("autoencoder.spectral_phase_locking", "composer.sampler.logsnr_points")
+
 TRACKED_PACKAGES = (
     "jen-composer", "torch", "torchaudio", "lightning", "transformers", "omegaconf", "numpy",
     "librosa", "laion-clap", "wandb", "torchmetrics", "auraloss",
@@ -40,6 +42,13 @@ def run_id(cfg: DictConfig) -> str:
         if not data["composer"].get(option, False):
             data["composer"] = {k: v for k, v in data["composer"].items() if k != option}
             data["curriculum"] = {k: v for k, v in data["curriculum"].items() if k not in keys}
+    for path in ADDED_OFF_KEYS:  # keys added after runs were made: while off (false, empty), the old ids hold
+        *parents, key = path.split(".")
+        node = data
+        for part in parents:
+            node = node.get(part, {})
+        if key in node and not node[key]:
+            del node[key]
     blob = json.dumps(data, sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:10]
 
