@@ -22,13 +22,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("validation", type=Path, help="validation.json of a validate-scores run")
     ap.add_argument("out", type=Path, help="where to write the validity record (JSON)")
-    ap.add_argument("--seed", type=int, default=EvaluationConfig.seed, help="bootstrap seed (evaluation.seed)")
+    ap.add_argument("--seed", type=int, default=None,
+                    help="bootstrap seed (default: the run's, recorded in its meta since 2026-11-26; else evaluation.seed)")
     a = ap.parse_args()
     data = json.loads(a.validation.read_text())
     if "per_song" not in data or "meta" not in data:
         raise SystemExit(f"{a.validation}: not a validate-scores validation.json (no per_song / meta)")
     meta = data["meta"]
-    per_track = {sc: paired_rows(songs, int(meta["bootstrap"]), a.seed, per_track=True)
+    seed = a.seed if a.seed is not None else int(meta.get("seed", EvaluationConfig.seed))
+    per_track = {sc: paired_rows(songs, int(meta["bootstrap"]), seed, per_track=True)
                  for sc, songs in data["per_song"].items()}
     record = validity_record(per_track, meta) | {"source": str(a.validation)}
     atomic_write_json(a.out, record)

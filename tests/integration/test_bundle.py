@@ -35,7 +35,7 @@ def test_bundle_is_self_contained_small_and_generates_like_its_source(made_bundl
     ckpt = bundle.verify_bundle(out)
     state = torch.load(ckpt, map_location="cpu", weights_only=True)["state_dict"]
     slim, full = ComposerPipeline.from_checkpoint(ckpt), ComposerPipeline.from_checkpoint(source)
-    composer_params = {"model." + name for name, _ in slim.model.named_parameters()}
+    composer_params = {"model." + name for name, _ in slim.model.named_parameters(remove_duplicate=False)}
     for name, value in state.items():  # composer: every kernel int8 with its scale, other parameters float16
         if name in composer_params:
             kernel = value.dim() >= 2 and value.shape[0] > 1
@@ -212,3 +212,23 @@ def test_retrain_can_reuse_an_exported_autoencoder_and_records_it(
 
     bundle.verify_bundle(out)  # the composer trained on the reused autoencoder's latents
     assert LatentCache(tmp_path / "latents").checksum == json.loads((tiny_autoencoder / "config.json").read_text())["checksum"]
+
+
+def test_decoding_through_another_autoencoder_needs_the_trained_one_to_check_against(made_bundle, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out, _ = made_bundle
+    shutil.copy(out / "composer.ckpt", tmp_path / "composer.ckpt")  # without the autoencoder it names beside it
+    with pytest.raises(CheckpointError, match="cannot check that it encodes like"):
+        ComposerPipeline.from_checkpoint(tmp_path / "composer.ckpt", autoencoder=str(out / "autoencoder"), same_encoding=True)
+    assert ComposerPipeline.from_checkpoint(out / "composer.ckpt", autoencoder=str(out / "autoencoder"), same_encoding=True)
+
+
+def test_retrain_refuses_to_copy_an_autoencoder_over_a_folder_that_holds_it(tiny_autoencoder: Path, tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch,
+                                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(Path(__file__).resolve().parents[2])
+    outer = tmp_path / "exports"
+    shutil.copytree(tiny_autoencoder, outer / "ae")
+    assert main(["bundle", "--retrain", "--recipe", "tiny", "--autoencoder", str(outer / "ae"), "--out", str(tmp_path / "b"),
+                 f"composer.autoencoder={outer}", f"data.root={tmp_path / 'songs'}"]) == 2
+    assert "contain one another" in capsys.readouterr().err
+    assert (outer / "ae" / "config.json").is_file() and not (tmp_path / "songs").exists()

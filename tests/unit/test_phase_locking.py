@@ -138,3 +138,26 @@ def test_the_documented_reexport_command_line(tmp_path: Path, capsys: pytest.Cap
                  "autoencoder.spectral_phase_iters=0"]) == 2
     assert "--autoencoder" in capsys.readouterr().err
     assert not (tmp_path / "bad").exists()
+
+
+def test_a_frame_without_a_peak_does_not_crash() -> None:
+    magnitude = torch.rand(2, 9, 5)
+    magnitude[0, :, 2] = float("nan")
+    magnitude[1, ::2, 3] = float("nan")
+    assert peak_locked_angles(magnitude, torch.zeros_like(magnitude)).shape == magnitude.shape
+
+
+def test_an_export_recorded_with_the_full_description_still_loads(tmp_path: Path) -> None:
+    """Exports written before decoding keys left the checksum recorded it over the whole description;
+    with spectral_phase_iters other than the default that differs from today's checksum, and loads."""
+    model = spectral(spectral_phase_iters=8)
+    assert model.full_checksum() != model.checksum()
+    folder = export_autoencoder(model, tmp_path / "old")
+    config = json.loads((folder / "config.json").read_text())
+    for recorded, loads in ((model.full_checksum(), True), ("0123456789abcdef", False)):
+        (folder / "config.json").write_text(json.dumps({**config, "checksum": recorded}))
+        if loads:
+            assert load_autoencoder(folder).checksum() == model.checksum()
+        else:
+            with pytest.raises(CheckpointError, match="differs from recorded"):
+                load_autoencoder(folder)

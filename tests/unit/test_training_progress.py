@@ -28,7 +28,7 @@ def test_opens_with_one_line_naming_the_model_and_its_parameters(capsys: pytest.
     model = torch.nn.Sequential(torch.nn.Linear(100, 20), torch.nn.Linear(20, 3))  # 2020 + 63 parameters
     model[1].requires_grad_(False)
     module = SimpleNamespace(model=model)
-    bar = StepProgressBar("train autoencoder-tiny")
-    bar.on_train_start(SimpleNamespace(max_steps=10, global_step=0, callback_metrics={}), module)  # type: ignore[arg-type]
-    bar.close()
+    from jen_composer.training.progress import ModelSummaryLine
+
+    ModelSummaryLine("train autoencoder-tiny").on_fit_start(None, module)  # type: ignore[arg-type]
     assert capsys.readouterr().out.splitlines()[0] == "train autoencoder-tiny: Sequential, 2.1 K parameters (2.0 K trained)"

@@ -123,7 +123,8 @@ def slim_checkpoint(src: Path, dst: Path, weights_dtype: str = COMPOSER_DTYPE) -
     ckpt = read_composer_checkpoint(src)
     state = ckpt["state_dict"]
     prefix = "ema.shadow." if any(k.startswith("ema.shadow.") for k in state) else "model."
-    parameters = {name for name, _ in composer_from_checkpoint(src)[0].named_parameters()}
+    # every name of a tied parameter (T5's shared / embed_tokens): each copy in the file stored the same way
+    parameters = {name for name, _ in composer_from_checkpoint(src)[0].named_parameters(remove_duplicate=False)}
     packed = pack({k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}, parameters, weights_dtype)
     weights = {"model." + k: v.clone() for k, v in packed.items()}
     info = dict(ckpt[CHECKPOINT_KEY])

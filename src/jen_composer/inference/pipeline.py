@@ -78,14 +78,17 @@ class ComposerPipeline:
     def from_checkpoint(cls, path: str | Path, use_ema: bool = True, autoencoder: str | None = None,
                         same_encoding: bool = False) -> ComposerPipeline:
         """``autoencoder`` replaces the one the checkpoint names; with ``same_encoding`` it must have that
-        one's checksum (a re-export with other decoding settings) when that one can be found."""
+        one's checksum (a re-export with other decoding settings), which must be here to check."""
         model, cfg = composer_from_checkpoint(path, use_ema)
         named = _autoencoder_path(Path(path), str(cfg.composer.autoencoder))
         ae_path = autoencoder or named
         if not ae_path:
             raise CheckpointError(f"{path}: its config has no composer.autoencoder to decode with; pass one explicitly")
         ae = load_autoencoder(ae_path)
-        if autoencoder and same_encoding and named and Path(named).exists():
+        if autoencoder and same_encoding:
+            if not named or not Path(named).exists():
+                raise CheckpointError(f"{autoencoder}: cannot check that it encodes like the autoencoder {path} was "
+                                      f"trained with ({named or 'none named'} is not on this machine)")
             trained = load_autoencoder(named).checksum()
             if ae.checksum() != trained:
                 raise CheckpointError(f"{autoencoder}: checksum {ae.checksum()} differs from {trained} of {named}, "

@@ -170,7 +170,7 @@ def validate_scores(root: Path, out: Path, ev: EvaluationConfig, data: DataConfi
               for sc in KEPT}
     per_track = {sc: paired_rows(scores[sc], bootstrap, ev.seed, per_track=True) for sc in KEPT}
     meta = {"data": str(root), "songs": len(test_ids), "seconds_per_song": seconds or "whole",
-            "reference_songs": len(ref_ids), "bootstrap": bootstrap, "probe": probe.sha256 if probe is not None else None,
+            "reference_songs": len(ref_ids), "bootstrap": bootstrap, "seed": int(ev.seed), "probe": probe.sha256 if probe is not None else None,
             "pitch_tracker": ev.fit.pitch_tracker, "wall_seconds": round(time.time() - start, 1),
             "kept": {k: list(v) for k, v in KEPT.items()}, "foreign": dict(zip(test_ids, others))}
     out.mkdir(parents=True, exist_ok=True)

@@ -25,7 +25,7 @@ from jen_composer.core.errors import ConfigError
 from jen_composer.training.checkpoint_io import AtomicCheckpointIO, EmbedRunInfo
 from jen_composer.training.checkpointing import build_checkpoint_callbacks
 from jen_composer.training.loggers import build_logger
-from jen_composer.training.progress import StepProgressBar
+from jen_composer.training.progress import ModelSummaryLine, StepProgressBar
 
 TASKS = choices(RunTask)
 
@@ -96,7 +96,8 @@ def build_trainer(cfg: DictConfig, folder: Path, callbacks: list[Callback], manu
     the rows logged before it)."""
     t = cfg.trainer
     best, periodic = build_checkpoint_callbacks(cfg, folder)
-    bars: list[Callback] = [StepProgressBar(f"train {cfg.name}")] if t.progress_bar else []
+    bars: list[Callback] = [ModelSummaryLine(f"train {cfg.name}")]
+    bars += [StepProgressBar(f"train {cfg.name}")] if t.progress_bar else []
     logger = build_logger(cfg, folder, resume_step)
     lr: list[Callback] = [LearningRateMonitor(logging_interval="step")] if logger else []
     return pl.Trainer(

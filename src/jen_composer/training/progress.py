@@ -3,8 +3,8 @@
 Lightning's own bars count batches per epoch ("Epoch 36/-2" when only max_steps is set) and add
 a bar per validation run; this one shows what a step-based run means: step N of max_steps, the
 latest losses, elapsed and remaining time. Without a terminal (a log file, CI) it prints one line
-per tenth of the run instead. It opens with one line naming the model and its parameter counts, in
-place of Lightning's model summary table (whose FLOPs column reads 0 without an example input).
+per tenth of the run instead. `ModelSummaryLine` names the model and its parameter counts in one
+line, in place of Lightning's model summary table (whose FLOPs column reads 0 without an example input).
 """
 
 from __future__ import annotations
@@ -36,6 +36,17 @@ def _count(n: int) -> str:
     return str(n)
 
 
+class ModelSummaryLine(Callback):
+    """Prints `summary_line` once per fit, with or without the progress bar."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+
+    @rank_zero_only
+    def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        print(summary_line(self.label, pl_module), flush=True)
+
+
 class StepProgressBar(Callback):
     def __init__(self, label: str) -> None:
         self.label = label
@@ -47,8 +58,6 @@ class StepProgressBar(Callback):
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         from rich.console import Console
 
-        if pl_module is not None:
-            print(summary_line(self.label, pl_module), flush=True)
 
         if not Console().is_terminal:
             self._lines = (max(1, int(trainer.max_steps) // 10), time.perf_counter())

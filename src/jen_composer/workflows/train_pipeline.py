@@ -83,6 +83,10 @@ def train_pipeline(stages: Stages, autoencoder_experiment: Path, composer_experi
         check_accelerator(ae_cfg, str(autoencoder_experiment))  # before the render, not after it
     else:
         load_autoencoder(reuse_autoencoder)  # a bad folder is one line before anything runs
+        target, source = Path(cfg.composer.autoencoder).resolve(), reuse_autoencoder.resolve()
+        if target != source and (target in source.parents or source in target.parents):
+            raise ConfigError(f"--autoencoder: {reuse_autoencoder} and composer.autoencoder {cfg.composer.autoencoder} "
+                              "contain one another; copying one over the other would delete it")
     check_accelerator(cfg, str(composer_experiment))
     with stages.run("render", f"render the benchmark: {cfg.data.synth.songs} songs x {cfg.data.synth.seconds:g} s -> {cfg.data.root}"):
         data_root = render_benchmark(cfg, stages.log)

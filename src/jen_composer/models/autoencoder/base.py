@@ -91,7 +91,15 @@ class NormalisedAutoencoder(nn.Module, abc.ABC):
     def checksum(self) -> str:
         """sha256 of the description and every weight/buffer: what produced a latent cache. Decoding-only
         settings do not enter it, so a re-export with another phase reconstruction keeps its caches."""
-        h = hashlib.sha256(json.dumps(self.encoding_description(), sort_keys=True, default=str).encode())
+        return self._hash(self.encoding_description())
+
+    def full_checksum(self) -> str:
+        """The same over the whole description, decoding settings included: what exports recorded before
+        ``encoding_description`` existed (a load accepts either)."""
+        return self._hash(self.describe())
+
+    def _hash(self, description: dict[str, Any]) -> str:
+        h = hashlib.sha256(json.dumps(description, sort_keys=True, default=str).encode())
         for name, tensor in sorted(self.state_dict().items()):
             h.update(name.encode())
             h.update(tensor.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())

@@ -103,7 +103,7 @@ def peak_locked_angles(magnitude: torch.Tensor, advance: torch.Tensor) -> torch.
     peak = (magnitude >= lower) & (magnitude > upper)  # the top of a plateau counts once; the maximum always
     below = torch.cummax(torch.where(peak, k, -2 * bins), dim=-2).values
     above = torch.cummin(torch.where(peak, k, 3 * bins).flip(-2), dim=-2).values.flip(-2)
-    nearest = torch.where(k - below <= above - k, below, above)
+    nearest = torch.where(k - below <= above - k, below, above).clamp(0, bins - 1)  # no peak (NaN frames): stay in range
     return torch.polar(torch.ones_like(magnitude), phase.gather(-2, nearest) + math.pi * (k - nearest))
 
 
