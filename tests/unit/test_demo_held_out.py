@@ -119,3 +119,22 @@ def test_the_shipped_validity_record_covers_every_row_the_demo_scores() -> None:
     assert {f"{s}/{t}" for s in SCORES for t in ("instrument", "melody")} <= set(valid)
     assert valid["rhythm_grid/melody"] and valid["rhythm_drums/melody"] and valid["harmonic_chords/instrument"]
     assert not valid["rhythm_grid/instrument"] and not valid["rhythm_drums/instrument"]
+
+
+def test_song_stems_scale_by_the_songs_gains_and_default_to_unity(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Kept stems only (the meta holds gains of every track) and a song without gains (valid by the schema)."""
+    import json
+
+    import numpy as np
+    import soundfile as sf
+
+    from jen_composer.workflows.demo_samples import song_stems
+
+    for song, meta in (("a", {"gains": {"drums": 0.5, "bass": 2.0, "melody": 1.0}}), ("b", {})):
+        (tmp_path / song).mkdir()
+        (tmp_path / song / "meta.json").write_text(json.dumps({"caption": "x", "tags": {}, **meta}))
+        for track in ("drums", "bass"):
+            sf.write(tmp_path / song / f"{track}.wav", np.full(100, 0.25, dtype=np.float32), 16000)
+    a = song_stems(tmp_path, "a", ["drums", "bass"], 50, 16000)
+    assert a["drums"].shape == (1, 50) and np.allclose(a["drums"], 0.125) and np.allclose(a["bass"], 0.5)
+    assert np.allclose(song_stems(tmp_path, "b", ["drums"], 50, 16000)["drums"], 0.25)

@@ -27,7 +27,7 @@ from jen_composer.composition.session import Session
 from jen_composer.core.config.composition import CompositionConfig
 from jen_composer.core.errors import DataError
 from jen_composer.data.index import list_song_dirs
-from jen_composer.data.schema import read_meta
+from jen_composer.data.schema import DEFAULT_GAIN
 from jen_composer.data.splits import resolve_splits
 from jen_composer.diffusion.settings import SamplerSettings
 from jen_composer.inference.bundle import caption_fingerprint
@@ -94,7 +94,7 @@ def song_meta(data_root: Path, song: str) -> dict[str, Any]:
 def song_stems(data_root: Path, song: str, names: Sequence[str], samples: int, sample_rate: int) -> dict[str, np.ndarray]:
     """The song's stems as mixed in its mix (gain-scaled), cut to ``samples``: [C, S] float32. A
     missing file or another sample rate is a one-line DataError naming the file."""
-    meta = read_meta(data_root / song, list(names))  # validated; a track without a gain has gain 1
+    gains = song_meta(data_root, song).get("gains") or {}  # a track without a gain has gain 1 (schema)
     out = {}
     for name in names:
         path = data_root / song / f"{name}.wav"
@@ -103,7 +103,7 @@ def song_stems(data_root: Path, song: str, names: Sequence[str], samples: int, s
         wave, rate = sf.read(path, dtype="float32", always_2d=True)
         if rate != sample_rate:
             raise DataError(f"{path}: {rate} Hz, the weights work at {sample_rate} Hz")
-        out[name] = wave.T[:, :samples] * meta.gain(name)
+        out[name] = wave.T[:, :samples] * float(gains.get(name, DEFAULT_GAIN))
     return out
 
 
