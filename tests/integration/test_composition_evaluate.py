@@ -51,7 +51,10 @@ def test_ablate_tiny_manifest_builds_table(tiny_songs, tiny_latents, tiny_autoen
     )
     assert main(["ablate", str(manifest), *overrides, "--out", str(tmp_path / "table")]) == 0
     text = (tmp_path / "table" / "table.md").read_text()
-    assert text.count("\n| ") == 4  # header + 3 rows
+    tables = [block for block in text.split("\n\n") if block.startswith("| ")]
+    assert len(tables) == 2  # the rows, then each row's paired difference from the first
+    assert tables[0].count("\n| ") == 3 and tables[0].startswith("| row |")  # header + 3 rows
+    assert [line.split(" | ")[0] for line in tables[1].splitlines()[2:]] == ["| curriculum", "| interactive"]
     assert "reusing the finished training run" in capsys.readouterr().out  # interactive reuses curriculum
     assert (tmp_path / "table" / "table.csv").read_text().startswith("row,clap/mix mean")
 
