@@ -49,13 +49,15 @@ def latent_frames(cfg: object, seconds: float) -> int:
 
 
 def train_throughput(compiled: bool, iters: int = 10, warmup: int = 3, compile_mode: str | None = None,
-                     flash: bool = False) -> dict[str, float]:
+                     flash: bool = False, compile_unet_only: bool = False) -> dict[str, float]:
     """bf16 autocast training steps at the paper's per-GPU batch and snippet length.
 
     ``flash`` takes cuDNN attention (the default dispatcher's choice on Hopper) out of SDPA's choices,
     so unmasked self-attention runs the flash kernel and masked attention (text cross-attention, the
     T5 encoder's position bias) the memory-efficient or math one; ``compile_mode`` is torch.compile's mode
-    (``reduce-overhead`` replays CUDA graphs, the cure for a launch-bound step)."""
+    (``reduce-overhead`` replays CUDA graphs, the cure for a launch-bound step). ``compile_unet_only``
+    compiles the denoiser network alone: the whole model breaks its graph at the tokenizer (3 breaks,
+    4 graphs, by ``torch._dynamo.explain``), the UNet is one graph (tests/unit/test_unet_compiles.py)."""
     import contextlib
 
     from torch.nn.attention import SDPBackend, sdpa_kernel
@@ -64,7 +66,9 @@ def train_throughput(compiled: bool, iters: int = 10, warmup: int = 3, compile_m
     batch, k = int(cfg.data.batch_size), len(cfg.data.tracks)
     frames = latent_frames(cfg, float(cfg.data.snippet_seconds))
     opt = torch.optim.AdamW(model.parameters(), lr=3e-5, betas=(0.9, 0.95), weight_decay=0.1, fused=True)
-    net = torch.compile(model, mode=compile_mode) if compiled else model
+    if compiled and compile_unet_only:
+        model.unet = torch.compile(model.unet, mode=compile_mode)  # type: ignore[assignment]
+    net = torch.compile(model, mode=compile_mode) if compiled and not compile_unet_only else model
     backends = [SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION, SDPBackend.MATH]  # no cuDNN
     kernels = (lambda: sdpa_kernel(backends)) if flash else contextlib.nullcontext  # noqa: E731
     g = make_generator(0, device)
@@ -204,6 +208,9 @@ ROWS: dict[str, tuple[str, object]] = {
     "flash-kernels": ("attention kernel calls in that step", lambda: flash_kernels_in_training_step(flash=True)),
     "reduce-overhead": ("train step bf16, torch.compile mode=reduce-overhead (CUDA graphs)",
                         lambda: _train_row(True, compile_mode="reduce-overhead")),
+    "compile-unet": ("train step bf16, torch.compile of the UNet alone", lambda: _train_row(True, compile_unet_only=True)),
+    "reduce-overhead-unet": ("train step bf16, torch.compile mode=reduce-overhead of the UNet alone",
+                             lambda: _train_row(True, compile_mode="reduce-overhead", compile_unet_only=True)),
     "flash-runs": ("SDPA flash kernel runs the UNet attention", flash_attention_runs),
     "kernels": ("attention kernel calls in one training step", flash_kernels_in_training_step),
     "latency": ("sampling 4 tracks x 10 s, 48 kHz stereo (bf16)", _latency_row),
