@@ -8,23 +8,8 @@
 # Exports: runs/export/gpu-ae-v{1,2,3}; logs: /tmp/jlogs. On 2026-11-26 one H100 took 367 s for the
 # three trainings of 5770 steps (0.064 s/step each, side by side).
 set -u
-STEPS=${1:-5770}; L=/tmp/jlogs; mkdir -p $L; export PYTHONUNBUFFERED=1
-python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
-export PYTHONPATH=/tmp/site:$PWD/src
-python3 - <<'PY' || exit 1
-import shutil
-from pathlib import Path
-import soundfile as sf
-src, dst = Path(".gpudata/bench-sub"), Path("data/bench-sub-gpu")
-shutil.rmtree(dst, ignore_errors=True); dst.mkdir(parents=True)
-shutil.copy(src / "splits.json", dst / "splits.json")
-for song in sorted(p for p in src.iterdir() if p.is_dir()):
-    (dst / song.name).mkdir()
-    shutil.copy(song / "meta.json", dst / song.name / "meta.json")
-    for f in song.glob("*.flac"):
-        x, sr = sf.read(f, dtype="int16"); sf.write(dst / song.name / (f.stem + ".wav"), x, sr, subtype="PCM_16")
-PY
-JC() { python3 -c "import sys; from jen_composer.cli.main import main; sys.argv[0]='jen-composer'; sys.exit(main())" "$@"; }
+STEPS=${1:-5770}; L=/tmp/jlogs; mkdir -p $L
+source scripts/gpu/setup.sh  # wheels -> /tmp/site, data/bench-sub-gpu, JC
 REC=experiments/autoencoder/bench_spectral_gpu.yaml
 declare -A VAR=([v1]="autoencoder.latent_dim=64 autoencoder.base_channels=32" [v2]="autoencoder.base_channels=32" [v3]="")
 for v in v1 v2 v3; do JC fit $REC name=gpu-ae-$v ${VAR[$v]} data.root=data/bench-sub-gpu trainer.progress_bar=false \
