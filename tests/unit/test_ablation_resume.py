@@ -170,3 +170,58 @@ def test_a_second_manifest_rescores_the_same_trainings_on_another_task(manifest:
     assert first.tasks[0] == ["joint"]
     rows = json.loads(paths["json"].read_text())["rows"]
     assert [r["seeds"] for r in rows] == [[0, 1]] * 3
+
+
+def test_rescoring_through_a_re_export_reuses_the_trainings_and_records_the_decoding(manifest: Path, tmp_path: Path) -> None:
+    """`ablate M --autoencoder DIR --out O`: the trained rows are reused, every row-seed is scored again
+    (through DIR, which each marker records); a folder scored one way is never silently reused another way."""
+    from jen_composer.core.errors import ConfigError
+
+    first, log = Fakes(), []
+    _run(manifest, tmp_path / "as-trained", first, log)
+    second = Fakes()
+    run_ablation(manifest, out_dir=tmp_path / "locked", log=log.append, train=second.train, evaluate=second.evaluate,
+                 autoencoder="runs/export/ae-locked")
+    assert second.trained == [] and len(second.evaluated) == 6
+    marker = json.loads((tmp_path / "locked" / "state" / "done" / "baseline-seed0.json").read_text())
+    assert marker["autoencoder"] == "runs/export/ae-locked"
+    with pytest.raises(ConfigError, match=r"baseline-seed0.json: scored with decoding autoencoder 'runs/export/ae-locked', not None"):
+        run_ablation(manifest, out_dir=tmp_path / "locked", train=Fakes().train, evaluate=Fakes().evaluate)
+    with pytest.raises(ConfigError, match=r"scored with decoding autoencoder None, not 'other'"):
+        run_ablation(manifest, out_dir=tmp_path / "as-trained", train=Fakes().train, evaluate=Fakes().evaluate,
+                     autoencoder="other")
+
+
+def test_evaluate_through_passes_the_autoencoder_to_the_one_evaluation_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import jen_composer.workflows.evaluate as evaluate_module
+    from jen_composer.workflows.ablation import evaluate_through
+
+    seen = []
+
+    def fake(checkpoint, out, overrides=None, name_prefix="", autoencoder=None):  # noqa: ANN001, ANN202
+        seen.append(autoencoder)
+        return [SystemResult(name="x", clips=1, clap={})], {}
+
+    monkeypatch.setattr(evaluate_module, "evaluate_checkpoint", fake)
+    cfg = DictConfig({"evaluation": {}})
+    evaluate_through("runs/export/ae-locked")(tmp_path / "c.ckpt", tmp_path, cfg, "row")
+    evaluate_through(None)(tmp_path / "c.ckpt", tmp_path, cfg, "row")
+    assert seen == ["runs/export/ae-locked", None]
+
+
+def test_ablate_command_line_passes_autoencoder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import jen_composer.workflows.ablation as ablation
+    from jen_composer.cli.main import main
+
+    calls = []
+    table = tmp_path / "table.md"
+    table.write_text("| row |\n")
+
+    def fake(manifest, overrides, out, **kwargs):  # noqa: ANN001, ANN003, ANN202
+        calls.append((str(manifest), out, kwargs["autoencoder"]))
+        return {"markdown": table}
+
+    monkeypatch.setattr(ablation, "run_ablation", fake)
+    assert main(["ablate", "experiments/ablations/table2.yaml", "--autoencoder", "runs/export/gpu-ae-v1-locked",
+                 "--out", str(tmp_path / "locked")]) == 0
+    assert calls == [("experiments/ablations/table2.yaml", tmp_path / "locked", "runs/export/gpu-ae-v1-locked")]

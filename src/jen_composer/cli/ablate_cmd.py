@@ -15,6 +15,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--table-only", action="store_true",
                    help="write the table from the finished row-seeds; train and evaluate nothing")
     p.add_argument("--seeds", help="comma-separated subset of the manifest's seeds (one worker per seed can run in parallel)")
+    p.add_argument("--autoencoder", metavar="DIR",
+                   help="decode every row through this re-export of the rows' autoencoder (same checksum, other "
+                        "decoding settings); use another --out: the trained rows are reused, only the scores are new")
     p.set_defaults(func=run)
 
 
@@ -29,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError:
         raise ConfigError(f"--seeds {args.seeds!r}: expected comma-separated integers, e.g. 0,2") from None
     paths = run_ablation(Path(args.manifest), args.overrides, Path(args.out) if args.out else None,
-                         table_only=args.table_only, seeds=seeds)
+                         table_only=args.table_only, seeds=seeds, autoencoder=args.autoencoder)
     print(paths["markdown"].read_text())
     for key, path in paths.items():
         print(f"{key}: {path}")

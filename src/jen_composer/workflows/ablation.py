@@ -13,6 +13,7 @@ job_type = the row's label, so the table can be rebuilt there.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -68,11 +69,18 @@ def _fit_checkpoint(cfg: DictConfig) -> Path:
     return last
 
 
-def _evaluate(checkpoint: Path, out: Path, cfg: DictConfig, label: str) -> SystemResult:
+def _evaluate(checkpoint: Path, out: Path, cfg: DictConfig, label: str, autoencoder: str | None = None) -> SystemResult:
     from jen_composer.workflows.evaluate import evaluate_checkpoint
 
-    rows, _ = evaluate_checkpoint(checkpoint, out, overrides=cfg.evaluation, name_prefix=f"{label}: ")
+    rows, _ = evaluate_checkpoint(checkpoint, out, overrides=cfg.evaluation, name_prefix=f"{label}: ",
+                                  autoencoder=autoencoder)
     return rows[0]
+
+
+def evaluate_through(autoencoder: str | None) -> Evaluate:
+    """The row evaluation, decoding through ``autoencoder`` (a same-checksum re-export) when given:
+    the same trained rows scored again with another decoding, into another ``--out``."""
+    return functools.partial(_evaluate, autoencoder=autoencoder) if autoencoder else _evaluate
 
 
 class AblationState:
@@ -104,6 +112,15 @@ class AblationState:
 
         path = self._done(label, seed)
         return SystemResult.from_dict(json.loads(path.read_text())["result"]) if path.is_file() else None
+
+    def check_decoding(self, label: str, seed: int, autoencoder: str | None) -> None:
+        """A finished row-seed scored through another autoencoder than asked is an error, not a reused score."""
+        import json
+
+        path = self._done(label, seed)
+        if path.is_file() and json.loads(path.read_text()).get("autoencoder") != autoencoder:
+            raise ConfigError(f"{path}: scored with decoding autoencoder {json.loads(path.read_text()).get('autoencoder')!r}, "
+                              f"not {autoencoder!r}: pass another --out for a table decoded another way")
 
     def mark_done(self, label: str, seed: int, result: SystemResult, info: dict[str, Any]) -> None:
         atomic_write_json(self._done(label, seed), {"result": result.to_dict(), **info})
@@ -148,15 +165,19 @@ def collect_rows(manifest: AblationManifest, state: AblationState) -> list[RowRe
 
 def run_ablation(manifest_path: Path, extra_overrides: Sequence[str] = (), out_dir: Path | None = None,
                  root: Path = Path("."), log: Callable[[str], None] = print,
-                 train: Train = _fit_checkpoint, evaluate: Evaluate = _evaluate,
-                 table_only: bool = False, seeds: Sequence[int] | None = None) -> dict[str, Path]:
+                 train: Train = _fit_checkpoint, evaluate: Evaluate | None = None,
+                 table_only: bool = False, seeds: Sequence[int] | None = None,
+                 autoencoder: str | None = None) -> dict[str, Path]:
     """Run (or continue) every row-seed of the manifest and write the table; returns the table's files.
 
     The table is rewritten after every finished row-seed, so an interrupted run leaves a partial one;
     `table_only` writes it from the finished row-seeds without training or evaluating anything.
     `seeds` runs only those of the manifest's seeds: one worker per seed (processes on one machine, or
     a job array) shares the output folder, since every marker file belongs to one row-seed.
+    ``autoencoder`` decodes every row through that re-export (`evaluate_through`); each row-seed's marker
+    records it, and a folder scored another way is refused.
     """
+    evaluate = evaluate or evaluate_through(autoencoder)
     manifest = load_manifest(manifest_path)
     unknown = sorted(set(seeds or ()) - set(manifest.seeds))
     if unknown:
@@ -168,6 +189,7 @@ def run_ablation(manifest_path: Path, extra_overrides: Sequence[str] = (), out_d
         for row in manifest.rows:
             tag = f"== {row.label} (seed {seed})"
             cfg = row_config(manifest, row, seed, extra_overrides, root)
+            state.check_decoding(row.label, seed, autoencoder)
             if state.result(row.label, seed) is not None:
                 log(f"{tag}: finished earlier, skipping")
                 continue
@@ -180,7 +202,7 @@ def run_ablation(manifest_path: Path, extra_overrides: Sequence[str] = (), out_d
             else:
                 log(f"{tag}: reusing the finished training run {key}")
             result = evaluate(checkpoint, out / slug(row.label) / f"seed{seed}", cfg, row.label)
-            state.mark_done(row.label, seed, result, {"checkpoint": str(checkpoint), "run_id": key})
+            state.mark_done(row.label, seed, result, {"checkpoint": str(checkpoint), "run_id": key, "autoencoder": autoencoder})
             log_wandb_result(cfg, seed, result, manifest.columns)
             write_table(manifest, collect_rows(manifest, state), out, plot=False)
     return write_table(manifest, collect_rows(manifest, state), out)

@@ -184,9 +184,12 @@ class Evaluator:
 def evaluate_checkpoint(checkpoint: str | Path, out_dir: Path, overrides: DictConfig | None = None,
                         tasks: Sequence[str] | None = None, name_prefix: str = "",
                         log: Callable[[str], None] = print,
-                        progress: Callable[[int, int], None] | None = None) -> tuple[list[SystemResult], dict[str, Path]]:
-    """Generate, score and write `results.json`, `results.md` and per-track bar charts into `out_dir`."""
-    pipe = ComposerPipeline.from_checkpoint(checkpoint)
+                        progress: Callable[[int, int], None] | None = None,
+                        autoencoder: str | None = None) -> tuple[list[SystemResult], dict[str, Path]]:
+    """Generate, score and write `results.json`, `results.md` and per-track bar charts into `out_dir`.
+    ``autoencoder``: decode through this export (a re-export of the checkpoint's own autoencoder with
+    other decoding settings: same checksum) instead of the one the checkpoint names."""
+    pipe = ComposerPipeline.from_checkpoint(checkpoint, autoencoder=autoencoder, same_encoding=True)
     cfg = pipe.cfg
     if overrides is not None:
         cfg.evaluation = overrides
