@@ -30,7 +30,8 @@ REC=experiments/autoencoder/bundle.yaml
 declare -A VAR=([repro]="" [small]="autoencoder.base_channels=16" [small1]="autoencoder.base_channels=16 seed=1")
 TRAIN=()
 for v in repro small small1; do
-  ( s=$(date +%s); timeout $((BUDGET - 90 - $(el))) /tmp/jc fit $REC name=gpu-bundle-ae-$v ${VAR[$v]} data.root=data/bench-sub-gpu trainer.progress_bar=false \
+  lim=$((BUDGET - 90 - $(el))); [ $lim -ge 1 ] || lim=1  # timeout 0 would mean no limit
+  ( s=$(date +%s); timeout $lim /tmp/jc fit $REC name=gpu-bundle-ae-$v ${VAR[$v]} data.root=data/bench-sub-gpu trainer.progress_bar=false \
       trainer.max_steps=$STEPS trainer.val_check_interval=$STEPS ${EXTRA:-} > $L/train-$v.log 2>&1; rc=$?
     echo "train $v rc $rc in $(( $(date +%s) - s )) s, ended at $(el) s" >> "$TL" ) &
   TRAIN+=($!)

@@ -174,22 +174,64 @@ def test_a_second_manifest_rescores_the_same_trainings_on_another_task(manifest:
 
 def test_rescoring_through_a_re_export_reuses_the_trainings_and_records_the_decoding(manifest: Path, tmp_path: Path) -> None:
     """`ablate M --autoencoder DIR --out O`: the trained rows are reused, every row-seed is scored again
-    (through DIR, which each marker records); a folder scored one way is never silently reused another way."""
+    (through DIR, which each marker and table.json record); a folder scored one way is never reused
+    another way, not by --table-only nor by a worker of another seed."""
     from jen_composer.core.errors import ConfigError
 
+    locked = tmp_path / "ae-locked"
+    locked.mkdir()
     first, log = Fakes(), []
     _run(manifest, tmp_path / "as-trained", first, log)
     second = Fakes()
-    run_ablation(manifest, out_dir=tmp_path / "locked", log=log.append, train=second.train, evaluate=second.evaluate,
-                 autoencoder="runs/export/ae-locked")
+    paths = run_ablation(manifest, out_dir=tmp_path / "locked", log=log.append, train=second.train,
+                         evaluate=second.evaluate, autoencoder=f"{locked}/")
     assert second.trained == [] and len(second.evaluated) == 6
     marker = json.loads((tmp_path / "locked" / "state" / "done" / "baseline-seed0.json").read_text())
-    assert marker["autoencoder"] == "runs/export/ae-locked"
-    with pytest.raises(ConfigError, match=r"baseline-seed0.json: scored with decoding autoencoder 'runs/export/ae-locked', not None"):
-        run_ablation(manifest, out_dir=tmp_path / "locked", train=Fakes().train, evaluate=Fakes().evaluate)
-    with pytest.raises(ConfigError, match=r"scored with decoding autoencoder None, not 'other'"):
+    assert marker["autoencoder"] == str(locked)  # normalised: the trailing slash names the same folder
+    assert json.loads(paths["json"].read_text())["autoencoder"] == str(locked)
+    assert f"Decoded through `{locked}`" in paths["markdown"].read_text()
+    with pytest.raises(ConfigError, match=rf"baseline-seed0.json: scored with decoding autoencoder '{locked}', not None"):
+        run_ablation(manifest, out_dir=tmp_path / "locked", train=Fakes().train, evaluate=Fakes().evaluate, table_only=True)
+    with pytest.raises(ConfigError, match=rf"scored with decoding autoencoder None, not '{locked}'"):
         run_ablation(manifest, out_dir=tmp_path / "as-trained", train=Fakes().train, evaluate=Fakes().evaluate,
-                     autoencoder="other")
+                     autoencoder=str(locked), table_only=True)
+    # a worker for seed 1 alone still sees seed 0's markers scored the plain way
+    with pytest.raises(ConfigError, match="seed0.json: scored with decoding autoencoder None"):
+        run_ablation(manifest, out_dir=tmp_path / "as-trained", train=Fakes().train, evaluate=Fakes().evaluate,
+                     autoencoder=str(locked), seeds=[1])
+
+
+def test_rescoring_never_trains_and_needs_an_existing_export(manifest: Path, tmp_path: Path) -> None:
+    from jen_composer.core.errors import ConfigError
+
+    locked = tmp_path / "ae-locked"
+    locked.mkdir()
+    fakes = Fakes()
+    with pytest.raises(ConfigError, match=r"baseline \(seed 0\): no finished training in .*run the ablation without it first"):
+        run_ablation(manifest, out_dir=tmp_path / "locked", train=fakes.train, evaluate=fakes.evaluate, autoencoder=str(locked))
+    assert fakes.trained == [] and fakes.evaluated == []
+    with pytest.raises(ConfigError, match=r"--autoencoder .*missing: not an exported autoencoder folder"):
+        run_ablation(manifest, out_dir=tmp_path / "x", train=fakes.train, evaluate=fakes.evaluate,
+                     autoencoder=str(tmp_path / "missing"))
+
+
+def test_rescoring_decodes_through_the_one_evaluation_path(manifest: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without an injected evaluation, `--autoencoder` reaches `evaluate_checkpoint` for every row-seed."""
+    import jen_composer.workflows.evaluate as evaluate_module
+
+    locked = tmp_path / "ae-locked"
+    locked.mkdir()
+    _run(manifest, tmp_path / "as-trained", Fakes(), [])
+    seen = []
+
+    def fake(checkpoint, out, overrides=None, name_prefix="", autoencoder=None):  # noqa: ANN001, ANN202
+        seen.append(autoencoder)
+        return [SystemResult(name="x", clips=1, clap={"mix": 0.5}, coherence={"beat_sync": 0.5})], {}
+
+    monkeypatch.setattr(evaluate_module, "evaluate_checkpoint", fake)
+    run_ablation(manifest, out_dir=tmp_path / "locked", train=Fakes().train, autoencoder=str(locked))
+    assert seen == [str(locked)] * 6
 
 
 def test_evaluate_through_passes_the_autoencoder_to_the_one_evaluation_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -223,5 +265,5 @@ def test_ablate_command_line_passes_autoencoder(monkeypatch: pytest.MonkeyPatch,
 
     monkeypatch.setattr(ablation, "run_ablation", fake)
     assert main(["ablate", "experiments/ablations/table2.yaml", "--autoencoder", "runs/export/gpu-ae-v1-locked",
-                 "--out", str(tmp_path / "locked")]) == 0
+                 "--out", str(tmp_path / "locked")]) == 0  # the command line of docs/results/table2.md
     assert calls == [("experiments/ablations/table2.yaml", tmp_path / "locked", "runs/export/gpu-ae-v1-locked")]

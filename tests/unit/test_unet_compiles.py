@@ -7,6 +7,7 @@ left the compiled training-step rows of benchmarks/gpu_throughput.py with 4 grap
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from jen_composer.core.config import compose
@@ -14,15 +15,17 @@ from jen_composer.diffusion.tasks import paper_timesteps
 from jen_composer.models.composer import ComposerModel, join_tracks
 
 
-def _tiny_model() -> tuple[ComposerModel, int]:
-    cfg = compose("experiments/composer/tiny.yaml", [])
+def _tiny_model(*overrides: str) -> tuple[ComposerModel, int]:
+    cfg = compose("experiments/composer/tiny.yaml", list(overrides))
     return ComposerModel(cfg.composer, len(cfg.data.tracks), int(cfg.autoencoder.latent_dim)).train(), int(cfg.autoencoder.latent_dim)
 
 
-def test_unet_is_one_graph_and_whole_model_breaks_at_the_tokenizer() -> None:
+@pytest.mark.parametrize("checkpointing", [False, True], ids=["plain", "gradient-checkpointing"])
+def test_unet_is_one_graph_and_whole_model_breaks_at_the_tokenizer(checkpointing: bool) -> None:
+    """With activation checkpointing too: the paper config the benchmark compiles sets it."""
     import torch._dynamo as dynamo
 
-    model, dim = _tiny_model()
+    model, dim = _tiny_model(f"composer.unet.gradient_checkpointing={str(checkpointing).lower()}")
     g = torch.Generator().manual_seed(0)
     x = torch.randn(2, 4, dim, 32)
     t = paper_timesteps(2, 4, 1000, g)

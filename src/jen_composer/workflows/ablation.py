@@ -14,6 +14,7 @@ job_type = the row's label, so the table can be rebuilt there.
 from __future__ import annotations
 
 import functools
+import os
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -134,18 +135,26 @@ def row_config(manifest: AblationManifest, row: AblationRow, seed: int, extra: S
     return cfg
 
 
+def finished_training(cfg: DictConfig) -> Path | None:
+    """The run folder's last.ckpt when it reached ``trainer.max_steps``, else None."""
+    last = run_dir(cfg) / "checkpoints" / "last.ckpt"
+    if not last.is_file():
+        return None
+    try:
+        return last if checkpoint_step(last) >= int(cfg.trainer.max_steps) > 0 else None
+    except CheckpointError:
+        return None  # resuming from it names what is wrong with it
+
+
 def _train_or_resume(cfg: DictConfig, train: Train, log: Callable[[str], None]) -> Path:
     """Train `cfg`, continuing from its run folder's last.ckpt when an earlier attempt was interrupted
     (and returning that checkpoint when it already reached ``trainer.max_steps``)."""
+    done = finished_training(cfg)
+    if done is not None:  # e.g. trained by another manifest with the same rows
+        log(f"   reusing the finished training {done}")
+        return done
     last = run_dir(cfg) / "checkpoints" / "last.ckpt"
     if last.is_file():
-        try:
-            finished = checkpoint_step(last) >= int(cfg.trainer.max_steps) > 0
-        except CheckpointError:
-            finished = False  # resuming from it names what is wrong with it
-        if finished:  # e.g. trained by another manifest with the same rows
-            log(f"   reusing the finished training {last}")
-            return last
         log(f"   continuing the interrupted training from {last}")
         cfg = cfg.copy()
         cfg.trainer.resume = str(last)
@@ -177,25 +186,40 @@ def run_ablation(manifest_path: Path, extra_overrides: Sequence[str] = (), out_d
     ``autoencoder`` decodes every row through that re-export (`evaluate_through`); each row-seed's marker
     records it, and a folder scored another way is refused.
     """
+    if autoencoder is not None:
+        autoencoder = os.path.normpath(autoencoder)  # ./x, x/ and x name one decoding
+        if not Path(autoencoder).is_dir():
+            raise ConfigError(f"--autoencoder {autoencoder}: not an exported autoencoder folder")
     evaluate = evaluate or evaluate_through(autoencoder)
     manifest = load_manifest(manifest_path)
     unknown = sorted(set(seeds or ()) - set(manifest.seeds))
     if unknown:
         raise ConfigError(f"--seeds {unknown}: not among {manifest_path}'s seeds {list(manifest.seeds)}")
-    out = out_dir or Path("runs") / "ablations" / slug(manifest.title)
+    default = slug(manifest.title) + (f"-{slug(Path(autoencoder).name)}" if autoencoder else "")
+    out = out_dir or Path("runs") / "ablations" / default
     state = AblationState(out)
+    for row in manifest.rows:  # every seed, also those another worker runs: one table, one decoding
+        for seed in manifest.seeds:
+            state.check_decoding(row.label, seed, autoencoder)
+    notes = ["", f"Decoded through `{autoencoder}` (`ablate --autoencoder`), not the checkpoints' own autoencoder."] if autoencoder else []
     # Seeds outer, rows inner: an interrupted run leaves every row with the same seeds done.
     for seed in [] if table_only else [s for s in manifest.seeds if seeds is None or s in seeds]:
         for row in manifest.rows:
             tag = f"== {row.label} (seed {seed})"
             cfg = row_config(manifest, row, seed, extra_overrides, root)
-            state.check_decoding(row.label, seed, autoencoder)
             if state.result(row.label, seed) is not None:
                 log(f"{tag}: finished earlier, skipping")
                 continue
             key = run_id(cfg)
             checkpoint = state.checkpoint(key)
-            if checkpoint is None:
+            if checkpoint is None and autoencoder is not None:  # a re-score never trains
+                checkpoint = finished_training(cfg)
+                if checkpoint is None:
+                    raise ConfigError(f"{row.label} (seed {seed}): no finished training in {run_dir(cfg)}; --autoencoder "
+                                      f"only scores trained rows again: run the ablation without it first")
+                log(f"{tag}: reusing the finished training {checkpoint}")
+                state.mark_trained(key, checkpoint, {"row": row.label, "seed": seed, "experiment": row.experiment})
+            elif checkpoint is None:
                 log(f"{tag}: training {row.experiment} (run {key})")
                 checkpoint = _train_or_resume(cfg, train, log)
                 state.mark_trained(key, checkpoint, {"row": row.label, "seed": seed, "experiment": row.experiment})
@@ -204,8 +228,8 @@ def run_ablation(manifest_path: Path, extra_overrides: Sequence[str] = (), out_d
             result = evaluate(checkpoint, out / slug(row.label) / f"seed{seed}", cfg, row.label)
             state.mark_done(row.label, seed, result, {"checkpoint": str(checkpoint), "run_id": key, "autoencoder": autoencoder})
             log_wandb_result(cfg, seed, result, manifest.columns)
-            write_table(manifest, collect_rows(manifest, state), out, plot=False)
-    return write_table(manifest, collect_rows(manifest, state), out)
+            write_table(manifest, collect_rows(manifest, state), out, notes, plot=False, autoencoder=autoencoder)
+    return write_table(manifest, collect_rows(manifest, state), out, notes, autoencoder=autoencoder)
 
 
 def log_wandb_result(cfg: DictConfig, seed: int, result: SystemResult, columns: Sequence[str]) -> None:

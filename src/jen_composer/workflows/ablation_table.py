@@ -75,8 +75,9 @@ def _cell(iv: Interval) -> str:
 
 
 def write_table(manifest: AblationManifest, rows: Sequence[RowResult], out: Path,
-                notes: Sequence[str] = (), plot: bool = True) -> dict[str, Path]:
-    """``table.md`` (mean ± 95% half-width), ``table.csv`` (mean, low, high), ``table.json`` and ``table.png``."""
+                notes: Sequence[str] = (), plot: bool = True, autoencoder: str | None = None) -> dict[str, Path]:
+    """``table.md`` (mean ± 95% half-width), ``table.csv`` (mean, low, high), ``table.json`` and ``table.png``;
+    ``autoencoder``: the re-export the rows were decoded through (recorded in table.json), None for their own."""
     header = ["row", *manifest.columns, "clips", "seeds"]
     md = [f"# {manifest.title}", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     buf = io.StringIO()
@@ -109,7 +110,7 @@ def write_table(manifest: AblationManifest, rows: Sequence[RowResult], out: Path
     paths = {"markdown": out / "table.md", "csv": out / "table.csv", "json": out / "table.json"}
     atomic_write_text(paths["markdown"], "\n".join(md) + "\n")
     atomic_write_text(paths["csv"], buf.getvalue())
-    atomic_write_json(paths["json"], {"title": manifest.title, "partial": partial, "rows": summary,
+    atomic_write_json(paths["json"], {"title": manifest.title, "partial": partial, "autoencoder": autoencoder, "rows": summary,
                                       "differences_from_first_row": {label: {c: iv.to_dict() for c, iv in d.items()}
                                                                      for label, d in diffs.items()}})
     if plot:
