@@ -134,6 +134,10 @@ def test_ablation_runs_carry_wandb_group_and_job_type(manifest: Path, tmp_path: 
     log_wandb_result(cfg, 1, SystemResult(name="r", clips=1, clap={"mix": 0.5}), ["clap/mix"])
     assert (calls[0]["group"], calls[0]["job_type"]) == ("Table 2: x, y", "+ curriculum")
     assert FakeRun.summary == {"clap/mix": 0.5} and calls[-1] == {"finished": True}
+    assert calls[0]["config"]["autoencoder"] is None and calls[0]["name"] == "curriculum-seed1-eval"
+    log_wandb_result(cfg, 1, SystemResult(name="r", clips=1, clap={"mix": 0.5}), ["clap/mix"], "runs/export/ae-locked")
+    assert calls[-2]["config"]["autoencoder"] == "runs/export/ae-locked"
+    assert calls[-2]["name"] == "curriculum-seed1-eval-decoded-ae-locked"  # told apart from the first scoring
 
 
 def test_one_worker_per_seed_shares_the_output_folder(manifest: Path, tmp_path: Path) -> None:

@@ -227,22 +227,25 @@ def run_ablation(manifest_path: Path, extra_overrides: Sequence[str] = (), out_d
                 log(f"{tag}: reusing the finished training run {key}")
             result = evaluate(checkpoint, out / slug(row.label) / f"seed{seed}", cfg, row.label)
             state.mark_done(row.label, seed, result, {"checkpoint": str(checkpoint), "run_id": key, "autoencoder": autoencoder})
-            log_wandb_result(cfg, seed, result, manifest.columns)
+            log_wandb_result(cfg, seed, result, manifest.columns, autoencoder)
             write_table(manifest, collect_rows(manifest, state), out, notes, plot=False, autoencoder=autoencoder)
     return write_table(manifest, collect_rows(manifest, state), out, notes, autoencoder=autoencoder)
 
 
-def log_wandb_result(cfg: DictConfig, seed: int, result: SystemResult, columns: Sequence[str]) -> None:
-    """With `logger.kind=wandb`, one evaluation run per row-seed (group = title, job_type = row label)."""
+def log_wandb_result(cfg: DictConfig, seed: int, result: SystemResult, columns: Sequence[str],
+                     autoencoder: str | None = None) -> None:
+    """With `logger.kind=wandb`, one evaluation run per row-seed (group = title, job_type = row label);
+    a re-score through ``autoencoder`` says so in its name and config."""
     if cfg.logger.kind != "wandb":
         return
     import wandb
 
     from jen_composer.training.loggers import wandb_mode
 
+    decoded = f"-decoded-{slug(Path(autoencoder).name)}" if autoencoder else ""
     run = wandb.init(project=cfg.logger.project, entity=cfg.logger.entity or None, group=cfg.logger.group,
-                     job_type=cfg.logger.job_type, name=f"{slug(cfg.logger.job_type)}-seed{seed}-eval",
-                     config={"seed": seed, "run_id": run_id(cfg), "row": cfg.logger.job_type},
+                     job_type=cfg.logger.job_type, name=f"{slug(cfg.logger.job_type)}-seed{seed}-eval{decoded}",
+                     config={"seed": seed, "run_id": run_id(cfg), "row": cfg.logger.job_type, "autoencoder": autoencoder},
                      mode=wandb_mode(), dir=str(run_dir(cfg)), reinit="finish_previous")
     run.summary.update({c: column_value(result, c) for c in columns})
     run.finish()
