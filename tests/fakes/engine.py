@@ -4,6 +4,7 @@ are tested against it without any model weights."""
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 
 import numpy as np
@@ -30,7 +31,8 @@ class FakeEngine:
     """Seeded tones and clicks: output depends on seed, prompt, settings and the kept audio.
 
     Deterministic across processes, so replay tests can demand bit-identical audio. ``step_delay``
-    sleeps per step to exercise progress reporting and concurrency in the studio.
+    sleeps per step to exercise progress reporting and concurrency in the studio; while ``gate`` is
+    cleared, every step waits for it (a job held mid-way, without a race against the wall clock).
     """
 
     def __init__(
@@ -40,11 +42,13 @@ class FakeEngine:
         channels: int = 1,
         step_delay: float = 0.0,
         mix_track: bool = False,
+        gate: threading.Event | None = None,
     ) -> None:
         self.tracks = list(tracks or ["bass", "drums", "instrument", "melody"])
         self.sample_rate = int(sample_rate)
         self.channels = int(channels)
         self.step_delay = float(step_delay)
+        self.gate = gate
         self.mix_track = bool(mix_track)  # takes kept["mix"], like a composer trained with composer.mix_track
         self.checkpoint = "fake"
         self.cfg = None
@@ -92,6 +96,8 @@ class FakeEngine:
         self.calls.append({"prompt": prompt, "kept": sorted(kept), "generate": list(generate), "seed": seed})
         steps = settings.steps
         for i in range(steps):
+            if self.gate is not None and not self.gate.wait(timeout=60.0):
+                raise TimeoutError("FakeEngine: the gate stayed closed for 60 s")
             if self.step_delay:
                 time.sleep(self.step_delay)
             if progress is not None:

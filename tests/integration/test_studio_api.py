@@ -21,10 +21,11 @@ from tests.fakes import FakeEngine
 LOCAL = "http://127.0.0.1:7860"  # the studio answers loopback hosts only (TestClient's default is "testserver")
 
 
-def _client(tmp_path: Path, step_delay: float = 0.0, max_upload_mb: float = 1.0) -> TestClient:
+def _client(tmp_path: Path, step_delay: float = 0.0, max_upload_mb: float = 1.0,
+            gate: threading.Event | None = None) -> TestClient:
     cfg = CompositionConfig(seconds=1.0)
     cfg.studio.max_upload_mb = max_upload_mb
-    return TestClient(create_app(FakeEngine(step_delay=step_delay), cfg, tmp_path / "sessions"), base_url=LOCAL)
+    return TestClient(create_app(FakeEngine(step_delay=step_delay, gate=gate), cfg, tmp_path / "sessions"), base_url=LOCAL)
 
 
 def _wait(c: TestClient, job_id: str, timeout: float = 30.0) -> dict:
@@ -154,7 +155,9 @@ def test_job_errors_are_reported(tmp_path: Path) -> None:
 
 
 def test_concurrent_regenerates_are_serialised(tmp_path: Path) -> None:
-    c = _client(tmp_path, step_delay=0.04)  # 25 steps: ~1 s per job
+    gate = threading.Event()
+    gate.set()
+    c = _client(tmp_path, step_delay=0.01, gate=gate)
     sid = _session(c)
     _generate(c, sid, "all")
     c.post(f"/api/sessions/{sid}/keep", json={"track": "drums", "kept": True})
@@ -166,14 +169,15 @@ def test_concurrent_regenerates_are_serialised(tmp_path: Path) -> None:
         barrier.wait()
         ids.append(c.post(f"/api/sessions/{sid}/generate", json={"mode": "unkept"}).json()["id"])
 
+    gate.clear()  # both jobs are held mid-way until the state has been read
     threads = [threading.Thread(target=fire) for _ in range(2)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    t0 = time.monotonic()
-    seen_busy = c.get(f"/api/sessions/{sid}").json()["busy"]  # state reads do not wait for the job
-    assert time.monotonic() - t0 < 0.5 and seen_busy in ids
+    seen_busy = c.get(f"/api/sessions/{sid}").json()["busy"]  # answered while a job is held: reads do not wait
+    assert seen_busy in ids and {c.get(f"/api/jobs/{i}").json()["status"] for i in ids} <= {"queued", "running"}
+    gate.set()
     assert all(_wait(c, i)["status"] == "done" for i in ids)
     state = c.get(f"/api/sessions/{sid}").json()
     assert [r["index"] for r in state["rounds"]] == [1, 2, 3] and state["busy"] is None
