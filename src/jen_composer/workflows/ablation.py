@@ -119,8 +119,9 @@ class AblationState:
         import json
 
         path = self._done(label, seed)
-        if path.is_file() and json.loads(path.read_text()).get("autoencoder") != autoencoder:
-            raise ConfigError(f"{path}: scored with decoding autoencoder {json.loads(path.read_text()).get('autoencoder')!r}, "
+        scored = json.loads(path.read_text()).get("autoencoder") if path.is_file() else autoencoder
+        if scored != autoencoder:
+            raise ConfigError(f"{path}: scored with decoding autoencoder {scored!r}, "
                               f"not {autoencoder!r}: pass another --out for a table decoded another way")
 
     def mark_done(self, label: str, seed: int, result: SystemResult, info: dict[str, Any]) -> None:
@@ -212,16 +213,16 @@ def run_ablation(manifest_path: Path, extra_overrides: Sequence[str] = (), out_d
                 continue
             key = run_id(cfg)
             checkpoint = state.checkpoint(key)
-            if checkpoint is None and autoencoder is not None:  # a re-score never trains
-                checkpoint = finished_training(cfg)
-                if checkpoint is None:
-                    raise ConfigError(f"{row.label} (seed {seed}): no finished training in {run_dir(cfg)}; --autoencoder "
-                                      f"only scores trained rows again: run the ablation without it first")
-                log(f"{tag}: reusing the finished training {checkpoint}")
-                state.mark_trained(key, checkpoint, {"row": row.label, "seed": seed, "experiment": row.experiment})
-            elif checkpoint is None:
-                log(f"{tag}: training {row.experiment} (run {key})")
-                checkpoint = _train_or_resume(cfg, train, log)
+            if checkpoint is None:
+                if autoencoder is not None:  # a re-score never trains
+                    checkpoint = finished_training(cfg)
+                    if checkpoint is None:
+                        raise ConfigError(f"{row.label} (seed {seed}): no finished training in {run_dir(cfg)}; --autoencoder "
+                                          f"only scores trained rows again: run the ablation without it first")
+                    log(f"{tag}: reusing the finished training {checkpoint}")
+                else:
+                    log(f"{tag}: training {row.experiment} (run {key})")
+                    checkpoint = _train_or_resume(cfg, train, log)
                 state.mark_trained(key, checkpoint, {"row": row.label, "seed": seed, "experiment": row.experiment})
             else:
                 log(f"{tag}: reusing the finished training run {key}")
