@@ -45,6 +45,22 @@ def test_atomic_files_follow_the_umask(tmp_path: Path) -> None:
     assert stat.S_IMODE((tmp_path / "b.txt").stat().st_mode) == 0o600
 
 
+def test_a_writer_that_recreates_the_temp_file_still_follows_the_umask(tmp_path: Path) -> None:
+    """safetensors' save_file replaces the file it is given (an exported autoencoder came out 0600)."""
+    from jen_composer.core.io import atomic_path
+
+    old = os.umask(0o022)
+    try:
+        with atomic_path(tmp_path / "w.bin") as tmp:
+            tmp.unlink()
+            fd = os.open(tmp, os.O_CREAT | os.O_WRONLY, 0o600)
+            os.write(fd, b"x")
+            os.close(fd)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "w.bin").stat().st_mode) == 0o644
+
+
 def test_temp_left_by_a_killed_writer_is_removed(tmp_path: Path) -> None:
     """A writer killed between mkstemp and rename leaves `.name.<pid>.*.tmp`; the next write cleans it."""
     code = ("import os, sys; from jen_composer.core.io import atomic_path\n"

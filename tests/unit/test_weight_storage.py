@@ -1,5 +1,5 @@
-"""Stored weights (float32 / float16 / int8 per output channel): known rounding bounds, smaller files,
-loads that rebuild the recorded checksum, and an unknown dtype refused in one line."""
+"""Stored weights (float32 / float16 / int8 per output channel / nf4 per block): known levels and rounding
+bounds, smaller files, loads that rebuild the recorded checksum, and an unknown dtype refused in one line."""
 
 from __future__ import annotations
 
@@ -11,7 +11,15 @@ import torch
 
 from jen_composer.core.config.autoencoder import AutoencoderConfig
 from jen_composer.core.errors import ConfigError
-from jen_composer.core.weight_storage import SCALE_SUFFIX, pack, unpack
+from jen_composer.core.weight_storage import (
+    NF4_BLOCK,
+    NF4_LEVELS,
+    NF4_SCALE,
+    NF4_SHAPE,
+    SCALE_SUFFIX,
+    pack,
+    unpack,
+)
 from jen_composer.models.autoencoder import (
     WaveformVAE,
     compute_latent_stats,
@@ -38,6 +46,46 @@ def test_int8_rounds_each_output_channel_to_half_a_step_of_its_own_scale() -> No
     assert torch.equal(back["buf"], bias)
 
 
+def test_nf4_levels_are_the_published_normal_float_table() -> None:
+    """The 16 NF4 values as printed in QLoRA (Dettmers et al. 2023, appendix E), to their 4 decimals."""
+    published = [-1.0, -0.6962, -0.5251, -0.3949, -0.2844, -0.1848, -0.0911, 0.0,
+                 0.0796, 0.1609, 0.2461, 0.3379, 0.4407, 0.5626, 0.7230, 1.0]
+    assert torch.allclose(NF4_LEVELS, torch.tensor(published), atol=1e-4)
+
+
+def test_nf4_rounds_each_value_to_the_nearest_level_of_its_block() -> None:
+    torch.manual_seed(0)
+    w = torch.randn(6, 5, 30) * torch.tensor([1e-3, 0.1, 1.0, 10.0, 0.0, 1.0])[:, None, None]  # 150 values: 3 blocks a slice
+    w[5, 0, :] = 0.0  # zeros inside a block stay zero (NF4 holds an exact 0)
+    bias = torch.randn(6)
+    packed = pack({"w": w, "b": bias}, {"w", "b"}, "nf4")
+    blocks = -(-150 // NF4_BLOCK)
+    assert packed["w"].dtype == torch.uint8 and packed["w"].shape == (6, blocks * NF4_BLOCK // 2)  # two codes a byte
+    assert packed["w" + NF4_SCALE].shape == (6, blocks) and packed["w" + NF4_SCALE].dtype == torch.float16
+    assert packed["w" + NF4_SHAPE].tolist() == [6, 5, 30] and packed["b"].dtype == torch.float16
+    back = unpack(packed)["w"]
+    assert back.shape == w.shape and back.dtype == torch.float32
+    flat, got = w.reshape(6, -1), back.reshape(6, -1)
+    for row in range(6):
+        for block in range(blocks):
+            part = slice(block * NF4_BLOCK, (block + 1) * NF4_BLOCK)
+            scale = float(packed["w" + NF4_SCALE][row, block])
+            candidates = NF4_LEVELS[None, :] * scale  # every value: the nearest of its block's 16 values
+            nearest = candidates[0, (flat[row, part, None] - candidates).abs().argmin(dim=1)]
+            assert torch.allclose(got[row, part], nearest, rtol=0, atol=1e-6 * max(scale, 1e-30)), (row, block)
+    assert torch.equal(back[4], torch.zeros(5, 30)) and torch.equal(back[5, 0], torch.zeros(30))
+    big = flat.abs().argmax(dim=1)  # each slice's largest value is a block maximum: kept to float16 precision
+    assert torch.allclose(got[torch.arange(6), big], flat[torch.arange(6), big], rtol=1e-3)
+
+
+def test_nf4_codes_that_do_not_fit_their_shape_are_refused() -> None:
+    packed = pack({"w": torch.randn(4, 100)}, {"w"}, "nf4")
+    with pytest.raises(ValueError, match=r"w: nf4 codes torch.uint8 \(4, 64\) and scales \(4, 1\) do not fit a tensor of shape \(4, 100\)"):
+        unpack({**packed, "w" + NF4_SCALE: packed["w" + NF4_SCALE][:, :1]})
+    with pytest.raises(ValueError, match="w: nf4 codes without both their scales and their shape"):
+        unpack({k: v for k, v in packed.items() if k != "w" + NF4_SHAPE})
+
+
 def test_float16_and_float32_storage() -> None:
     w = torch.randn(4, 4)
     assert unpack(pack({"w": w}, {"w"}, "float32"))["w"] is w
@@ -52,7 +100,7 @@ def _vae() -> WaveformVAE:
     return model
 
 
-@pytest.mark.parametrize("dtype,ratio,tolerance", [("float16", 0.55, 2e-3), ("int8", 0.32, 3e-2)])
+@pytest.mark.parametrize("dtype,ratio,tolerance", [("float16", 0.55, 2e-3), ("int8", 0.32, 3e-2), ("nf4", 0.3, 0.2)])  # nf4: a toy VAE of small tensors, so names and padding weigh
 def test_a_smaller_export_reloads_to_its_recorded_checksum_and_nearly_the_same_model(
         tmp_path: Path, dtype: str, ratio: float, tolerance: float) -> None:
     model = _vae()
@@ -72,7 +120,7 @@ def test_a_smaller_export_reloads_to_its_recorded_checksum_and_nearly_the_same_m
 
 
 def test_unknown_storage_dtype_is_refused_before_writing(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="weights_dtype: 'bfloat8' is not one of float32, float16, int8"):
+    with pytest.raises(ConfigError, match="weights_dtype: 'bfloat8' is not one of float32, float16, int8, nf4"):
         export_autoencoder(_vae(), tmp_path / "ae", weights_dtype="bfloat8")
     assert not (tmp_path / "ae").exists()
 

@@ -19,6 +19,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--autoencoder-run", help="with --from-ckpt: the autoencoder's run folder (recorded in the manifest)")
     p.add_argument("--autoencoder-record", help="with --autoencoder, instead of --autoencoder-run: a JSON file saying how the "
                    "autoencoder was made (command, commit, machine, training_seconds) when its run folder is elsewhere")
+    p.add_argument("--repack", metavar="DIR", help="store the models of the bundle in DIR again as --weights-dtype "
+                   "(no training; their weights are read back as floats first: the manifest records the source's storage)")
+    p.add_argument("--weights-dtype", metavar="DTYPE", help="how the written bundle stores both models' parameters: "
+                   "float32, float16, int8 or nf4 (core/weight_storage.py; default: the shipped bundle's, BUNDLE_DTYPE)")
     p.add_argument("overrides", nargs="*", metavar="key=value", help="composer overrides")
     p.set_defaults(func=run)
 
@@ -26,20 +30,32 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from jen_composer.inference.bundle import BUNDLE_DIR, read_manifest, verify_bundle
+    from jen_composer.core.errors import ConfigError
+    from jen_composer.core.weight_storage import STORAGE_DTYPES
+    from jen_composer.inference.bundle import BUNDLE_DIR, BUNDLE_DTYPE, read_manifest, verify_bundle
 
     out = Path(args.out) if args.out else BUNDLE_DIR
+    weights_dtype = args.weights_dtype or BUNDLE_DTYPE
+    if weights_dtype not in STORAGE_DTYPES:
+        raise ConfigError(f"--weights-dtype: '{weights_dtype}' is not one of {', '.join(STORAGE_DTYPES)}")
+    if args.weights_dtype and not (args.repack or args.retrain or args.from_ckpt):
+        raise ConfigError("--weights-dtype goes with --repack, --retrain or --from-ckpt (it says how a bundle is written)")
+    if args.repack and (args.retrain or args.from_ckpt or args.autoencoder or args.autoencoder_run
+                        or args.autoencoder_record or args.overrides or args.ae):
+        raise ConfigError("--repack takes only --weights-dtype and --out (it trains nothing)")
     if (args.autoencoder or args.autoencoder_run or args.autoencoder_record) and not (args.from_ckpt or args.retrain):
-        from jen_composer.core.errors import ConfigError
-
         raise ConfigError("--autoencoder, --autoencoder-run and --autoencoder-record go with --from-ckpt or --retrain")
     if args.retrain and not args.from_ckpt and (args.autoencoder_run or (args.autoencoder_record and not args.autoencoder)):
-        from jen_composer.core.errors import ConfigError
-
         raise ConfigError("--retrain: --autoencoder-record goes with --autoencoder (the export to reuse); "
                           "--autoencoder-run only with --from-ckpt")
-    if args.from_ckpt:
-        from jen_composer.core.errors import ConfigError
+    dtype = ["--weights-dtype", args.weights_dtype] if args.weights_dtype else []  # recorded as given
+    if args.repack:
+        from jen_composer.workflows.bundle_repack import repack_bundle
+
+        argv = ["jen-composer", "bundle", "--repack", args.repack, "--weights-dtype", weights_dtype,
+                *(["--out", args.out] if args.out else [])]
+        repack_bundle(shlex.join(argv), Path(args.repack), weights_dtype, out)
+    elif args.from_ckpt:
         from jen_composer.workflows.bundle_from_runs import bundle_from_runs
 
         if args.retrain or not args.autoencoder:
@@ -49,20 +65,22 @@ def run(args: argparse.Namespace) -> int:
         argv = ["jen-composer", "bundle", "--from-ckpt", args.from_ckpt, "--autoencoder", args.autoencoder,
                 *(["--autoencoder-run", args.autoencoder_run] if args.autoencoder_run else []),
                 *(["--autoencoder-record", args.autoencoder_record] if args.autoencoder_record else []),
-                *(["--out", args.out] if args.out else []), *(["--note", args.note] if args.note else [])]
+                *(["--out", args.out] if args.out else []), *(["--note", args.note] if args.note else []), *dtype]
         bundle_from_runs(shlex.join(argv), Path(args.from_ckpt), Path(args.autoencoder), out,
                          Path(args.autoencoder_run) if args.autoencoder_run else None, args.note,
-                         Path(args.autoencoder_record) if args.autoencoder_record else None)
+                         Path(args.autoencoder_record) if args.autoencoder_record else None, weights_dtype)
     elif args.retrain:
         from jen_composer.workflows.bundle_retrain import retrain_bundle
 
         argv = ["jen-composer", "bundle", "--retrain", "--recipe", args.recipe, *(f"--ae={o}" for o in args.ae)]
         argv += [*(["--autoencoder", args.autoencoder] if args.autoencoder else []),
                  *(["--autoencoder-record", args.autoencoder_record] if args.autoencoder_record else [])]
-        argv += [*(["--out", args.out] if args.out else []), *(["--note", args.note] if args.note else []), *args.overrides]
+        argv += [*(["--out", args.out] if args.out else []), *(["--note", args.note] if args.note else []), *dtype,
+                 *args.overrides]
         retrain_bundle(shlex.join(argv), args.recipe, out, ae_overrides=args.ae, overrides=args.overrides, note=args.note,
                        autoencoder=Path(args.autoencoder) if args.autoencoder else None,
-                       autoencoder_record=Path(args.autoencoder_record) if args.autoencoder_record else None)
+                       autoencoder_record=Path(args.autoencoder_record) if args.autoencoder_record else None,
+                       weights_dtype=weights_dtype)
     ckpt = verify_bundle(out)
     m = read_manifest(out)
     size = sum((out / rel).stat().st_size for rel in m["files"]) / 1e6
@@ -72,5 +90,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"   command:  {m.get('command')}")
     print(f"   commit:   {commit.get('sha')}{' (uncommitted changes)' if commit.get('dirty') else ''}")
     print(f"   trained:  {m.get('training_seconds', {}).get('total')} s on {m.get('machine', {}).get('platform')}")
+    print(f"   stored:   {m.get('weights', 'not recorded')}")
+    if m.get("repacked_from"):
+        print(f"   repacked: from {m['repacked_from'][0].get('weights_dtype') or m['repacked_from'][0].get('weights')}")
     print(f"   composer: {ckpt}")
     return 0

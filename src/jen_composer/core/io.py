@@ -106,10 +106,12 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     clean_stale_temps(target.parent)
     fd, tmp = tempfile.mkstemp(prefix=_temp_name(target), suffix=TEMP_SUFFIX, dir=target.parent)
     os.close(fd)
-    os.chmod(tmp, 0o666 & ~current_umask())
+    mode = 0o666 & ~current_umask()  # what open() would give, not mkstemp's 0o600
+    os.chmod(tmp, mode)
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        os.chmod(tmp_path, mode)  # again: a writer that recreates the file (safetensors' save_file does) sets its own
         with open(tmp_path, "rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp_path, target)

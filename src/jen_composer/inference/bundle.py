@@ -1,9 +1,10 @@
 """The bundled pretrained weights: the default engine of `compose`, `studio` and `evaluate`.
 
-`jen_composer/assets/bundle/` holds a slim composer checkpoint (EMA weights in fp16 + the embedded
-config), the exported autoencoder it decodes with (`autoencoder/`, kernels in int8 per output channel) and `manifest.json`: the
-command, commit, configs and training time that made it, and the sha256 of every file. Each use
-verifies the checksums first. `jen-composer bundle --retrain` rebuilds it from scratch.
+`jen_composer/assets/bundle/` holds a slim composer checkpoint (EMA weights + the embedded config),
+the exported autoencoder it decodes with (`autoencoder/`) and `manifest.json`: the command, commit,
+configs and training time that made it, and the sha256 of every file. Both models store their
+parameters as ``BUNDLE_DTYPE`` (`core/weight_storage.py`) and compute in float32. Each use verifies
+the checksums first. `jen-composer bundle --retrain` rebuilds it from scratch.
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ from typing import Any
 from jen_composer.core.checkpoints import CHECKPOINT_KEY, read_composer_checkpoint
 from jen_composer.core.errors import CheckpointError, JenComposerError
 from jen_composer.core.io import atomic_torch_save, atomic_write_json, read_json_object
-from jen_composer.core.weight_storage import pack
+from jen_composer.core.weight_storage import pack, unpack
 
 BUNDLE_DIR = Path(__file__).resolve().parents[1] / "assets" / "bundle"
 MANIFEST = "manifest.json"
 COMPOSER = "composer.ckpt"
-COMPOSER_DTYPE = "int8"  # the bundled composer's parameters (core/weight_storage.py); measured in README
+BUNDLE_DTYPE = "nf4"  # how both bundled models store their parameters (core/weight_storage.py); measured in README
 AUTOENCODER = "autoencoder"  # the composer's embedded `composer.autoencoder`, resolved beside the checkpoint
 REBUILD = "rebuild it with `jen-composer bundle --retrain`"
 SEEN = "seen_songs"  # manifest: {song id: caption fingerprint} of every song the weights trained or validated on
@@ -114,14 +115,18 @@ def checkpoint_or_bundle(ckpt: str | None) -> str:
     return ckpt if ckpt else str(verify_bundle(BUNDLE_DIR))
 
 
-def slim_checkpoint(src: Path, dst: Path, weights_dtype: str = COMPOSER_DTYPE) -> None:
+def slim_checkpoint(src: Path, dst: Path, weights_dtype: str = BUNDLE_DTYPE) -> None:
     """EMA (else live) weights as ``model.*`` + the embedded config, decoding with ``AUTOENCODER``; the
     parameters stored as ``weights_dtype`` (`core/weight_storage.py`; buffers as they are), which
-    `composer_from_checkpoint` turns back into float32."""
+    `composer_from_checkpoint` turns back into float32. ``src`` may itself be slim (a bundle's, any
+    storage): its weights are read back as floats first."""
     from jen_composer.inference.pipeline import composer_from_checkpoint
 
     ckpt = read_composer_checkpoint(src)
-    state = ckpt["state_dict"]
+    try:
+        state = unpack(ckpt["state_dict"])
+    except ValueError as exc:
+        raise CheckpointError(f"{src}: {exc}") from None
     prefix = "ema.shadow." if any(k.startswith("ema.shadow.") for k in state) else "model."
     # every name of a tied parameter (T5's shared / embed_tokens): each copy in the file stored the same way
     parameters = {name for name, _ in composer_from_checkpoint(src)[0].named_parameters(remove_duplicate=False)}
@@ -138,17 +143,19 @@ def slim_checkpoint(src: Path, dst: Path, weights_dtype: str = COMPOSER_DTYPE) -
     atomic_torch_save({"state_dict": weights, CHECKPOINT_KEY: info}, dst)  # same weights, same bytes
 
 
-def write_bundle(composer_ckpt: Path, autoencoder_dir: Path, out: Path, provenance: dict[str, Any]) -> Path:
+def write_bundle(composer_ckpt: Path, autoencoder_dir: Path, out: Path, provenance: dict[str, Any],
+                 weights_dtype: str = BUNDLE_DTYPE) -> Path:
     """Write the bundle into ``out`` (checksums computed from what was written) and return the manifest path."""
     from jen_composer.models.autoencoder import export_autoencoder, load_autoencoder
 
     out.mkdir(parents=True, exist_ok=True)
-    slim_checkpoint(composer_ckpt, out / COMPOSER)
-    export_autoencoder(load_autoencoder(autoencoder_dir), out / AUTOENCODER, weights_dtype="int8")
+    slim_checkpoint(composer_ckpt, out / COMPOSER, weights_dtype)
+    export_autoencoder(load_autoencoder(autoencoder_dir), out / AUTOENCODER, weights_dtype=weights_dtype)
     stored = read_json_object(out / AUTOENCODER / "config.json", CheckpointError).get("weights_dtype", "float32")
     files = sorted([out / COMPOSER, *(p for p in (out / AUTOENCODER).iterdir() if p.is_file())])
-    manifest = {**provenance, "weights": f"composer: EMA parameters stored as {COMPOSER_DTYPE}; autoencoder: parameters "
+    manifest = {**provenance, "weights": f"composer: EMA parameters stored as {weights_dtype}; autoencoder: parameters "
                                          f"stored as {stored} (core/weight_storage.py); both compute in float32",
+                "weights_dtype": weights_dtype,
                 "files": {p.relative_to(out).as_posix(): sha256(p) for p in files}}
     atomic_write_json(out / MANIFEST, manifest)
     return out / MANIFEST

@@ -19,7 +19,7 @@ from jen_composer.core.config.runinfo import git_info
 from jen_composer.core.errors import CheckpointError
 from jen_composer.core.io import atomic_dir, read_json_object
 from jen_composer.core.machine import machine_facts
-from jen_composer.inference.bundle import BUNDLE_DIR, SEEN, songs_seen_by, write_bundle
+from jen_composer.inference.bundle import BUNDLE_DIR, BUNDLE_DTYPE, SEEN, songs_seen_by, write_bundle
 
 
 def run_record(run_folder: Path, last_file: Path) -> dict[str, Any]:
@@ -44,7 +44,8 @@ def autoencoder_data(autoencoder: dict[str, Any]) -> dict[str, Any]:
 
 
 def bundle_from_runs(command: str, composer_ckpt: Path, autoencoder_dir: Path, out: Path = BUNDLE_DIR,
-                     autoencoder_run: Path | None = None, note: str = "", autoencoder_record: Path | None = None) -> Path:
+                     autoencoder_run: Path | None = None, note: str = "", autoencoder_record: Path | None = None,
+                     weights_dtype: str = BUNDLE_DTYPE) -> Path:
     """Replace ``out`` with a bundle of ``composer_ckpt`` decoding through ``autoencoder_dir``; returns the manifest.
 
     The autoencoder's provenance is its run folder (``autoencoder_run``) or, when that folder stayed on
@@ -81,5 +82,5 @@ def bundle_from_runs(command: str, composer_ckpt: Path, autoencoder_dir: Path, o
         SEEN: songs_seen_by([composer["config"]["data"], autoencoder_data(autoencoder)]),
     }
     with atomic_dir(out) as staging:
-        write_bundle(composer_ckpt, autoencoder_dir, staging, provenance)
+        write_bundle(composer_ckpt, autoencoder_dir, staging, provenance, weights_dtype)
     return out / "manifest.json"

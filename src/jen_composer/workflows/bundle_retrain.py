@@ -19,7 +19,7 @@ from jen_composer.core.config.runinfo import git_info
 from jen_composer.core.errors import CheckpointError, ConfigError
 from jen_composer.core.io import atomic_dir, read_json_object
 from jen_composer.core.machine import machine_facts
-from jen_composer.inference.bundle import BUNDLE_DIR, SEEN, songs_seen_by, write_bundle
+from jen_composer.inference.bundle import BUNDLE_DIR, BUNDLE_DTYPE, SEEN, songs_seen_by, write_bundle
 from jen_composer.workflows.train_pipeline import Stages, train_pipeline
 
 
@@ -42,7 +42,7 @@ def _autoencoder_data(cfg: Any, reused: dict[str, Any] | None) -> dict[str, Any]
 def retrain_bundle(command: str, recipe: str, out: Path = BUNDLE_DIR, root: Path = Path("."),
                    ae_overrides: Sequence[str] = (), overrides: Sequence[str] = (),
                    log: Callable[[str], None] = print, note: str = "", autoencoder: Path | None = None,
-                   autoencoder_record: Path | None = None) -> Path:
+                   autoencoder_record: Path | None = None, weights_dtype: str = BUNDLE_DTYPE) -> Path:
     """Train from scratch and replace ``out`` with the new bundle; returns its manifest path. With
     ``autoencoder`` (an exported folder, and optionally the JSON record of how it was made) only the
     composer stage retrains, on that autoencoder's latents."""
@@ -74,5 +74,5 @@ def retrain_bundle(command: str, recipe: str, out: Path = BUNDLE_DIR, root: Path
         provenance["autoencoder_reused"] = reused
         provenance["config"]["autoencoder"] = None
     with atomic_dir(out) as staging:
-        write_bundle(trained.composer_checkpoint, trained.autoencoder, staging, provenance)
+        write_bundle(trained.composer_checkpoint, trained.autoencoder, staging, provenance, weights_dtype)
     return out / "manifest.json"

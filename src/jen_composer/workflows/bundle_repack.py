@@ -1,0 +1,47 @@
+"""`jen-composer bundle --repack DIR --weights-dtype D`: the same bundled models stored another way.
+
+Training the bundle is the expensive part, and its float32 weights live on the machine that trained
+them. A bundle can still be stored smaller (or larger) later: its weights are read back as floats
+(`core/weight_storage.unpack`) and packed again. Rounding twice is not rounding once: the manifest
+keeps everything the source's recorded (command, commits, configs, training time, seen songs) and
+adds `repacked_from` with the source's storage, command, commit and file checksums, so a reader
+knows these weights went through the source's storage first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from jen_composer.core.config.runinfo import git_info
+from jen_composer.core.errors import ConfigError
+from jen_composer.core.io import atomic_dir
+from jen_composer.core.weight_storage import STORAGE_DTYPES
+from jen_composer.inference.bundle import (
+    AUTOENCODER,
+    BUNDLE_DIR,
+    COMPOSER,
+    read_manifest,
+    verify_bundle,
+    write_bundle,
+)
+
+
+def repack_bundle(command: str, source: Path, weights_dtype: str, out: Path = BUNDLE_DIR) -> Path:
+    """Replace ``out`` (which may be ``source``) with ``source``'s models stored as ``weights_dtype``;
+    returns the new manifest. The source is verified against its manifest first."""
+    if weights_dtype not in STORAGE_DTYPES:
+        raise ConfigError(f"--weights-dtype: '{weights_dtype}' is not one of {', '.join(STORAGE_DTYPES)}")
+    verify_bundle(source)
+    old = read_manifest(source)
+    record: dict[str, Any] = {key: old.get(key) for key in ("command", "commit", "created_utc", "weights", "weights_dtype")}
+    record["files"] = old["files"]
+    record["source"] = source.as_posix()
+    provenance = {key: value for key, value in old.items() if key not in ("files", "weights", "weights_dtype", "repacked_from")}
+    provenance.update({"command": command, "commit": git_info(Path(".")),
+                       "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                       "repacked_from": [record, *old.get("repacked_from", [])]})  # the whole chain, newest first
+    with atomic_dir(out) as staging:  # reads the source before the folder is replaced, even when out is source
+        write_bundle(source / COMPOSER, source / AUTOENCODER, staging, provenance, weights_dtype)
+    return out / "manifest.json"
