@@ -11,7 +11,7 @@ from omegaconf import OmegaConf
 
 from jen_composer.core.errors import DataError
 from jen_composer.inference.bundle import caption_fingerprint, seen_songs, songs_seen_by, songs_seen_in
-from jen_composer.workflows.demo_samples import held_out_songs
+from jen_composer.workflows.demo_samples import held_out_render, held_out_songs
 from jen_composer.workflows.demo_scores import (
     MODEL_CONTROLS,
     PASS,
@@ -55,8 +55,9 @@ def test_the_demo_picks_songs_unseen_by_the_weights_test_split_first(tmp_path: P
     assert songs == ["song5", "song1", "song2", "song3"] and "never trained" in note  # song1: same id, other music
     assert held_out_songs(demo, CFG, None)[0] == ["song4", "song5"]  # no record: the rendered test split
     everything = {s: [caption_fingerprint(c)] for s, c in captions.items() if s != "song5"}
+    assert held_out_songs(demo, CFG, everything)[0] == ["song5"]
     with pytest.raises(DataError, match=r"demo: the demo needs at least 2 songs held out from the bundled weights, found 1"):
-        held_out_songs(demo, CFG, everything)
+        held_out_render(demo, CFG, everything, 3)  # not a render it can extend: one song is too few
 
 
 def test_each_score_must_beat_the_model_controls_and_the_signal_controls_it_can_notice() -> None:
@@ -138,3 +139,33 @@ def test_song_stems_scale_by_the_songs_gains_and_default_to_unity(tmp_path) -> N
     a = song_stems(tmp_path, "a", ["drums", "bass"], 50, 16000)
     assert a["drums"].shape == (1, 50) and np.allclose(a["drums"], 0.125) and np.allclose(a["bass"], 0.5)
     assert np.allclose(song_stems(tmp_path, "b", ["drums"], 50, 16000)["drums"], 0.25)
+
+
+def test_the_demo_renders_more_held_out_songs_of_its_render_when_its_own_hold_too_few(tmp_path: Path) -> None:
+    """Song i of a render is the same music wherever it is rendered: the demo's own unseen songs and the
+    next ids the weights never list are rendered beside the demo's data, all of them listed as test songs."""
+    from jen_composer.core.config.data import DataConfig
+    from jen_composer.data.synth import synth_dataset
+    from jen_composer.workflows.demo_samples import song_meta
+
+    data = OmegaConf.structured(DataConfig)
+    data.synth.songs, data.synth.seconds = 4, 1.0
+    cfg = OmegaConf.create({"data": data})
+    root = tmp_path / "synth"
+    synth_dataset(root, data.synth, int(data.sample_rate), int(data.channels), progress=False)
+    fingerprint = {s: caption_fingerprint(song_meta(root, s)["caption"]) for s in ("song0000", "song0001", "song0002", "song0003")}
+    seen = {"song0000": [fingerprint["song0000"]], "song0001": [fingerprint["song0001"]],
+            "song0002": [fingerprint["song0002"]], "song0005": ["another render's"]}
+    lines: list[str] = []
+    folder, songs, note = held_out_render(root, cfg, seen, 3, lines.append)
+    assert folder == tmp_path / "synth-heldout" and songs == ["song0003", "song0004", "song0006"]  # song0005: listed, skipped
+    assert sorted(p.name for p in folder.iterdir() if p.is_dir()) == songs
+    assert json.loads((folder / "splits.json").read_text()) == {"train": [], "val": [], "test": songs}
+    assert caption_fingerprint(song_meta(folder, "song0003")["caption"]) == fingerprint["song0003"]  # the same song
+    assert "2 rendered beyond the demo's own 4 songs" in note and "rendered 3 held-out songs" in lines[0]
+    fewer = {k: v for k, v in seen.items() if k != "song0002"}
+    assert held_out_render(root, cfg, fewer, 2)[:2] == (root, ["song0002", "song0003"])  # enough in its own render
+    with pytest.raises(DataError, match="found 1"):  # nothing recorded: the render's own test split only (1 song of 4)
+        held_out_render(root, cfg, None, 3)
+    (root / "synth.json").unlink()
+    assert held_out_render(root, cfg, fewer, 3)[:2] == (root, ["song0002", "song0003"])  # not a render of this config: as it is

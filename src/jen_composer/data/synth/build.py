@@ -52,24 +52,36 @@ def render_record(cfg: SynthConfig | DictConfig, sample_rate: int, channels: int
     return json.loads(json.dumps({"synth": synth, "sample_rate": int(sample_rate), "channels": int(channels)}))
 
 
+def song_id(index: int) -> str:
+    return f"song{index:04d}"
+
+
+def synth_songs(out: str | Path, cfg: SynthConfig | DictConfig, indices: list[int], sample_rate: int, channels: int,
+                progress: bool = True) -> list[str]:
+    """Write songs number ``indices`` of the render ``cfg`` describes (no splits, no marker): song i is
+    the same music in every render with the same seed, genres and length, whatever else it holds."""
+    unknown = [g for g in cfg.genres if g not in GENRES]
+    if unknown or not cfg.genres:
+        raise ConfigError(f"data.synth.genres: unknown genre(s) {unknown}; choose from {', '.join(GENRES)}")
+    if cfg.seconds <= 0:
+        raise ConfigError("data.synth.seconds must be > 0")
+    check_soundfont(cfg.soundfont)
+    from tqdm.auto import tqdm
+
+    for i in tqdm(indices, desc="synth", unit="song", disable=not progress):
+        rng = np.random.default_rng([cfg.seed, i])
+        synth_song(Path(out), song_id(i), list(cfg.genres)[i % len(cfg.genres)], cfg, sample_rate, channels, rng)
+    return [song_id(i) for i in indices]
+
+
 def synth_dataset(out: str | Path, cfg: SynthConfig | DictConfig, sample_rate: int, channels: int,
                   split_seed: int = 0, test_fraction: float = 0.2, val_fraction: float = 0.1,
                   progress: bool = True) -> list[str]:
     """Write ``cfg.songs`` songs of ``cfg.seconds`` seconds; song i depends only on (seed, i)."""
-    unknown = [g for g in cfg.genres if g not in GENRES]
-    if unknown or not cfg.genres:
-        raise ConfigError(f"data.synth.genres: unknown genre(s) {unknown}; choose from {', '.join(GENRES)}")
     if cfg.songs < 1 or cfg.seconds <= 0:
         raise ConfigError("data.synth.songs must be >= 1 and data.synth.seconds > 0")
-    check_soundfont(cfg.soundfont)
     root = Path(out)
-    ids = [f"song{i:04d}" for i in range(cfg.songs)]
-    from tqdm.auto import tqdm
-
-    for i, song_id in enumerate(tqdm(ids, desc="synth", unit="song", disable=not progress)):
-        rng = np.random.default_rng([cfg.seed, i])
-        genre = list(cfg.genres)[i % len(cfg.genres)]
-        synth_song(root, song_id, genre, cfg, sample_rate, channels, rng)
+    ids = synth_songs(root, cfg, list(range(cfg.songs)), sample_rate, channels, progress)
     write_splits(root, ids, split_seed, test_fraction, val_fraction, force=True)
     atomic_write_json(root / MARKER, render_record(cfg, sample_rate, channels))
     return ids
