@@ -7,13 +7,23 @@
 #   repro   the bundled autoencoder's recipe and seed again (does the stage reproduce it?)
 #   small   the same recipe at base_channels=16 (2.5 M parameters instead of 8.2 M), seed 0
 #   small1  the same at seed 1 (the small recipe's seed spread)
+#   mid     base_channels=24 (5.0 M parameters; as nf4 about 2.7 MB, a bundle of about 5 MB), seed 0
+#   mid1    the same at seed 1
+# VARIANTS picks which (default: the three run on 2026-11-26; mind the 15 MiB parts: an 8.2 M export is 33 MB, a
+# 5.0 M one about 20 MB); ROWS the benchmark rows run alone at the end.
+# The next call (#16's "a few MB", #12's UNet-only compile rows), planned 2026-11-27:
+#   VARIANTS="mid mid1" ROWS=eager,compile-unet,reduce-overhead-unet OUT=$OUT bash scripts/gpu/bundle_autoencoders.sh 5770 560
 # meanwhile `pytest -m gpu` on the three files holding gpu-marked tests, and a first torch.compile
 # mode="reduce-overhead" training step (it compiles on the CPU while the trainings run; its timing shares the
 # GPU and is not reported). When the trainings are done, the exports (fp32) and logs are packed into $OUT in
-# 15 MiB parts, and the eager and reduce-overhead rows of benchmarks/gpu_throughput.py run again, alone on the
+# 15 MiB parts, and the ROWS of benchmarks/gpu_throughput.py (default eager,reduce-overhead) run again, alone on the
 # GPU, in one process, inside the time left. Each training is cut at [seconds] - 90 s (then its last
 # checkpoint is exported and the timeline says so), so the exports always come back. At most 7 files come back (the device tool's limit is 8).
 set -u
+declare -A VAR=([repro]="" [small]="autoencoder.base_channels=16" [small1]="autoencoder.base_channels=16 seed=1"
+                [mid]="autoencoder.base_channels=24" [mid1]="autoencoder.base_channels=24 seed=1")
+VARIANTS=${VARIANTS:-repro small small1}; ROWS=${ROWS:-eager,reduce-overhead}
+for v in $VARIANTS; do [ -n "${VAR[$v]+set}" ] || { echo "unknown variant $v (known: ${!VAR[*]})" >&2; exit 2; }; done
 STEPS=${1:-5770}; BUDGET=${2:-560}; T0=$(date +%s); OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
 L=/tmp/jlogs; mkdir -p $L; TL="$OUT/timeline.txt"
 el() { echo $(( $(date +%s) - T0 )); }
@@ -27,9 +37,8 @@ export TORCHINDUCTOR_COMPILE_THREADS=4
    tests/integration/test_autoencoder_module.py tests/integration/test_training_fit_checks.py > "$OUT/test_gpu.txt" 2>&1; rc=$?
  echo "pytest -m gpu (beside the trainings) ended at $(el) s (rc $rc)" >> "$TL") &
 REC=experiments/autoencoder/bundle.yaml
-declare -A VAR=([repro]="" [small]="autoencoder.base_channels=16" [small1]="autoencoder.base_channels=16 seed=1")
 TRAIN=()
-for v in repro small small1; do
+for v in $VARIANTS; do
   lim=$((BUDGET - 90 - $(el))); [ $lim -ge 1 ] || lim=1  # timeout 0 would mean no limit
   ( s=$(date +%s); timeout $lim /tmp/jc fit $REC name=gpu-bundle-ae-$v ${VAR[$v]} data.root=data/bench-sub-gpu trainer.progress_bar=false \
       trainer.max_steps=$STEPS trainer.val_check_interval=$STEPS ${EXTRA:-} > $L/train-$v.log 2>&1; rc=$?
@@ -38,7 +47,7 @@ for v in repro small small1; do
 done
 wait "${TRAIN[@]}"
 mkdir -p $L/export
-for v in repro small small1; do
+for v in $VARIANTS; do
   ck=$(ls runs/gpu-bundle-ae-$v/*/checkpoints/best-step*.ckpt 2>/dev/null | head -1)
   [ -n "$ck" ] || { ck=$(ls -t runs/gpu-bundle-ae-$v/*/checkpoints/*.ckpt | head -1); echo "$v: no best checkpoint, exported $ck" >> "$TL"; }
   JC autoencoder export --ckpt "$ck" \
@@ -49,8 +58,8 @@ tar cf - -C /tmp jlogs | split -b 15m - "$OUT/exports.tar.part-"
 echo "exports packed at $(el) s" >> "$TL"
 LEFT=$((BUDGET - $(el) - 10))
 if [ $LEFT -gt 30 ]; then
-  timeout $LEFT python3 -m benchmarks.gpu_throughput --rows eager,reduce-overhead > "$OUT/gpu_rows.txt" 2>&1; rc=$?
-  echo "eager + reduce-overhead rows, alone on the GPU, ended at $(el) s (rc $rc, limit $LEFT s)" >> "$TL"
+  timeout $LEFT python3 -m benchmarks.gpu_throughput --rows "$ROWS" > "$OUT/gpu_rows.txt" 2>&1; rc=$?
+  echo "rows $ROWS, alone on the GPU, ended at $(el) s (rc $rc, limit $LEFT s)" >> "$TL"
 fi
 wait
 echo "== first reduce-overhead run (shared the GPU with three trainings; timing not reported)" >> "$OUT/gpu_rows.txt"
