@@ -298,3 +298,23 @@ def test_repack_refuses_a_damaged_source_before_writing(made_bundle, tmp_path: P
     assert main(["bundle", "--repack", str(damaged), "--out", str(tmp_path / "b")]) == 2
     err = capsys.readouterr().err.strip()
     assert "config.json: sha256" in err and err.count("\n") == 0 and not (tmp_path / "b").exists()
+
+
+def test_the_readme_repack_line_in_place_on_the_shipped_bundle_is_a_fixed_point(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """README: `jen-composer bundle --repack src/jen_composer/assets/bundle --weights-dtype nf4` (source = output,
+    the package's own folder; here a copy of it). nf4 values rounded to nf4 again are themselves: every block's
+    largest value is its scale, so the weights' bytes stay; the manifest grows one `repacked_from` record."""
+    from jen_composer.inference import bundle as bundle_module
+
+    copy = tmp_path / "bundle"
+    shutil.copytree(bundle_module.BUNDLE_DIR, copy)
+    before = json.loads((copy / bundle_module.MANIFEST).read_text())
+    monkeypatch.setattr(bundle_module, "BUNDLE_DIR", copy)
+    assert main(["bundle", "--repack", str(copy), "--weights-dtype", "nf4"]) == 0
+    assert "sha256 verified" in capsys.readouterr().out
+    after = json.loads((copy / bundle_module.MANIFEST).read_text())
+    assert after["files"] == before["files"]  # the same bytes
+    assert after["repacked_from"][0]["files"] == before["files"] and len(after["repacked_from"]) == len(before["repacked_from"]) + 1
+    assert after["command"] == f"jen-composer bundle --repack {copy} --weights-dtype nf4"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bundle"]  # no staging folder left beside it
