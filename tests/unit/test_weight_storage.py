@@ -78,6 +78,14 @@ def test_nf4_rounds_each_value_to_the_nearest_level_of_its_block() -> None:
     assert torch.allclose(got[torch.arange(6), big], flat[torch.arange(6), big], rtol=1e-3)
 
 
+@pytest.mark.parametrize("value", [1e6, float("inf"), float("nan")])
+def test_nf4_refuses_values_its_float16_scales_cannot_hold(value: float) -> None:
+    w = torch.randn(4, 64)
+    w[2, 5] = value
+    with pytest.raises(ConfigError, match=r"weights_dtype nf4: w holds .*, beyond the float16 block scales"):
+        pack({"w": w}, {"w"}, "nf4")
+
+
 def test_nf4_codes_that_do_not_fit_their_shape_are_refused() -> None:
     packed = pack({"w": torch.randn(4, 100)}, {"w"}, "nf4")
     with pytest.raises(ValueError, match=r"w: nf4 codes torch.uint8 \(4, 64\) and scales \(4, 1\) do not fit a tensor of shape \(4, 100\)"):

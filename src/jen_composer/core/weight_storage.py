@@ -88,6 +88,10 @@ def pack(state: Mapping[str, torch.Tensor], parameters: set[str], dtype: str) ->
             out[name] = torch.round(flat / scale[:, None]).clamp(-127, 127).to(torch.int8).reshape(tensor.shape)
             out[name + SCALE_SUFFIX] = scale
         elif dtype == "nf4" and tensor.dim() >= 2 and tensor.shape[0] > 1:
+            largest = float(tensor.detach().abs().max()) if tensor.numel() else 0.0
+            if not largest <= torch.finfo(torch.float16).max:  # inf/NaN too: a float16 scale would hide them
+                raise ConfigError(f"weights_dtype nf4: {name} holds {largest:g}, beyond the float16 block scales; "
+                                  "store it as int8 or float32")
             out[name], out[name + NF4_SCALE] = _pack_nf4(tensor)
             out[name + NF4_SHAPE] = torch.tensor(tensor.shape, dtype=torch.int64)
         else:
