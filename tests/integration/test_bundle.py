@@ -282,6 +282,8 @@ def test_repack_stores_a_bundle_again_and_keeps_its_provenance(made_bundle, tiny
     (["--weights-dtype", "int3", "--repack", "x"], "--weights-dtype: 'int3' is not one of float32, float16, int8, nf4"),
     (["--weights-dtype", "int8"], "--weights-dtype goes with --repack, --retrain or --from-ckpt"),
     (["--repack", "x", "--retrain"], "--repack takes only --weights-dtype and --out"),
+    (["--repack", "x", "--note", "why"], "--repack takes only --weights-dtype and --out"),
+    (["--repack", "x", "--recipe", "tiny"], "--repack takes only --weights-dtype and --out"),
 ])
 def test_bad_bundle_storage_arguments_are_one_line(argv: list[str], message: str, tmp_path: Path,
                                                    capsys: pytest.CaptureFixture[str]) -> None:

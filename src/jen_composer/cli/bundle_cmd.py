@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     if args.weights_dtype and not (args.repack or args.retrain or args.from_ckpt):
         raise ConfigError("--weights-dtype goes with --repack, --retrain or --from-ckpt (it says how a bundle is written)")
     if args.repack and (args.retrain or args.from_ckpt or args.autoencoder or args.autoencoder_run
-                        or args.autoencoder_record or args.overrides or args.ae):
+                        or args.autoencoder_record or args.overrides or args.ae or args.note or args.recipe != "bundle"):
         raise ConfigError("--repack takes only --weights-dtype and --out (it trains nothing)")
     if (args.autoencoder or args.autoencoder_run or args.autoencoder_record) and not (args.from_ckpt or args.retrain):
         raise ConfigError("--autoencoder, --autoencoder-run and --autoencoder-record go with --from-ckpt or --retrain")
