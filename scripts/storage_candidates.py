@@ -47,6 +47,9 @@ def main() -> None:
     parser.add_argument("--out", required=True, help="folder for one float32 export per candidate")
     parser.add_argument("--only", default=",".join(CANDIDATES), help="comma-separated candidate names")
     args = parser.parse_args()
+    unknown = sorted(set(args.only.split(",")) - set(CANDIDATES))
+    if unknown:
+        parser.error(f"--only: unknown candidate(s) {', '.join(unknown)} (known: {', '.join(CANDIDATES)})")
     for name in args.only.split(","):
         levels, block = CANDIDATES[name]
         model = load_autoencoder(args.autoencoder)
@@ -63,6 +66,8 @@ def main() -> None:
             state = {k: v for k, v in model.state_dict().items()}
             stored = unpack(pack(state, {k for k, _ in model.named_parameters()}, "nf4"))
             assert all(torch.allclose(stored[k].float(), v.float(), rtol=2e-3, atol=1e-6) for k, v in state.items()), name
+        if not errors:
+            parser.error(f"{args.autoencoder}: no kernels to round")
         export_autoencoder(model, Path(args.out) / name)
         print(f"{name}: {count} rounded values in {len(errors)} tensors, relative error mean {sum(errors) / len(errors):.4f}, "
               f"max {max(errors):.4f} -> {Path(args.out) / name}")

@@ -284,6 +284,7 @@ def test_repack_stores_a_bundle_again_and_keeps_its_provenance(made_bundle, tiny
     (["--repack", "x", "--retrain"], "--repack takes only --weights-dtype and --out"),
     (["--repack", "x", "--note", "why"], "--repack takes only --weights-dtype and --out"),
     (["--repack", "x", "--recipe", "tiny"], "--repack takes only --weights-dtype and --out"),
+    (["--recipe", "tiny"], "--recipe goes with --retrain"),
 ])
 def test_bad_bundle_storage_arguments_are_one_line(argv: list[str], message: str, tmp_path: Path,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
@@ -320,3 +321,12 @@ def test_the_readme_repack_line_in_place_on_the_shipped_bundle_is_a_fixed_point(
     assert after["repacked_from"][0]["files"] == before["files"] and len(after["repacked_from"]) == len(before["repacked_from"]) + 1
     assert after["command"] == f"jen-composer bundle --repack {copy} --weights-dtype nf4"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bundle"]  # no staging folder left beside it
+
+
+def test_repack_refuses_an_out_folder_that_holds_the_source(made_bundle, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+    """`--repack a/b --out a` would replace a, the source inside it included."""
+    out, _ = made_bundle
+    shutil.copytree(out, tmp_path / "a" / "b")
+    assert main(["bundle", "--repack", str(tmp_path / "a" / "b"), "--out", str(tmp_path / "a")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "contain one another" in err and err.count("\n") == 0 and (tmp_path / "a" / "b" / "manifest.json").is_file()

@@ -9,7 +9,7 @@ import shlex
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bundle", help="verify the bundled weights (default engine of compose/studio/evaluate), or --retrain them")
     p.add_argument("--retrain", action="store_true", help="train the recipe from scratch and rewrite the bundle + manifest")
-    p.add_argument("--recipe", default="bundle", help="experiments/{autoencoder,composer}/RECIPE.yaml (default: bundle, what is shipped)")
+    p.add_argument("--recipe", help="with --retrain: experiments/{autoencoder,composer}/RECIPE.yaml (default: bundle, what is shipped)")
     p.add_argument("--out", help="bundle folder to write (default: the package's own, jen_composer/assets/bundle)")
     p.add_argument("--note", default="", help="a sentence recorded in the manifest (e.g. why this recipe)")
     p.add_argument("--ae", action="append", default=[], metavar="key=value", help="autoencoder override (repeatable)")
@@ -41,14 +41,17 @@ def run(args: argparse.Namespace) -> int:
     if args.weights_dtype and not (args.repack or args.retrain or args.from_ckpt):
         raise ConfigError("--weights-dtype goes with --repack, --retrain or --from-ckpt (it says how a bundle is written)")
     if args.repack and (args.retrain or args.from_ckpt or args.autoencoder or args.autoencoder_run
-                        or args.autoencoder_record or args.overrides or args.ae or args.note or args.recipe != "bundle"):
+                        or args.autoencoder_record or args.overrides or args.ae or args.note or args.recipe):
         raise ConfigError("--repack takes only --weights-dtype and --out (it trains nothing)")
     if (args.autoencoder or args.autoencoder_run or args.autoencoder_record) and not (args.from_ckpt or args.retrain):
         raise ConfigError("--autoencoder, --autoencoder-run and --autoencoder-record go with --from-ckpt or --retrain")
     if args.retrain and not args.from_ckpt and (args.autoencoder_run or (args.autoencoder_record and not args.autoencoder)):
         raise ConfigError("--retrain: --autoencoder-record goes with --autoencoder (the export to reuse); "
                           "--autoencoder-run only with --from-ckpt")
-    dtype = ["--weights-dtype", args.weights_dtype] if args.weights_dtype else []  # recorded as given
+    if args.recipe and not args.retrain:
+        raise ConfigError("--recipe goes with --retrain (it names the recipe to train)")
+    recipe = args.recipe or "bundle"
+    dtype = ["--weights-dtype", weights_dtype]  # recorded as used, so the manifest's command means the same later
     if args.repack:
         from jen_composer.workflows.bundle_repack import repack_bundle
 
@@ -72,12 +75,12 @@ def run(args: argparse.Namespace) -> int:
     elif args.retrain:
         from jen_composer.workflows.bundle_retrain import retrain_bundle
 
-        argv = ["jen-composer", "bundle", "--retrain", "--recipe", args.recipe, *(f"--ae={o}" for o in args.ae)]
+        argv = ["jen-composer", "bundle", "--retrain", "--recipe", recipe, *(f"--ae={o}" for o in args.ae)]
         argv += [*(["--autoencoder", args.autoencoder] if args.autoencoder else []),
                  *(["--autoencoder-record", args.autoencoder_record] if args.autoencoder_record else [])]
         argv += [*(["--out", args.out] if args.out else []), *(["--note", args.note] if args.note else []), *dtype,
                  *args.overrides]
-        retrain_bundle(shlex.join(argv), args.recipe, out, ae_overrides=args.ae, overrides=args.overrides, note=args.note,
+        retrain_bundle(shlex.join(argv), recipe, out, ae_overrides=args.ae, overrides=args.overrides, note=args.note,
                        autoencoder=Path(args.autoencoder) if args.autoencoder else None,
                        autoencoder_record=Path(args.autoencoder_record) if args.autoencoder_record else None,
                        weights_dtype=weights_dtype)

@@ -53,14 +53,17 @@ def _pack_nf4(tensor: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     flat = tensor.detach().float().reshape(tensor.shape[0], -1)
     pad = (-flat.shape[1]) % NF4_BLOCK
     blocks = torch.nn.functional.pad(flat, (0, pad)).reshape(flat.shape[0], -1, NF4_BLOCK)
-    scale = blocks.abs().amax(dim=2).to(torch.float16)  # the scale as stored is the one applied
-    unit = blocks / scale.float().clamp_min(torch.finfo(torch.float16).tiny)[..., None]  # an all-zero block: 0
+    scale = blocks.abs().amax(dim=2).to(torch.float16)  # the scale as stored is the one applied (subnormal too)
+    stored = scale.float()
+    unit = blocks / torch.where(stored > 0, stored, torch.ones_like(stored))[..., None]  # an all-zero block: 0
     boundaries = (NF4_LEVELS[1:] + NF4_LEVELS[:-1]) / 2  # nearest level = count of midpoints below
     codes = torch.bucketize(unit.clamp(-1, 1), boundaries).to(torch.uint8).reshape(flat.shape[0], -1)
     return codes[:, 0::2] | (codes[:, 1::2] << 4), scale
 
 
 def _unpack_nf4(name: str, codes: torch.Tensor, scale: torch.Tensor, shape: torch.Tensor) -> torch.Tensor:
+    if shape.dim() != 1 or shape.dtype != torch.int64 or bool((shape < 0).any()):
+        raise ValueError(f"{name}: an nf4 shape must be a list of sizes (int64, 1-D), got {shape.dtype} {tuple(shape.shape)}")
     dims = tuple(int(d) for d in shape.tolist())
     slices = dims[0] if dims else 0
     length = int(torch.tensor(dims[1:]).prod()) if len(dims) > 1 else 0

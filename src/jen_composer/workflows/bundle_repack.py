@@ -33,6 +33,8 @@ def repack_bundle(command: str, source: Path, weights_dtype: str, out: Path = BU
     returns the new manifest. The source is verified against its manifest first."""
     if weights_dtype not in STORAGE_DTYPES:
         raise ConfigError(f"--weights-dtype: '{weights_dtype}' is not one of {', '.join(STORAGE_DTYPES)}")
+    if source.resolve() != out.resolve() and (source.resolve() in out.resolve().parents or out.resolve() in source.resolve().parents):
+        raise ConfigError(f"--out: {out} and the bundle to repack {source} contain one another; writing one would delete the other")
     verify_bundle(source)
     old = read_manifest(source)
     record: dict[str, Any] = {key: old.get(key) for key in ("command", "commit", "created_utc", "weights", "weights_dtype")}

@@ -31,7 +31,7 @@ from jen_composer.core.io import atomic_dir, atomic_write_json
 from jen_composer.data.index import list_song_dirs
 from jen_composer.data.schema import DEFAULT_GAIN
 from jen_composer.data.splits import SPLITS_FILE, resolve_splits
-from jen_composer.data.synth.build import MARKER, render_record, song_id, synth_songs
+from jen_composer.data.synth.build import is_render_of, song_id, synth_songs
 from jen_composer.diffusion.settings import SamplerSettings
 from jen_composer.inference.bundle import caption_fingerprint
 from jen_composer.inference.pipeline import ComposerPipeline
@@ -44,7 +44,7 @@ CONDITIONS = ("drums", "bass")
 # when its mean over the songs beats each control's, a sign test on the mean. The smallest validated
 # effect on record for these weights (acceptance, 60 songs, seed 0 = the bundle's composer: beat-grid fit,
 # conditional minus joint, +0.10 with a per-song SD of 0.15) shows with probability 0.88 in a mean of 3
-# songs and 0.99 in one of 12; six rows must pass together. 12 songs: ~1.5 min on the 2-core CPU.
+# songs and 0.99 in one of 12; six rows must pass together. 12 songs: ~1 min on the 2-core CPU (40 s generating, 17 s scoring).
 SONGS = 12
 SAMPLES = ("joint", "given_drums_bass", "given_other_drums_bass")
 
@@ -101,13 +101,15 @@ def held_out_render(data_root: Path, cfg: DictConfig, seen: Mapping[str, list[st
     same render whose ids the weights never saw, rendered afresh into ``<data_root>-heldout`` (song i
     of a render depends only on its seed and i: `data.synth`)."""
     songs, note = held_out_songs(data_root, cfg, seen)
-    synth, marker = cfg.data.get("synth"), data_root / MARKER
-    same_render = synth is not None and marker.is_file() and json.loads(marker.read_text()) == render_record(
-        synth, int(cfg.data.sample_rate), int(cfg.data.channels))
+    synth = cfg.data.get("synth")
+    same_render = synth is not None and is_render_of(data_root, synth, int(cfg.data.sample_rate), int(cfg.data.channels))
     if seen is None or len(songs) >= count or not same_render:
         if len(songs) < 2:  # one song has no other song's drums + bass to be the control
             raise DataError(f"{data_root}: the demo needs at least 2 songs held out from the bundled weights, found "
                             f"{len(songs)} (render more songs: data.synth.songs)")
+        if len(songs) < count:  # said, not hidden: the demo's power argument assumes `count`
+            note += f"; only {len(songs)} of the {count} songs the demo scores ({data_root} is not a render it can extend)"
+            log(f"      {len(songs)} held-out songs, not {count}: {data_root} holds no more and is not a render it can extend")
         return data_root, songs[:count], note
     own = [i for i in range(int(synth.songs)) if song_id(i) in songs]  # unseen by id and fingerprint
     extra, i = [], int(synth.songs)
@@ -115,7 +117,7 @@ def held_out_render(data_root: Path, cfg: DictConfig, seen: Mapping[str, list[st
         if song_id(i) not in seen:  # an id the weights list is skipped, whatever its music
             extra.append(i)
         i += 1
-    out = data_root.with_name(data_root.name + "-heldout")
+    out = data_root.resolve().with_name(data_root.resolve().name + "-heldout")
     start = time.perf_counter()
     with atomic_dir(out) as staging:  # rendered afresh each time: a few seconds, never stale
         ids = synth_songs(staging, synth, own + extra, int(cfg.data.sample_rate), int(cfg.data.channels), progress=False)

@@ -8,7 +8,6 @@ stage as it starts and its time when it ends.
 from __future__ import annotations
 
 import contextlib
-import json
 import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -21,7 +20,7 @@ from jen_composer.core.config import compose, run_dir
 from jen_composer.core.errors import ConfigError
 from jen_composer.data.latent_cache import CACHE_FILE, LatentCache, encode_latent_cache
 from jen_composer.data.synth import synth_dataset
-from jen_composer.data.synth.build import MARKER, render_record
+from jen_composer.data.synth.build import MARKER, is_render_of
 from jen_composer.models.autoencoder import export_from_checkpoint, load_autoencoder
 from jen_composer.training.fit import check_accelerator, fit
 
@@ -57,9 +56,8 @@ def render_benchmark(cfg: DictConfig, log: Callable[[str], None]) -> Path:
     folder with files but no render record is refused, never deleted: its songs came from elsewhere."""
     data_root = Path(cfg.data.root)
     marker = data_root / MARKER
-    wanted = render_record(cfg.data.synth, int(cfg.data.sample_rate), int(cfg.data.channels))
     if marker.is_file():
-        if json.loads(marker.read_text()) == wanted:
+        if is_render_of(data_root, cfg.data.synth, int(cfg.data.sample_rate), int(cfg.data.channels)):
             log("      already rendered with these settings, reusing it")
             return data_root
     elif data_root.is_dir() and any(data_root.iterdir()):

@@ -74,6 +74,14 @@ def synth_songs(out: str | Path, cfg: SynthConfig | DictConfig, indices: list[in
     return [song_id(i) for i in indices]
 
 
+def is_render_of(root: Path, cfg: SynthConfig | DictConfig, sample_rate: int, channels: int) -> bool:
+    """Whether ``root`` holds a finished render of ``cfg`` (its ``MARKER`` says so; a damaged marker: no)."""
+    try:
+        return json.loads((root / MARKER).read_text()) == render_record(cfg, sample_rate, channels)
+    except (OSError, ValueError):
+        return False
+
+
 def synth_dataset(out: str | Path, cfg: SynthConfig | DictConfig, sample_rate: int, channels: int,
                   split_seed: int = 0, test_fraction: float = 0.2, val_fraction: float = 0.1,
                   progress: bool = True) -> list[str]:

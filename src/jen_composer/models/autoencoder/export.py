@@ -1,8 +1,8 @@
 """Standalone autoencoder artefacts: ``model.safetensors`` + ``config.json``, loadable without Lightning.
 
 ``config.json`` = ``{"kind": "waveform_vae" | "encodec" | "dac", "format_version": 1, "checksum",
-"config" (vae) | "pretrained" (codec), "weights_dtype"}``. A VAE's parameters may be stored as float16
-or int8 (`weight_storage`, for the bundled weights); loading rebuilds a float32 model, and the
+"config" (vae) | "pretrained" (codec), "weights_dtype"}``. A VAE's parameters may be stored as float16,
+int8 or nf4 (`weight_storage`, for the bundled weights); loading rebuilds a float32 model, and the
 recorded checksum is the one of that rebuilt model. Codec artefacts store only the latent statistics and point
 at the codec's own weights. Loading never unpickles code (safetensors; .ckpt via weights_only).
 """
@@ -42,7 +42,7 @@ EMA_PREFIX = "ema.shadow."  # ... and its EMA copy as `self.ema.shadow`
 def export_autoencoder(model: NormalisedAutoencoder, out_dir: str | Path, weights_dtype: str = "float32") -> Path:
     """Write the artefact into ``out_dir`` (atomically, weights first); return the folder.
 
-    ``weights_dtype`` float16 or int8 stores a VAE's parameters smaller (`weight_storage`); the
+    ``weights_dtype`` float16, int8 or nf4 stores a VAE's parameters smaller (`weight_storage`); the
     recorded checksum is then the one of the model a load rebuilds from them."""
     if weights_dtype not in STORAGE_DTYPES:
         raise ConfigError(f"weights_dtype: '{weights_dtype}' is not one of {', '.join(STORAGE_DTYPES)}")
