@@ -154,3 +154,28 @@ def test_a_scale_that_does_not_fit_its_tensor_is_a_one_line_checkpoint_error(tmp
     (out / "config.json").write_text(json.dumps({**meta, "weights_dtype": "int4"}))
     with pytest.raises(CheckpointError, match="config.json: weights_dtype 'int4' is not one of"):
         load_autoencoder(out)
+
+
+def test_the_documented_storage_reexport_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """autoencoder_bench.md: ``jen-composer autoencoder export --autoencoder DIR --out OUT --weights-dtype nf4``
+    stores an export as a bundle would (the same tensors as `export_autoencoder(..., "nf4")`); a re-export
+    without the flag keeps the source's storage; an unknown storage is one line and writes nothing."""
+    from safetensors.torch import load_file
+
+    from jen_composer.cli.main import main
+
+    model = _vae()
+    full = export_autoencoder(model, tmp_path / "f32")
+    direct = export_autoencoder(model, tmp_path / "direct", weights_dtype="nf4")
+    out = tmp_path / "nf4"
+    assert main(["autoencoder", "export", "--autoencoder", str(full), "--out", str(out), "--weights-dtype", "nf4"]) == 0
+    got, want = load_file(str(out / "model.safetensors")), load_file(str(direct / "model.safetensors"))
+    assert got.keys() == want.keys() and all(torch.equal(got[k], want[k]) for k in want)
+    assert json.loads((out / "config.json").read_text()) == json.loads((direct / "config.json").read_text())
+    again = tmp_path / "again"
+    assert main(["autoencoder", "export", "--autoencoder", str(out), "--out", str(again)]) == 0
+    assert json.loads((again / "config.json").read_text())["weights_dtype"] == "nf4"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["autoencoder", "export", "--autoencoder", str(full), "--out", str(tmp_path / "bad"), "--weights-dtype", "nf3"])
+    assert exit_info.value.code == 2 and "--weights-dtype" in capsys.readouterr().err
+    assert not (tmp_path / "bad").exists()

@@ -13,8 +13,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "or re-export an exported folder with other decoding settings")
     source = e.add_mutually_exclusive_group(required=True)
     source.add_argument("--ckpt", help="an autoencoder run's .ckpt")
-    source.add_argument("--autoencoder", help="an exported folder, written again with the decoding overrides")
+    source.add_argument("--autoencoder", help="an exported folder, written again with the decoding overrides and/or "
+                        "--weights-dtype")
     e.add_argument("--out", required=True)
+    e.add_argument("--weights-dtype", metavar="DTYPE", choices=("float32", "float16", "int8", "nf4"),
+                   help="store the parameters as float32 (--ckpt's default), float16, int8 or nf4 (--autoencoder's "
+                        "default: as the source stores them); e.g. nf4 to score what a bundle would ship")
     e.add_argument("overrides", nargs="*", metavar="autoencoder.KEY=VALUE",
                    help="with --autoencoder: decoding settings (spectral_phase_iters, spectral_phase_locking)")
     e.set_defaults(func=run_export)
@@ -45,12 +49,12 @@ def run_export(args: argparse.Namespace) -> int:
     if args.ckpt:
         if args.overrides:
             raise ConfigError(f"{args.overrides[0]}: overrides need --autoencoder (an exported folder), not --ckpt")
-        print(f"exported to {export_from_checkpoint(args.ckpt, args.out)}")
+        print(f"exported to {export_from_checkpoint(args.ckpt, args.out, weights_dtype=args.weights_dtype or 'float32')}")
         return 0
     given = parse_overrides(args.overrides)
     if set(given) - {"autoencoder"} or not isinstance(given.get("autoencoder", {}), dict):
         raise ConfigError(f"{args.overrides[0]}: overrides here are autoencoder.KEY=VALUE")
-    print(f"exported to {reexport_autoencoder(args.autoencoder, args.out, given.get('autoencoder', {}))}")
+    print(f"exported to {reexport_autoencoder(args.autoencoder, args.out, given.get('autoencoder', {}), args.weights_dtype)}")
     return 0
 
 

@@ -167,7 +167,8 @@ def model_from_checkpoint(path: str | Path, use_ema: bool = True) -> WaveformVAE
     return model.eval()
 
 
-def export_from_checkpoint(ckpt_path: str | Path, out_dir: str | Path, use_ema: bool = True) -> Path:
+def export_from_checkpoint(ckpt_path: str | Path, out_dir: str | Path, use_ema: bool = True,
+                           weights_dtype: str = "float32") -> Path:
     """Export an autoencoder .ckpt as a standalone artefact (what `data encode` and the composer load).
 
     Refuses a checkpoint whose latent statistics were never computed (mean exactly 0, std exactly 1:
@@ -179,27 +180,35 @@ def export_from_checkpoint(ckpt_path: str | Path, out_dir: str | Path, use_ema: 
         raise CheckpointError(
             f"{ckpt_path}: its latent statistics were never computed (it was saved before any validation pass); "
             "export a checkpoint saved after one, e.g. the run's best-step*.ckpt")
-    return export_autoencoder(model, out_dir)
+    return export_autoencoder(model, out_dir, weights_dtype)
 
 
-def reexport_autoencoder(source: str | Path, out_dir: str | Path, decoding: dict[str, Any]) -> Path:
-    """An exported VAE written again with other decoding settings (``DECODING_KEYS`` only): the same
-    weights, stored as the source stored them, the same latents and the same checksum."""
+def reexport_autoencoder(source: str | Path, out_dir: str | Path, decoding: dict[str, Any],
+                         weights_dtype: str | None = None) -> Path:
+    """An exported VAE written again with other decoding settings (``DECODING_KEYS`` only) and/or another
+    storage. With the source's storage (``weights_dtype`` None): the same weights, latents and checksum.
+    With another (e.g. nf4, to score what a bundle would ship before building one): the weights rounded
+    as that storage rounds them, and the checksum of what a load rebuilds from them."""
     source = Path(source)
     if not source.is_dir():
         raise CheckpointError(f"{source}: not an exported autoencoder folder")
     if Path(out_dir).resolve() == source.resolve():
         raise ConfigError(f"--out: {out_dir} is the source folder; write the re-export elsewhere")
+    if weights_dtype is not None and weights_dtype not in STORAGE_DTYPES:
+        raise ConfigError(f"--weights-dtype: '{weights_dtype}' is not one of {', '.join(STORAGE_DTYPES)}")
     unknown = sorted(set(decoding) - set(DECODING_KEYS))
     if unknown:
         raise ConfigError(f"autoencoder.{unknown[0]}: changes the weights or the latents; a re-export may change "
                           f"only {', '.join('autoencoder.' + k for k in DECODING_KEYS)}")
     model = _load_exported(source)
-    if not isinstance(model, WaveformVAE) or model.cfg.architecture != "spectral":
+    if not isinstance(model, WaveformVAE):
+        raise CheckpointError(f"{source}: a codec artefact holds no weights of its own to store or decode otherwise")
+    if decoding and model.cfg.architecture != "spectral":
         raise CheckpointError(f"{source}: only a spectral autoencoder has decoding settings to change")
     rebuilt = WaveformVAE(as_autoencoder_config({**config_dict(model.cfg), **decoding}))  # bad values: one line
     rebuilt.load_state_dict(model.state_dict(), strict=True)
-    return export_autoencoder(rebuilt.eval(), out_dir, str(_read_config(source).get("weights_dtype", "float32")))
+    stored = str(_read_config(source).get("weights_dtype", "float32"))
+    return export_autoencoder(rebuilt.eval(), out_dir, weights_dtype or stored)
 
 
 def build_autoencoder(cfg: AutoencoderConfig | DictConfig) -> NormalisedAutoencoder:
