@@ -15,8 +15,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--ae", action="append", default=[], metavar="key=value", help="autoencoder override (repeatable)")
     p.add_argument("--from-ckpt", help="bundle this finished composer checkpoint instead of training (with --autoencoder)")
     p.add_argument("--autoencoder", help="with --from-ckpt: the exported autoencoder folder it decodes with; with "
-                   "--retrain: reuse this export instead of training the recipe's autoencoder (a GPU recipe: "
-                   "~1.5 h on a 2-core CPU with --ae trainer.accelerator=cpu)")
+                   "--retrain: reuse this export instead of training the recipe's autoencoder (which needs a GPU)")
     p.add_argument("--autoencoder-run", help="with --from-ckpt: the autoencoder's run folder (recorded in the manifest)")
     p.add_argument("--autoencoder-record", help="with --autoencoder, instead of --autoencoder-run: a JSON file saying how the "
                    "autoencoder was made (command, commit, machine, training_seconds) when its run folder is elsewhere")

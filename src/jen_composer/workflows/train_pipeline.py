@@ -74,7 +74,7 @@ def train_pipeline(stages: Stages, autoencoder_experiment: Path, composer_experi
                    reuse_autoencoder: Path | None = None) -> TrainedPipeline:
     """Four stages, each trained afresh; the autoencoder trains on the composer experiment's data.
     ``reuse_autoencoder``: an exported autoencoder copied to where the composer expects its own instead
-    of training one (the bundle's is a GPU recipe; the composer stage then retrains on a CPU in minutes)."""
+    of training one (the bundle's needs a GPU; the composer stage then still retrains on a CPU)."""
     cfg = compose(composer_experiment, overrides)
     ae_cfg = compose(autoencoder_experiment, [f"data.root={cfg.data.root}", *ae_overrides])
     if reuse_autoencoder is None:
