@@ -11,7 +11,9 @@
 #   mid1    the same at seed 1
 # VARIANTS picks which (default: the three run on 2026-11-26; mind the 15 MiB parts: an 8.2 M export is 33 MB, a
 # 5.0 M one about 20 MB); ROWS the benchmark rows run alone at the end.
-# The next call (#16's "a few MB", #12's UNet-only compile rows), planned 2026-11-27:
+# `mid` at seed 0 was trained on the 2-core CPU on 2026-11-27 (docs/results/cpu/cpu-ae-mid.json): round trip and
+# acceptance passed, the demo 5 of 6, so it was not shipped (docs/results/autoencoder_bench.md, last section).
+# The next call (#16's "a few MB": two GPU seeds of mid beside the CPU one; #12's UNet-only compile rows):
 #   VARIANTS="mid mid1" ROWS=eager,compile-unet,reduce-overhead-unet OUT=$OUT bash scripts/gpu/bundle_autoencoders.sh 5770 560
 # meanwhile `pytest -m gpu` on the three files holding gpu-marked tests, and a first torch.compile
 # mode="reduce-overhead" training step (it compiles on the CPU while the trainings run; its timing shares the
