@@ -175,7 +175,8 @@ def test_the_documented_storage_reexport_command_line(tmp_path: Path, capsys: py
     again = tmp_path / "again"
     assert main(["autoencoder", "export", "--autoencoder", str(out), "--out", str(again)]) == 0
     assert json.loads((again / "config.json").read_text())["weights_dtype"] == "nf4"
-    with pytest.raises(SystemExit) as exit_info:
-        main(["autoencoder", "export", "--autoencoder", str(full), "--out", str(tmp_path / "bad"), "--weights-dtype", "nf3"])
-    assert exit_info.value.code == 2 and "--weights-dtype" in capsys.readouterr().err
+    for source in (["--autoencoder", str(full)], ["--ckpt", "x.ckpt"]):
+        assert main(["autoencoder", "export", *source, "--out", str(tmp_path / "bad"), "--weights-dtype", "nf3"]) == 2
+        err = capsys.readouterr().err
+        assert "nf3" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "bad").exists()

@@ -16,7 +16,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     source.add_argument("--autoencoder", help="an exported folder, written again with the decoding overrides and/or "
                         "--weights-dtype")
     e.add_argument("--out", required=True)
-    e.add_argument("--weights-dtype", metavar="DTYPE", choices=("float32", "float16", "int8", "nf4"),
+    e.add_argument("--weights-dtype", metavar="DTYPE",
                    help="store the parameters as float32 (--ckpt's default), float16, int8 or nf4 (--autoencoder's "
                         "default: as the source stores them); e.g. nf4 to score what a bundle would ship")
     e.add_argument("overrides", nargs="*", metavar="autoencoder.KEY=VALUE",
@@ -46,6 +46,10 @@ def run_export(args: argparse.Namespace) -> int:
     from jen_composer.core.errors import ConfigError
     from jen_composer.models.autoencoder import export_from_checkpoint, reexport_autoencoder
 
+    if args.weights_dtype is not None:
+        from jen_composer.core.weight_storage import check_storage_dtype
+
+        check_storage_dtype(args.weights_dtype, "--weights-dtype")  # before a checkpoint is read
     if args.ckpt:
         if args.overrides:
             raise ConfigError(f"{args.overrides[0]}: overrides need --autoencoder (an exported folder), not --ckpt")

@@ -31,13 +31,11 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from jen_composer.core.errors import ConfigError
-    from jen_composer.core.weight_storage import STORAGE_DTYPES
+    from jen_composer.core.weight_storage import check_storage_dtype
     from jen_composer.inference.bundle import BUNDLE_DIR, BUNDLE_DTYPE, read_manifest, verify_bundle
 
     out = Path(args.out) if args.out else BUNDLE_DIR
-    weights_dtype = args.weights_dtype or BUNDLE_DTYPE
-    if weights_dtype not in STORAGE_DTYPES:
-        raise ConfigError(f"--weights-dtype: '{weights_dtype}' is not one of {', '.join(STORAGE_DTYPES)}")
+    weights_dtype = check_storage_dtype(args.weights_dtype or BUNDLE_DTYPE, "--weights-dtype")
     if args.weights_dtype and not (args.repack or args.retrain or args.from_ckpt):
         raise ConfigError("--weights-dtype goes with --repack, --retrain or --from-ckpt (it says how a bundle is written)")
     if args.repack and (args.retrain or args.from_ckpt or args.autoencoder or args.autoencoder_run

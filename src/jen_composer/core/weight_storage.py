@@ -77,10 +77,16 @@ def _unpack_nf4(name: str, codes: torch.Tensor, scale: torch.Tensor, shape: torc
     return values.reshape(slices, -1)[:, :length].reshape(dims)
 
 
+def check_storage_dtype(dtype: str, key: str = "weights_dtype") -> str:
+    """``dtype`` if it is a storage; else one line naming ``key`` (the config key or CLI flag it came from)."""
+    if dtype not in STORAGE_DTYPES:
+        raise ConfigError(f"{key}: '{dtype}' is not one of {', '.join(STORAGE_DTYPES)}")
+    return dtype
+
+
 def pack(state: Mapping[str, torch.Tensor], parameters: set[str], dtype: str) -> dict[str, torch.Tensor]:
     """``state`` with the tensors named in ``parameters`` stored as ``dtype``."""
-    if dtype not in STORAGE_DTYPES:
-        raise ConfigError(f"weights_dtype: '{dtype}' is not one of {', '.join(STORAGE_DTYPES)}")
+    check_storage_dtype(dtype)
     out: dict[str, torch.Tensor] = {}
     for name, tensor in state.items():
         if name not in parameters or not tensor.is_floating_point() or dtype == "float32":

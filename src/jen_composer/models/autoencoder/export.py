@@ -22,7 +22,7 @@ from jen_composer.core.checkpoints import CHECKPOINT_KEY, read_checkpoint
 from jen_composer.core.config.autoencoder import AutoencoderConfig
 from jen_composer.core.errors import CheckpointError, ConfigError, one_line
 from jen_composer.core.io import atomic_path, atomic_write_json, read_json_object
-from jen_composer.core.weight_storage import STORAGE_DTYPES, pack, unpack
+from jen_composer.core.weight_storage import STORAGE_DTYPES, check_storage_dtype, pack, unpack
 from jen_composer.models.autoencoder.base import NormalisedAutoencoder
 from jen_composer.models.autoencoder.codecs import DACAdapter, EncodecAdapter
 from jen_composer.models.autoencoder.model import (
@@ -44,8 +44,7 @@ def export_autoencoder(model: NormalisedAutoencoder, out_dir: str | Path, weight
 
     ``weights_dtype`` float16, int8 or nf4 stores a VAE's parameters smaller (`weight_storage`); the
     recorded checksum is then the one of the model a load rebuilds from them."""
-    if weights_dtype not in STORAGE_DTYPES:
-        raise ConfigError(f"weights_dtype: '{weights_dtype}' is not one of {', '.join(STORAGE_DTYPES)}")
+    check_storage_dtype(weights_dtype)
     out = Path(out_dir)
     desc = model.describe()
     if desc["kind"] == "waveform_vae":
@@ -194,8 +193,8 @@ def reexport_autoencoder(source: str | Path, out_dir: str | Path, decoding: dict
         raise CheckpointError(f"{source}: not an exported autoencoder folder")
     if Path(out_dir).resolve() == source.resolve():
         raise ConfigError(f"--out: {out_dir} is the source folder; write the re-export elsewhere")
-    if weights_dtype is not None and weights_dtype not in STORAGE_DTYPES:
-        raise ConfigError(f"--weights-dtype: '{weights_dtype}' is not one of {', '.join(STORAGE_DTYPES)}")
+    if weights_dtype is not None:
+        check_storage_dtype(weights_dtype, "--weights-dtype")
     unknown = sorted(set(decoding) - set(DECODING_KEYS))
     if unknown:
         raise ConfigError(f"autoencoder.{unknown[0]}: changes the weights or the latents; a re-export may change "
