@@ -193,8 +193,6 @@ def reexport_autoencoder(source: str | Path, out_dir: str | Path, decoding: dict
         raise CheckpointError(f"{source}: not an exported autoencoder folder")
     if Path(out_dir).resolve() == source.resolve():
         raise ConfigError(f"--out: {out_dir} is the source folder; write the re-export elsewhere")
-    if weights_dtype is not None:
-        check_storage_dtype(weights_dtype, "--weights-dtype")
     unknown = sorted(set(decoding) - set(DECODING_KEYS))
     if unknown:
         raise ConfigError(f"autoencoder.{unknown[0]}: changes the weights or the latents; a re-export may change "
