@@ -176,7 +176,7 @@ def test_the_documented_storage_reexport_command_line(tmp_path: Path, capsys: py
     assert main(["autoencoder", "export", "--autoencoder", str(out), "--out", str(again)]) == 0
     assert json.loads((again / "config.json").read_text())["weights_dtype"] == "nf4"
     for source in (["--autoencoder", str(full)], ["--ckpt", "x.ckpt"]):
-        assert main(["autoencoder", "export", *source, "--out", str(tmp_path / "bad"), "--weights-dtype", "nf3"]) == 2
+        assert main(["autoencoder", "export", *source, "--out", str(tmp_path / "bad"), "--weights-dtype", "int4"]) == 2
         err = capsys.readouterr().err
-        assert "nf3" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+        assert "int4" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "bad").exists()

@@ -17,8 +17,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "--weights-dtype")
     e.add_argument("--out", required=True)
     e.add_argument("--weights-dtype", metavar="DTYPE",
-                   help="store the parameters as float32 (--ckpt's default), float16, int8 or nf4 (--autoencoder's "
+                   help="store the parameters as float32 (--ckpt's default), float16, int8, nf4 or nf3 (--autoencoder's "
                         "default: as the source stores them); e.g. nf4 to score what a bundle would ship")
+    e.add_argument("--calibrate", metavar="DATA",
+                   help="with --autoencoder and --weights-dtype nf4|nf3: round the kernels by GPTQ on the stems of the "
+                        "first training songs of this dataset (instead of to the nearest level)")
+    e.add_argument("--calibration-songs", type=int, metavar="N",
+                   help="songs of the training split that --calibrate uses (default 32)")
     e.add_argument("overrides", nargs="*", metavar="autoencoder.KEY=VALUE",
                    help="with --autoencoder: decoding settings (spectral_phase_iters, spectral_phase_locking)")
     e.set_defaults(func=run_export)
@@ -50,6 +55,12 @@ def run_export(args: argparse.Namespace) -> int:
         from jen_composer.core.weight_storage import check_storage_dtype
 
         check_storage_dtype(args.weights_dtype, "--weights-dtype")  # before a checkpoint is read
+    if args.calibration_songs is not None and not args.calibrate:
+        raise ConfigError("--calibration-songs: goes with --calibrate")
+    if args.calibrate and not args.autoencoder:
+        raise ConfigError("--calibrate: rounds an exported folder (--autoencoder); export the checkpoint first")
+    if args.calibrate and args.weights_dtype not in ("nf4", "nf3"):
+        raise ConfigError(f"--calibrate: needs --weights-dtype nf4 or nf3 (got {args.weights_dtype or 'none'})")
     if args.ckpt:
         if args.overrides:
             raise ConfigError(f"{args.overrides[0]}: overrides need --autoencoder (an exported folder), not --ckpt")
@@ -58,7 +69,17 @@ def run_export(args: argparse.Namespace) -> int:
     given = parse_overrides(args.overrides)
     if set(given) - {"autoencoder"} or not isinstance(given.get("autoencoder", {}), dict):
         raise ConfigError(f"{args.overrides[0]}: overrides here are autoencoder.KEY=VALUE")
-    print(f"exported to {reexport_autoencoder(args.autoencoder, args.out, given.get('autoencoder', {}), args.weights_dtype)}")
+    decoding = given.get("autoencoder", {})
+    if args.calibrate:
+        from pathlib import Path
+
+        from jen_composer.workflows.calibrated_export import calibrated_export
+
+        written = calibrated_export(args.autoencoder, args.out, decoding, args.weights_dtype, Path(args.calibrate),
+                                    32 if args.calibration_songs is None else args.calibration_songs)
+        print(f"exported to {written}")
+        return 0
+    print(f"exported to {reexport_autoencoder(args.autoencoder, args.out, decoding, args.weights_dtype)}")
     return 0
 
 

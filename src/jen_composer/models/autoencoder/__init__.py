@@ -8,6 +8,7 @@ from jen_composer.models.autoencoder.export import (
     export_from_checkpoint,
     load_autoencoder,
     model_from_checkpoint,
+    rebuild_exported,
     reexport_autoencoder,
 )
 from jen_composer.models.autoencoder.model import WaveformVAE
@@ -16,5 +17,5 @@ from jen_composer.models.autoencoder.stats import compute_latent_stats
 __all__ = [
     "DACAdapter", "EncodecAdapter", "NormalisedAutoencoder", "WaveformVAE",
     "build_autoencoder", "compute_latent_stats", "export_autoencoder", "export_from_checkpoint",
-    "load_autoencoder", "model_from_checkpoint", "reexport_autoencoder",
+    "load_autoencoder", "model_from_checkpoint", "rebuild_exported", "reexport_autoencoder",
 ]

@@ -39,11 +39,13 @@ MODULE_PREFIX = "model."  # the LightningModule keeps the VAE as `self.model`
 EMA_PREFIX = "ema.shadow."  # ... and its EMA copy as `self.ema.shadow`
 
 
-def export_autoencoder(model: NormalisedAutoencoder, out_dir: str | Path, weights_dtype: str = "float32") -> Path:
+def export_autoencoder(model: NormalisedAutoencoder, out_dir: str | Path, weights_dtype: str = "float32",
+                       rounding: dict[str, Any] | None = None) -> Path:
     """Write the artefact into ``out_dir`` (atomically, weights first); return the folder.
 
-    ``weights_dtype`` float16, int8 or nf4 stores a VAE's parameters smaller (`weight_storage`); the
-    recorded checksum is then the one of the model a load rebuilds from them."""
+    ``weights_dtype`` float16, int8, nf4 or nf3 stores a VAE's parameters smaller (`weight_storage`); the
+    recorded checksum is then the one of the model a load rebuilds from them. ``rounding`` (how the
+    weights were put onto that storage's grid beforehand, e.g. by calibrated rounding) is recorded as is."""
     check_storage_dtype(weights_dtype)
     out = Path(out_dir)
     desc = model.describe()
@@ -60,7 +62,7 @@ def export_autoencoder(model: NormalisedAutoencoder, out_dir: str | Path, weight
     with atomic_path(out / WEIGHTS) as tmp:
         save_file(tensors, str(tmp))
     atomic_write_json(out / CONFIG, {**desc, "format_version": FORMAT_VERSION, "checksum": model.checksum(),
-                                     "weights_dtype": weights_dtype})
+                                     "weights_dtype": weights_dtype, **({"rounding": rounding} if rounding else {})})
     return out
 
 
@@ -182,12 +184,9 @@ def export_from_checkpoint(ckpt_path: str | Path, out_dir: str | Path, use_ema: 
     return export_autoencoder(model, out_dir, weights_dtype)
 
 
-def reexport_autoencoder(source: str | Path, out_dir: str | Path, decoding: dict[str, Any],
-                         weights_dtype: str | None = None) -> Path:
-    """An exported VAE written again with other decoding settings (``DECODING_KEYS`` only) and/or another
-    storage. With the source's storage (``weights_dtype`` None): the same weights, latents and checksum.
-    With another (e.g. nf4, to score what a bundle would ship before building one): the weights rounded
-    as that storage rounds them, and the checksum of what a load rebuilds from them."""
+def rebuild_exported(source: str | Path, out_dir: str | Path, decoding: dict[str, Any]) -> tuple[WaveformVAE, str]:
+    """(the exported VAE in ``source`` rebuilt with other decoding settings, ``DECODING_KEYS`` only; the storage
+    its folder records), refusing in one line what a re-export into ``out_dir`` cannot do."""
     source = Path(source)
     if not source.is_dir():
         raise CheckpointError(f"{source}: not an exported autoencoder folder")
@@ -204,8 +203,17 @@ def reexport_autoencoder(source: str | Path, out_dir: str | Path, decoding: dict
         raise CheckpointError(f"{source}: only a spectral autoencoder has decoding settings to change")
     rebuilt = WaveformVAE(as_autoencoder_config({**config_dict(model.cfg), **decoding}))  # bad values: one line
     rebuilt.load_state_dict(model.state_dict(), strict=True)
-    stored = str(_read_config(source).get("weights_dtype", "float32"))
-    return export_autoencoder(rebuilt.eval(), out_dir, weights_dtype or stored)
+    return rebuilt.eval(), str(_read_config(source).get("weights_dtype", "float32"))
+
+
+def reexport_autoencoder(source: str | Path, out_dir: str | Path, decoding: dict[str, Any],
+                         weights_dtype: str | None = None) -> Path:
+    """An exported VAE written again with other decoding settings (``DECODING_KEYS`` only) and/or another
+    storage. With the source's storage (``weights_dtype`` None): the same weights, latents and checksum.
+    With another (e.g. nf4, to score what a bundle would ship before building one): the weights rounded
+    as that storage rounds them, and the checksum of what a load rebuilds from them."""
+    model, stored = rebuild_exported(source, out_dir, decoding)
+    return export_autoencoder(model, out_dir, weights_dtype or stored)
 
 
 def build_autoencoder(cfg: AutoencoderConfig | DictConfig) -> NormalisedAutoencoder:
