@@ -281,9 +281,9 @@ def test_repack_stores_a_bundle_again_and_keeps_its_provenance(made_bundle, tiny
 @pytest.mark.parametrize("argv,message", [
     (["--weights-dtype", "int3", "--repack", "x"], "--weights-dtype: 'int3' is not one of float32, float16, int8, nf4"),
     (["--weights-dtype", "int8"], "--weights-dtype goes with --repack, --retrain or --from-ckpt"),
-    (["--repack", "x", "--retrain"], "--repack takes only --weights-dtype and --out"),
-    (["--repack", "x", "--note", "why"], "--repack takes only --weights-dtype and --out"),
-    (["--repack", "x", "--recipe", "tiny"], "--repack takes only --weights-dtype and --out"),
+    (["--repack", "x", "--retrain"], "--repack takes only --weights-dtype, --autoencoder and --out"),
+    (["--repack", "x", "--note", "why"], "--repack takes only --weights-dtype, --autoencoder and --out"),
+    (["--repack", "x", "--recipe", "tiny"], "--repack takes only --weights-dtype, --autoencoder and --out"),
     (["--recipe", "tiny"], "--recipe goes with --retrain"),
 ])
 def test_bad_bundle_storage_arguments_are_one_line(argv: list[str], message: str, tmp_path: Path,
@@ -330,3 +330,37 @@ def test_repack_refuses_an_out_folder_that_holds_the_source(made_bundle, tmp_pat
     assert main(["bundle", "--repack", str(tmp_path / "a" / "b"), "--out", str(tmp_path / "a")]) == 2
     err = capsys.readouterr().err.strip()
     assert "contain one another" in err and err.count("\n") == 0 and (tmp_path / "a" / "b" / "manifest.json").is_file()
+
+
+def test_repack_with_a_calibrated_autoencoder_keeps_its_nf3_values_and_the_composer(  # type: ignore[no-untyped-def]
+        made_bundle, tiny_songs: Path, tmp_path: Path, one_thread, capsys: pytest.CaptureFixture[str]) -> None:
+    """`jen-composer bundle --repack DIR --autoencoder NF3_EXPORT --out OUT` (README, autoencoder_bench.md): the
+    composer stored as before, the autoencoder replaced by the same network rounded onto nf3 by
+    `autoencoder export --calibrate`, kept as nf3 (more compact than the bundle's nf4) value for value, and how it
+    was rounded recorded in the manifest; another network is refused in one line."""
+    from safetensors.torch import load_file
+
+    from jen_composer.workflows.calibrated_export import calibrated_export
+
+    source, _ = made_bundle
+    nf3 = calibrated_export(source / "autoencoder", tmp_path / "nf3", {}, "nf3", tiny_songs, songs=1, log=lambda _: None)
+    out = tmp_path / "out"
+    assert main(["bundle", "--repack", str(source), "--autoencoder", str(nf3), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "sha256 verified" in printed and "stored as nf3, rounded by gptq on 1 training songs" in printed
+    manifest = json.loads((out / bundle.MANIFEST).read_text())
+    assert manifest["command"] == f"jen-composer bundle --repack {source} --weights-dtype nf4 --autoencoder {nf3} --out {out}"
+    assert manifest["files"]["composer.ckpt"] == json.loads((source / bundle.MANIFEST).read_text())["files"]["composer.ckpt"]
+    written, exported = load_file(str(out / "autoencoder" / "model.safetensors")), load_file(str(nf3 / "model.safetensors"))
+    assert written.keys() == exported.keys() and all(torch.equal(written[k], exported[k]) for k in exported)
+    meta = json.loads((out / "autoencoder" / "config.json").read_text())
+    assert meta["weights_dtype"] == "nf3" and meta["rounding"]["songs"] == json.loads((nf3 / "config.json").read_text())["rounding"]["songs"]
+    ComposerPipeline.from_checkpoint(bundle.verify_bundle(out)).generate("funk", {}, ["bass"], **GEN)
+    other = tmp_path / "other"
+    shutil.copytree(nf3, other)
+    meta_other = json.loads((other / "config.json").read_text())
+    meta_other["config"]["latent_dim"] = meta_other["config"]["latent_dim"] + 1
+    (other / "config.json").write_text(json.dumps(meta_other))
+    assert main(["bundle", "--repack", str(source), "--autoencoder", str(other), "--out", str(tmp_path / "b")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "is not the network of" in err and err.count("\n") == 0 and not (tmp_path / "b").exists()

@@ -15,14 +15,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--ae", action="append", default=[], metavar="key=value", help="autoencoder override (repeatable)")
     p.add_argument("--from-ckpt", help="bundle this finished composer checkpoint instead of training (with --autoencoder)")
     p.add_argument("--autoencoder", help="with --from-ckpt: the exported autoencoder folder it decodes with; with "
-                   "--retrain: reuse this export instead of training the recipe's autoencoder (which needs a GPU)")
+                   "--retrain: reuse this export instead of training the recipe's autoencoder (which needs a GPU); with "
+                   "--repack: store this export of the same network instead (e.g. rounded by autoencoder export --calibrate)")
     p.add_argument("--autoencoder-run", help="with --from-ckpt: the autoencoder's run folder (recorded in the manifest)")
     p.add_argument("--autoencoder-record", help="with --autoencoder, instead of --autoencoder-run: a JSON file saying how the "
                    "autoencoder was made (command, commit, machine, training_seconds) when its run folder is elsewhere")
     p.add_argument("--repack", metavar="DIR", help="store the models of the bundle in DIR again as --weights-dtype "
                    "(no training; their weights are read back as floats first: the manifest records the source's storage)")
     p.add_argument("--weights-dtype", metavar="DTYPE", help="how the written bundle stores both models' parameters: "
-                   "float32, float16, int8 or nf4 (core/weight_storage.py; default: the shipped bundle's, BUNDLE_DTYPE)")
+                   "float32, float16, int8, nf4 or nf3 (core/weight_storage.py; default: the shipped bundle's, BUNDLE_DTYPE); "
+                   "an autoencoder export stored more compactly keeps its storage")
     p.add_argument("overrides", nargs="*", metavar="key=value", help="composer overrides")
     p.set_defaults(func=run)
 
@@ -38,11 +40,13 @@ def run(args: argparse.Namespace) -> int:
     weights_dtype = check_storage_dtype(args.weights_dtype or BUNDLE_DTYPE, "--weights-dtype")
     if args.weights_dtype and not (args.repack or args.retrain or args.from_ckpt):
         raise ConfigError("--weights-dtype goes with --repack, --retrain or --from-ckpt (it says how a bundle is written)")
-    if args.repack and (args.retrain or args.from_ckpt or args.autoencoder or args.autoencoder_run
+    if args.repack and (args.retrain or args.from_ckpt or args.autoencoder_run
                         or args.autoencoder_record or args.overrides or args.ae or args.note or args.recipe):
-        raise ConfigError("--repack takes only --weights-dtype and --out (it trains nothing)")
-    if (args.autoencoder or args.autoencoder_run or args.autoencoder_record) and not (args.from_ckpt or args.retrain):
-        raise ConfigError("--autoencoder, --autoencoder-run and --autoencoder-record go with --from-ckpt or --retrain")
+        raise ConfigError("--repack takes only --weights-dtype, --autoencoder and --out (it trains nothing)")
+    if (args.autoencoder_run or args.autoencoder_record) and not (args.from_ckpt or args.retrain):
+        raise ConfigError("--autoencoder-run and --autoencoder-record go with --from-ckpt or --retrain")
+    if args.autoencoder and not (args.from_ckpt or args.retrain or args.repack):
+        raise ConfigError("--autoencoder goes with --from-ckpt, --retrain or --repack")
     if args.retrain and not args.from_ckpt and (args.autoencoder_run or (args.autoencoder_record and not args.autoencoder)):
         raise ConfigError("--retrain: --autoencoder-record goes with --autoencoder (the export to reuse); "
                           "--autoencoder-run only with --from-ckpt")
@@ -54,8 +58,9 @@ def run(args: argparse.Namespace) -> int:
         from jen_composer.workflows.bundle_repack import repack_bundle
 
         argv = ["jen-composer", "bundle", "--repack", args.repack, "--weights-dtype", weights_dtype,
-                *(["--out", args.out] if args.out else [])]
-        repack_bundle(shlex.join(argv), Path(args.repack), weights_dtype, out)
+                *(["--autoencoder", args.autoencoder] if args.autoencoder else []), *(["--out", args.out] if args.out else [])]
+        repack_bundle(shlex.join(argv), Path(args.repack), weights_dtype, out,
+                      Path(args.autoencoder) if args.autoencoder else None)
     elif args.from_ckpt:
         from jen_composer.workflows.bundle_from_runs import bundle_from_runs
 

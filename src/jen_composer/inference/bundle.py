@@ -17,7 +17,7 @@ from typing import Any
 from jen_composer.core.checkpoints import CHECKPOINT_KEY, read_composer_checkpoint
 from jen_composer.core.errors import CheckpointError, JenComposerError
 from jen_composer.core.io import atomic_torch_save, atomic_write_json, read_json_object
-from jen_composer.core.weight_storage import pack, unpack
+from jen_composer.core.weight_storage import STORAGE_DTYPES, is_storage_more_compact, pack, unpack
 
 BUNDLE_DIR = Path(__file__).resolve().parents[1] / "assets" / "bundle"
 MANIFEST = "manifest.json"
@@ -145,18 +145,28 @@ def slim_checkpoint(src: Path, dst: Path, weights_dtype: str = BUNDLE_DTYPE) -> 
 
 def write_bundle(composer_ckpt: Path, autoencoder_dir: Path, out: Path, provenance: dict[str, Any],
                  weights_dtype: str = BUNDLE_DTYPE) -> Path:
-    """Write the bundle into ``out`` (checksums computed from what was written) and return the manifest path."""
+    """Write the bundle into ``out`` (checksums computed from what was written) and return the manifest path.
+
+    The autoencoder is stored as ``weights_dtype``, unless its export is already stored more compactly
+    (e.g. nf3 after calibrated rounding): then it keeps that storage, which holds its values exactly, and
+    the record of how they were rounded."""
     from jen_composer.models.autoencoder import export_autoencoder, load_autoencoder
 
     out.mkdir(parents=True, exist_ok=True)
     slim_checkpoint(composer_ckpt, out / COMPOSER, weights_dtype)
-    export_autoencoder(load_autoencoder(autoencoder_dir), out / AUTOENCODER, weights_dtype=weights_dtype)
+    source = read_json_object(autoencoder_dir / "config.json", CheckpointError) if autoencoder_dir.is_dir() else {}
+    source_dtype = str(source.get("weights_dtype", "float32"))
+    keep = source_dtype in STORAGE_DTYPES and is_storage_more_compact(source_dtype, weights_dtype)
+    rounding = source.get("rounding") if keep or source_dtype == weights_dtype else None
+    export_autoencoder(load_autoencoder(autoencoder_dir), out / AUTOENCODER,
+                       weights_dtype=source_dtype if keep else weights_dtype, rounding=rounding)
     stored = read_json_object(out / AUTOENCODER / "config.json", CheckpointError).get("weights_dtype", "float32")
+    how = (f", rounded by {rounding.get('method')} on {len(rounding.get('songs') or [])} training songs"
+           if isinstance(rounding, dict) else "")
     files = sorted([out / COMPOSER, *(p for p in (out / AUTOENCODER).iterdir() if p.is_file())])
     manifest = {**provenance, "weights": f"composer: EMA parameters stored as {weights_dtype}; autoencoder: parameters "
-                                         f"stored as {stored} (core/weight_storage.py); both compute in float32",
+                                         f"stored as {stored}{how} (core/weight_storage.py); both compute in float32",
                 "weights_dtype": weights_dtype,
                 "files": {p.relative_to(out).as_posix(): sha256(p) for p in files}}
     atomic_write_json(out / MANIFEST, manifest)
     return out / MANIFEST
-

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from jen_composer.core.config.runinfo import git_info
-from jen_composer.core.errors import ConfigError
-from jen_composer.core.io import atomic_dir
+from jen_composer.core.errors import CheckpointError, ConfigError
+from jen_composer.core.io import atomic_dir, read_json_object
 from jen_composer.inference.bundle import (
     AUTOENCODER,
     BUNDLE_DIR,
@@ -27,13 +27,23 @@ from jen_composer.inference.bundle import (
 )
 
 
-def repack_bundle(command: str, source: Path, weights_dtype: str, out: Path = BUNDLE_DIR) -> Path:
+def repack_bundle(command: str, source: Path, weights_dtype: str, out: Path = BUNDLE_DIR,
+                  autoencoder: Path | None = None) -> Path:
     """Replace ``out`` (which may be ``source``) with ``source``'s models stored as ``weights_dtype``;
-    returns the new manifest. The source is verified against its manifest first."""
+    returns the new manifest. The source is verified against its manifest first. ``autoencoder``: an
+    export of the same network (the same config) to store instead of the bundle's own, e.g. its weights
+    rounded by `autoencoder export --calibrate`; the composer keeps the latents it was trained on."""
     src, dst = source.resolve(), out.resolve()  # an unknown weights_dtype: `pack` refuses it, before anything is replaced
     if src != dst and (src in dst.parents or dst in src.parents):
         raise ConfigError(f"--out: {out} and the bundle to repack {source} contain one another; writing one would delete the other")
     verify_bundle(source)
+    if autoencoder is not None:
+        mine = read_json_object(source / AUTOENCODER / "config.json", CheckpointError).get("config")
+        given = read_json_object(autoencoder / "config.json", CheckpointError,
+                                 missing="missing (not an exported autoencoder folder)").get("config")
+        if given != mine:
+            raise ConfigError(f"--autoencoder: {autoencoder} is not the network of {source / AUTOENCODER} (its config "
+                              "differs); a bundle with another autoencoder needs a composer trained over it (--retrain)")
     old = read_manifest(source)
     record: dict[str, Any] = {key: old.get(key) for key in ("command", "commit", "created_utc", "weights", "weights_dtype")}
     record["files"] = old["files"]
@@ -43,5 +53,5 @@ def repack_bundle(command: str, source: Path, weights_dtype: str, out: Path = BU
                        "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                        "repacked_from": [record, *old.get("repacked_from", [])]})  # the whole chain, newest first
     with atomic_dir(out) as staging:  # reads the source before the folder is replaced, even when out is source
-        write_bundle(source / COMPOSER, source / AUTOENCODER, staging, provenance, weights_dtype)
+        write_bundle(source / COMPOSER, autoencoder or source / AUTOENCODER, staging, provenance, weights_dtype)
     return out / "manifest.json"
