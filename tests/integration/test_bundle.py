@@ -52,7 +52,7 @@ def test_bundle_is_self_contained_small_and_generates_like_its_source(made_bundl
 
     stored = load_file(str(out / "autoencoder" / "model.safetensors"))
     params = dict(slim.autoencoder.named_parameters())
-    kernels = [k for k, v in params.items() if v.dim() >= 2 and v.shape[0] > 1]
+    kernels = [k for k, v in params.items() if v.dim() >= 2 and v.shape[0] > 1 and v[0].numel() > 1]  # one value a slice: float16
     assert kernels and all(stored[k].dtype == torch.uint8 and k + ".nf4_scale" in stored for k in kernels)  # every kernel, by name
     assert all(stored[k].dtype == torch.float16 for k in params if k not in kernels)
     a, b = slim.generate("a bright pop song", {}, ["bass", "melody"], **GEN), full.generate("a bright pop song", {}, ["bass", "melody"], **GEN)
@@ -307,17 +307,29 @@ def test_the_readme_repack_line_in_place_on_the_shipped_bundle_is_a_fixed_point(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     """README: `jen-composer bundle --repack src/jen_composer/assets/bundle --weights-dtype nf4` (source = output,
     the package's own folder; here a copy of it). nf4 values rounded to nf4 again are themselves: every block's
-    largest value is its scale, so the weights' bytes stay; the manifest grows one `repacked_from` record."""
+    largest value is its scale, so every weight stays (a tensor with one value per slice, once nf4-coded, may
+    now be stored as the float16 it always decoded to); the manifest grows one `repacked_from` record."""
+    from safetensors.torch import load_file
+
+    from jen_composer.core.weight_storage import unpack
+
     from jen_composer.inference import bundle as bundle_module
 
-    copy = tmp_path / "bundle"
-    shutil.copytree(bundle_module.BUNDLE_DIR, copy)
+    copy, shipped = tmp_path / "bundle", bundle_module.BUNDLE_DIR
+    shutil.copytree(shipped, copy)
     before = json.loads((copy / bundle_module.MANIFEST).read_text())
     monkeypatch.setattr(bundle_module, "BUNDLE_DIR", copy)
     assert main(["bundle", "--repack", str(copy), "--weights-dtype", "nf4"]) == 0
     assert "sha256 verified" in capsys.readouterr().out
     after = json.loads((copy / bundle_module.MANIFEST).read_text())
-    assert after["files"] == before["files"]  # the same bytes
+    assert after["files"].keys() == before["files"].keys()
+    for rel in after["files"]:  # the same values, file by file, and never larger
+        assert (copy / rel).stat().st_size <= (shipped / rel).stat().st_size, rel
+    was, now = (unpack(load_file(str(d / "autoencoder" / "model.safetensors"))) for d in (shipped, copy))
+    assert was.keys() == now.keys() and all(torch.equal(was[k].float(), now[k].float()) for k in was)
+    old_state, new_state = (unpack(torch.load(d / "composer.ckpt", map_location="cpu", weights_only=True)["state_dict"])
+                            for d in (shipped, copy))
+    assert old_state.keys() == new_state.keys() and all(torch.equal(old_state[k].float(), new_state[k].float()) for k in old_state)
     assert after["repacked_from"][0]["files"] == before["files"] and len(after["repacked_from"]) == len(before["repacked_from"]) + 1
     assert after["command"] == f"jen-composer bundle --repack {copy} --weights-dtype nf4"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bundle"]  # no staging folder left beside it
