@@ -312,7 +312,6 @@ def test_the_readme_repack_line_in_place_on_the_shipped_bundle_is_a_fixed_point(
     from safetensors.torch import load_file
 
     from jen_composer.core.weight_storage import unpack
-
     from jen_composer.inference import bundle as bundle_module
 
     copy, shipped = tmp_path / "bundle", bundle_module.BUNDLE_DIR

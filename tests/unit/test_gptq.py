@@ -11,8 +11,21 @@ import pytest
 import torch
 
 from jen_composer.core.gptq import GramMatrix, gptq_round
-from jen_composer.core.weight_storage import NF3_SCALE, NF3_SHAPE, NF_BLOCK, NF_LEVELS, block_scales, pack, unpack
-from jen_composer.models.autoencoder import WaveformVAE, compute_latent_stats, export_autoencoder, load_autoencoder
+from jen_composer.core.weight_storage import (
+    NF3_SCALE,
+    NF3_SHAPE,
+    NF_BLOCK,
+    NF_LEVELS,
+    block_scales,
+    pack,
+    unpack,
+)
+from jen_composer.models.autoencoder import (
+    WaveformVAE,
+    compute_latent_stats,
+    export_autoencoder,
+    load_autoencoder,
+)
 from jen_composer.models.calibrated_rounding import calibrated_rounding, roundable_layers
 
 
@@ -172,6 +185,9 @@ def test_the_documented_calibrated_export_command_line(tiny_songs: Path, tmp_pat
     assert main(["autoencoder", "export", "--autoencoder", str(out), "--out", str(again)]) == 0
     second = load_file(str(again / "model.safetensors"))
     assert second.keys() == stored.keys() and all(torch.equal(second[k], stored[k]) for k in stored)
+    assert json.loads((again / "config.json").read_text())["rounding"] == meta["rounding"]  # the same values: still true
+    assert main(["autoencoder", "export", "--autoencoder", str(out), "--out", str(tmp_path / "nf4"), "--weights-dtype", "nf4"]) == 0
+    assert "rounding" not in json.loads((tmp_path / "nf4" / "config.json").read_text())  # rounded again: no longer
     assert (again / "model.safetensors").stat().st_size < 0.3 * (tmp_path / "f32" / "model.safetensors").stat().st_size  # a toy: names weigh
 
 

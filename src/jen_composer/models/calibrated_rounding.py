@@ -26,7 +26,6 @@ from torch.nn import functional as F
 from jen_composer.core.gptq import GramMatrix, gptq_round
 from jen_composer.core.weight_storage import NF_BITS
 
-
 Batch = TypeVar("Batch")
 
 

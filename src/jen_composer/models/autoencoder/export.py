@@ -211,9 +211,11 @@ def reexport_autoencoder(source: str | Path, out_dir: str | Path, decoding: dict
     """An exported VAE written again with other decoding settings (``DECODING_KEYS`` only) and/or another
     storage. With the source's storage (``weights_dtype`` None): the same weights, latents and checksum.
     With another (e.g. nf4, to score what a bundle would ship before building one): the weights rounded
-    as that storage rounds them, and the checksum of what a load rebuilds from them."""
+    as that storage rounds them, and the checksum of what a load rebuilds from them. A record of how the
+    source's values were rounded (``rounding``, from `--calibrate`) is kept while the storage is."""
     model, stored = rebuild_exported(source, out_dir, decoding)
-    return export_autoencoder(model, out_dir, weights_dtype or stored)
+    rounding = _read_config(Path(source)).get("rounding") if (weights_dtype or stored) == stored else None
+    return export_autoencoder(model, out_dir, weights_dtype or stored, rounding=rounding)  # same storage: same values
 
 
 def build_autoencoder(cfg: AutoencoderConfig | DictConfig) -> NormalisedAutoencoder:
