@@ -214,6 +214,11 @@ def test_retrain_can_reuse_an_exported_autoencoder_and_records_it(
     assert manifest["autoencoder_reused"]["export"] == str(tiny_autoencoder)
     assert manifest["autoencoder_reused"]["record"]["training_seconds"] == 12.5
     assert "--autoencoder" in manifest["command"] and manifest["config"]["autoencoder"] is None
+    assert "--autoencoder-dtype nf3" in manifest["command"]  # the default, recorded as used
+    stored = json.loads((out / "autoencoder" / "config.json").read_text())  # rounded by GPTQ, as the shipped one
+    assert stored["weights_dtype"] == "nf3" and stored["rounding"]["method"] == "gptq"
+    assert stored["rounding"]["data"] == str(songs) and stored["rounding"]["songs"]
+    assert "rounded by gptq" in manifest["weights"]
     assert (tmp_path / "ae-copy" / "config.json").read_bytes() == (tiny_autoencoder / "config.json").read_bytes()
     from jen_composer.data.latent_cache import LatentCache
 
@@ -285,6 +290,8 @@ def test_repack_stores_a_bundle_again_and_keeps_its_provenance(made_bundle, tiny
     (["--repack", "x", "--note", "why"], "--repack takes only --weights-dtype, --autoencoder and --out"),
     (["--repack", "x", "--recipe", "tiny"], "--repack takes only --weights-dtype, --autoencoder and --out"),
     (["--recipe", "tiny"], "--recipe goes with --retrain"),
+    (["--repack", "x", "--autoencoder-dtype", "nf3"], "--autoencoder-dtype goes with --retrain"),
+    (["--retrain", "--autoencoder-dtype", "int8"], "--autoencoder-dtype: 'int8' is not one of nf3, nf4, nearest"),
 ])
 def test_bad_bundle_storage_arguments_are_one_line(argv: list[str], message: str, tmp_path: Path,
                                                    capsys: pytest.CaptureFixture[str]) -> None:

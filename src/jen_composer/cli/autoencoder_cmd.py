@@ -73,10 +73,10 @@ def run_export(args: argparse.Namespace) -> int:
     if args.calibrate:
         from pathlib import Path
 
-        from jen_composer.workflows.calibrated_export import calibrated_export
+        from jen_composer.workflows.calibrated_export import DEFAULT_SONGS, calibrated_export
 
         written = calibrated_export(args.autoencoder, args.out, decoding, args.weights_dtype, Path(args.calibrate),
-                                    32 if args.calibration_songs is None else args.calibration_songs)
+                                    DEFAULT_SONGS if args.calibration_songs is None else args.calibration_songs)
         print(f"exported to {written}")
         return 0
     print(f"exported to {reexport_autoencoder(args.autoencoder, args.out, decoding, args.weights_dtype)}")

@@ -25,6 +25,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--weights-dtype", metavar="DTYPE", help="how the written bundle stores both models' parameters: "
                    "float32, float16, int8, nf4 or nf3 (core/weight_storage.py; default: the shipped bundle's, BUNDLE_DTYPE); "
                    "an autoencoder export stored more compactly keeps its storage")
+    p.add_argument("--autoencoder-dtype", metavar="DTYPE", help="with --retrain: nf3 (default, as shipped) or nf4, the "
+                   "autoencoder's kernels rounded onto it by GPTQ on the first 32 training songs of the composer's data; "
+                   "'nearest': stored as --weights-dtype by nearest rounding")
     p.add_argument("overrides", nargs="*", metavar="key=value", help="composer overrides")
     p.set_defaults(func=run)
 
@@ -34,7 +37,13 @@ def run(args: argparse.Namespace) -> int:
 
     from jen_composer.core.errors import ConfigError
     from jen_composer.core.weight_storage import check_storage_dtype
-    from jen_composer.inference.bundle import BUNDLE_DIR, BUNDLE_DTYPE, read_manifest, verify_bundle
+    from jen_composer.inference.bundle import (
+        BUNDLE_AUTOENCODER_DTYPE,
+        BUNDLE_DIR,
+        BUNDLE_DTYPE,
+        read_manifest,
+        verify_bundle,
+    )
 
     out = Path(args.out) if args.out else BUNDLE_DIR
     weights_dtype = check_storage_dtype(args.weights_dtype or BUNDLE_DTYPE, "--weights-dtype")
@@ -50,6 +59,11 @@ def run(args: argparse.Namespace) -> int:
     if args.retrain and not args.from_ckpt and (args.autoencoder_run or (args.autoencoder_record and not args.autoencoder)):
         raise ConfigError("--retrain: --autoencoder-record goes with --autoencoder (the export to reuse); "
                           "--autoencoder-run only with --from-ckpt")
+    if args.autoencoder_dtype and not args.retrain:
+        raise ConfigError("--autoencoder-dtype goes with --retrain (--repack and --from-ckpt take an export rounded with "
+                          "`autoencoder export --calibrate`)")
+    if args.autoencoder_dtype not in (None, "nf3", "nf4", "nearest"):
+        raise ConfigError(f"--autoencoder-dtype: '{args.autoencoder_dtype}' is not one of nf3, nf4, nearest")
     if args.recipe and not args.retrain:
         raise ConfigError("--recipe goes with --retrain (it names the recipe to train)")
     recipe = args.recipe or "bundle"
@@ -81,12 +95,13 @@ def run(args: argparse.Namespace) -> int:
         argv = ["jen-composer", "bundle", "--retrain", "--recipe", recipe, *(f"--ae={o}" for o in args.ae)]
         argv += [*(["--autoencoder", args.autoencoder] if args.autoencoder else []),
                  *(["--autoencoder-record", args.autoencoder_record] if args.autoencoder_record else [])]
+        ae_dtype = args.autoencoder_dtype or BUNDLE_AUTOENCODER_DTYPE
         argv += [*(["--out", args.out] if args.out else []), *(["--note", args.note] if args.note else []), *dtype,
-                 *args.overrides]
+                 "--autoencoder-dtype", ae_dtype, *args.overrides]
         retrain_bundle(shlex.join(argv), recipe, out, ae_overrides=args.ae, overrides=args.overrides, note=args.note,
                        autoencoder=Path(args.autoencoder) if args.autoencoder else None,
                        autoencoder_record=Path(args.autoencoder_record) if args.autoencoder_record else None,
-                       weights_dtype=weights_dtype)
+                       weights_dtype=weights_dtype, autoencoder_dtype=None if ae_dtype == "nearest" else ae_dtype)
     ckpt = verify_bundle(out)
     m = read_manifest(out)
     size = sum((out / rel).stat().st_size for rel in m["files"]) / 1e6

@@ -23,6 +23,7 @@ BUNDLE_DIR = Path(__file__).resolve().parents[1] / "assets" / "bundle"
 MANIFEST = "manifest.json"
 COMPOSER = "composer.ckpt"
 BUNDLE_DTYPE = "nf4"  # how both bundled models store their parameters (core/weight_storage.py); measured in README
+BUNDLE_AUTOENCODER_DTYPE = "nf3"  # ... except the autoencoder's, rounded onto it by GPTQ (`autoencoder export --calibrate`)
 AUTOENCODER = "autoencoder"  # the composer's embedded `composer.autoencoder`, resolved beside the checkpoint
 REBUILD = "rebuild it with `jen-composer bundle --retrain`"
 SEEN = "seen_songs"  # manifest: {song id: caption fingerprint} of every song the weights trained or validated on

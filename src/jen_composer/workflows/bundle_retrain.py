@@ -9,6 +9,7 @@ one only once complete.
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -19,7 +20,9 @@ from jen_composer.core.config.runinfo import git_info
 from jen_composer.core.errors import CheckpointError, ConfigError
 from jen_composer.core.io import atomic_dir, read_json_object
 from jen_composer.core.machine import machine_facts
-from jen_composer.inference.bundle import BUNDLE_DIR, BUNDLE_DTYPE, SEEN, songs_seen_by, write_bundle
+from jen_composer.core.weight_storage import NF_BITS
+from jen_composer.inference.bundle import BUNDLE_AUTOENCODER_DTYPE, BUNDLE_DIR, BUNDLE_DTYPE, SEEN, songs_seen_by, write_bundle
+from jen_composer.workflows.calibrated_export import DEFAULT_SONGS, calibrated_export
 from jen_composer.workflows.train_pipeline import Stages, train_pipeline
 
 
@@ -42,10 +45,15 @@ def _autoencoder_data(cfg: Any, reused: dict[str, Any] | None) -> dict[str, Any]
 def retrain_bundle(command: str, recipe: str, out: Path = BUNDLE_DIR, root: Path = Path("."),
                    ae_overrides: Sequence[str] = (), overrides: Sequence[str] = (),
                    log: Callable[[str], None] = print, note: str = "", autoencoder: Path | None = None,
-                   autoencoder_record: Path | None = None, weights_dtype: str = BUNDLE_DTYPE) -> Path:
+                   autoencoder_record: Path | None = None, weights_dtype: str = BUNDLE_DTYPE,
+                   autoencoder_dtype: str | None = BUNDLE_AUTOENCODER_DTYPE) -> Path:
     """Train from scratch and replace ``out`` with the new bundle; returns its manifest path. With
     ``autoencoder`` (an exported folder, and optionally the JSON record of how it was made) only the
-    composer stage retrains, on that autoencoder's latents."""
+    composer stage retrains, on that autoencoder's latents. ``autoencoder_dtype`` nf3 / nf4: the
+    autoencoder's kernels are then rounded onto it by GPTQ on the first training songs of the composer's
+    data (as the shipped bundle's were); None: stored as ``weights_dtype`` by nearest rounding."""
+    if autoencoder_dtype is not None and autoencoder_dtype not in NF_BITS:
+        raise ConfigError(f"autoencoder_dtype: {autoencoder_dtype} is not one of {', '.join(NF_BITS)} (calibrated rounding) or None")
     ae_experiment, composer_experiment = recipe_paths(root, recipe)
     reused = None
     if autoencoder is not None:
@@ -73,6 +81,11 @@ def retrain_bundle(command: str, recipe: str, out: Path = BUNDLE_DIR, root: Path
     if reused is not None:  # the autoencoder stage copied this export instead of training the recipe's
         provenance["autoencoder_reused"] = reused
         provenance["config"]["autoencoder"] = None
-    with atomic_dir(out) as staging:
-        write_bundle(trained.composer_checkpoint, trained.autoencoder, staging, provenance, weights_dtype)
+    with atomic_dir(out) as staging, tempfile.TemporaryDirectory() as scratch:
+        autoencoder_dir = trained.autoencoder
+        if autoencoder_dtype is not None:
+            log(f"rounding the autoencoder onto {autoencoder_dtype} by GPTQ on {DEFAULT_SONGS} training songs")
+            autoencoder_dir = calibrated_export(trained.autoencoder, Path(scratch) / "autoencoder", {}, autoencoder_dtype,
+                                                Path(trained.composer_cfg.data.root), DEFAULT_SONGS, log=lambda _: None)
+        write_bundle(trained.composer_checkpoint, autoencoder_dir, staging, provenance, weights_dtype)
     return out / "manifest.json"

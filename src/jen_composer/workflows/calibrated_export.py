@@ -26,6 +26,7 @@ from jen_composer.models.calibrated_rounding import calibrated_rounding
 from jen_composer.workflows.demo_samples import song_stems
 
 TRACKS = ("bass", "drums", "instrument", "melody")
+DEFAULT_SONGS = 32  # the bundled autoencoder's calibration (docs/results/autoencoder_bench.md)
 
 
 def calibration_songs(data_root: Path, songs: int) -> list[str]:
@@ -38,7 +39,7 @@ def calibration_songs(data_root: Path, songs: int) -> list[str]:
 
 
 def calibrated_export(source: str | Path, out: str | Path, decoding: dict[str, Any], weights_dtype: str,
-                      data_root: Path, songs: int = 32, seconds: float = 4.096,
+                      data_root: Path, songs: int = DEFAULT_SONGS, seconds: float = 4.096,
                       log: Callable[[str], None] = print) -> Path:
     """``source`` (an exported VAE) rounded onto ``weights_dtype``'s grid by GPTQ on ``songs`` training songs'
     stems (``seconds`` each) and written to ``out`` as that storage, which then holds the rounded values exactly."""
