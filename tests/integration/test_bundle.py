@@ -1,4 +1,4 @@
-"""Bundled weights: slim composer checkpoint + exported autoencoder, both stored small (nf4), + manifest,
+"""Bundled weights: slim composer checkpoint + exported autoencoder, both stored small (nf4 / nf3), + manifest,
 verified before every use; a bundle stored again another way (`bundle --repack`) keeps its provenance."""
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ GEN = dict(seconds=1.0, seed=3, settings=SamplerSettings(name="ddim", steps=2, t
 def made_bundle(tiny_composer_run, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     cfg, result = tiny_composer_run
     out = tmp_path_factory.mktemp("bundle") / "bundle"
-    bundle.write_bundle(result.last_checkpoint, Path(cfg.composer.autoencoder), out, {"command": "test", "recipe": "toy"})
+    bundle.write_bundle(result.last_checkpoint, Path(cfg.composer.autoencoder), out, {"command": "test", "recipe": "toy"},
+                        weights_dtype="nf4")
     return out, result.last_checkpoint
 
 
@@ -37,7 +38,7 @@ def test_bundle_is_self_contained_small_and_generates_like_its_source(made_bundl
     state = torch.load(ckpt, map_location="cpu", weights_only=True)["state_dict"]
     slim, full = ComposerPipeline.from_checkpoint(ckpt), ComposerPipeline.from_checkpoint(source)
     composer_params = {"model." + name for name, _ in slim.model.named_parameters(remove_duplicate=False)}
-    assert bundle.BUNDLE_DTYPE == "nf4" and manifest["weights_dtype"] == "nf4"
+    assert manifest["weights_dtype"] == "nf4"
     for name, value in state.items():  # composer: every kernel as nf4 codes with their scales, other parameters float16
         if name in composer_params:
             kernel = name + ".nf4_shape" in state
@@ -64,7 +65,7 @@ def test_rebuilding_from_the_same_run_writes_the_same_bytes(made_bundle, tiny_co
     out, source = made_bundle
     cfg, _ = tiny_composer_run
     again = tmp_path / "again"
-    bundle.write_bundle(source, Path(cfg.composer.autoencoder), again, {"command": "test", "recipe": "toy"})
+    bundle.write_bundle(source, Path(cfg.composer.autoencoder), again, {"command": "test", "recipe": "toy"}, weights_dtype="nf4")
     assert json.loads((again / "manifest.json").read_text())["files"] == json.loads((out / "manifest.json").read_text())["files"]
 
 
@@ -104,7 +105,7 @@ def test_shipped_bundle_is_intact_and_is_the_default_engine(tmp_path: Path, one_
         ae = manifest["made_from"]["autoencoder"]  # its run folder, or the record of a run kept on a lent GPU
         assert ae["run"]["git"]["sha"] if "run" in ae else (ae["record"]["commit"] and ae["record"]["command"])
         assert "bundle --retrain" in manifest["retrain_from_scratch"]
-    assert sum((bundle.BUNDLE_DIR / f).stat().st_size for f in manifest["files"]) < 8e6  # nf4: 7.0 MB (README)
+    assert sum((bundle.BUNDLE_DIR / f).stat().st_size for f in manifest["files"]) < 6e6  # nf3: 5.2 MB (README)
     assert len(bundle.seen_songs(manifest) or {}) >= 100  # the demo can tell which songs the weights never saw
     from jen_composer.core.checkpoints import CHECKPOINT_KEY, read_composer_checkpoint
 
@@ -312,10 +313,11 @@ def test_repack_refuses_a_damaged_source_before_writing(made_bundle, tmp_path: P
 
 def test_the_readme_repack_line_in_place_on_the_shipped_bundle_is_a_fixed_point(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    """README: `jen-composer bundle --repack src/jen_composer/assets/bundle --weights-dtype nf4` (source = output,
-    the package's own folder; here a copy of it). nf4 values rounded to nf4 again are themselves: every block's
-    largest value is its scale, so every weight stays (a tensor with one value per slice, once nf4-coded, may
-    now be stored as the float16 it always decoded to); the manifest grows one `repacked_from` record."""
+    """README: `jen-composer bundle --repack src/jen_composer/assets/bundle --weights-dtype nf3` (source = output,
+    the package's own folder; here a copy of it). Values on the storage's grid rounded to it again are themselves:
+    every block's largest value is its scale (nearest rounding, and GPTQ by construction), so every weight stays
+    (a tensor with one value per slice, once block-coded, may now be stored as the float16 it always decoded to);
+    the manifest grows one `repacked_from` record."""
     from safetensors.torch import load_file
 
     from jen_composer.core.weight_storage import unpack
@@ -325,7 +327,7 @@ def test_the_readme_repack_line_in_place_on_the_shipped_bundle_is_a_fixed_point(
     shutil.copytree(shipped, copy)
     before = json.loads((copy / bundle_module.MANIFEST).read_text())
     monkeypatch.setattr(bundle_module, "BUNDLE_DIR", copy)
-    assert main(["bundle", "--repack", str(copy), "--weights-dtype", "nf4"]) == 0
+    assert main(["bundle", "--repack", str(copy), "--weights-dtype", bundle_module.BUNDLE_DTYPE]) == 0
     assert "sha256 verified" in capsys.readouterr().out
     after = json.loads((copy / bundle_module.MANIFEST).read_text())
     assert after["files"].keys() == before["files"].keys()
@@ -337,7 +339,7 @@ def test_the_readme_repack_line_in_place_on_the_shipped_bundle_is_a_fixed_point(
                             for d in (shipped, copy))
     assert old_state.keys() == new_state.keys() and all(torch.equal(old_state[k].float(), new_state[k].float()) for k in old_state)
     assert after["repacked_from"][0]["files"] == before["files"] and len(after["repacked_from"]) == len(before["repacked_from"]) + 1
-    assert after["command"] == f"jen-composer bundle --repack {copy} --weights-dtype nf4"
+    assert after["command"] == f"jen-composer bundle --repack {copy} --weights-dtype {bundle_module.BUNDLE_DTYPE}"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bundle"]  # no staging folder left beside it
 
 
@@ -363,7 +365,7 @@ def test_repack_with_a_calibrated_autoencoder_keeps_its_nf3_values_and_the_compo
     source, _ = made_bundle
     nf3 = calibrated_export(source / "autoencoder", tmp_path / "nf3", {}, "nf3", tiny_songs, songs=1, log=lambda _: None)
     out = tmp_path / "out"
-    assert main(["bundle", "--repack", str(source), "--autoencoder", str(nf3), "--out", str(out)]) == 0
+    assert main(["bundle", "--repack", str(source), "--weights-dtype", "nf4", "--autoencoder", str(nf3), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "sha256 verified" in printed and "stored as nf3, rounded by gptq on 1 training songs" in printed
     manifest = json.loads((out / bundle.MANIFEST).read_text())

@@ -18,7 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--out", required=True)
     e.add_argument("--weights-dtype", metavar="DTYPE",
                    help="store the parameters as float32 (--ckpt's default), float16, int8, nf4 or nf3 (--autoencoder's "
-                        "default: as the source stores them); e.g. nf4 to score what a bundle would ship")
+                        "default: as the source stores them); e.g. nf3 to score what a bundle would ship")
     e.add_argument("--calibrate", metavar="DATA",
                    help="with --autoencoder and --weights-dtype nf4|nf3: round the kernels by GPTQ on the stems of the "
                         "first training songs of this dataset (instead of to the nearest level)")

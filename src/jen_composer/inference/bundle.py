@@ -22,8 +22,8 @@ from jen_composer.core.weight_storage import STORAGE_DTYPES, is_storage_more_com
 BUNDLE_DIR = Path(__file__).resolve().parents[1] / "assets" / "bundle"
 MANIFEST = "manifest.json"
 COMPOSER = "composer.ckpt"
-BUNDLE_DTYPE = "nf4"  # how both bundled models store their parameters (core/weight_storage.py); measured in README
-BUNDLE_AUTOENCODER_DTYPE = "nf3"  # ... except the autoencoder's, rounded onto it by GPTQ (`autoencoder export --calibrate`)
+BUNDLE_DTYPE = "nf3"  # how the bundled models store their parameters (core/weight_storage.py); measured in README
+BUNDLE_AUTOENCODER_DTYPE = "nf3"  # the autoencoder's kernels reach it by GPTQ (`autoencoder export --calibrate`), not nearest rounding
 AUTOENCODER = "autoencoder"  # the composer's embedded `composer.autoencoder`, resolved beside the checkpoint
 REBUILD = "rebuild it with `jen-composer bundle --retrain`"
 SEEN = "seen_songs"  # manifest: {song id: caption fingerprint} of every song the weights trained or validated on

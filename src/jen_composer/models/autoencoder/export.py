@@ -2,7 +2,7 @@
 
 ``config.json`` = ``{"kind": "waveform_vae" | "encodec" | "dac", "format_version": 1, "checksum",
 "config" (vae) | "pretrained" (codec), "weights_dtype"}``. A VAE's parameters may be stored as float16,
-int8 or nf4 (`weight_storage`, for the bundled weights); loading rebuilds a float32 model, and the
+int8, nf4 or nf3 (`weight_storage`, for the bundled weights); loading rebuilds a float32 model, and the
 recorded checksum is the one of that rebuilt model. Codec artefacts store only the latent statistics and point
 at the codec's own weights. Loading never unpickles code (safetensors; .ckpt via weights_only).
 """
