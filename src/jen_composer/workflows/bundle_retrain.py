@@ -21,7 +21,14 @@ from jen_composer.core.errors import CheckpointError, ConfigError
 from jen_composer.core.io import atomic_dir, read_json_object
 from jen_composer.core.machine import machine_facts
 from jen_composer.core.weight_storage import NF_BITS
-from jen_composer.inference.bundle import BUNDLE_AUTOENCODER_DTYPE, BUNDLE_DIR, BUNDLE_DTYPE, SEEN, songs_seen_by, write_bundle
+from jen_composer.inference.bundle import (
+    BUNDLE_AUTOENCODER_DTYPE,
+    BUNDLE_DIR,
+    BUNDLE_DTYPE,
+    SEEN,
+    songs_seen_by,
+    write_bundle,
+)
 from jen_composer.workflows.calibrated_export import DEFAULT_SONGS, calibrated_export
 from jen_composer.workflows.train_pipeline import Stages, train_pipeline
 
