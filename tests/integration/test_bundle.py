@@ -285,7 +285,7 @@ def test_repack_stores_a_bundle_again_and_keeps_its_provenance(made_bundle, tiny
 
 
 @pytest.mark.parametrize("argv,message", [
-    (["--weights-dtype", "int3", "--repack", "x"], "--weights-dtype: 'int3' is not one of float32, float16, int8, nf4"),
+    (["--weights-dtype", "int3", "--repack", "x"], "--weights-dtype: 'int3' is not one of float32, float16, int8, nf4, nf3"),
     (["--weights-dtype", "int8"], "--weights-dtype goes with --repack, --retrain or --from-ckpt"),
     (["--repack", "x", "--retrain"], "--repack takes only --weights-dtype, --autoencoder and --out"),
     (["--repack", "x", "--note", "why"], "--repack takes only --weights-dtype, --autoencoder and --out"),
@@ -376,11 +376,40 @@ def test_repack_with_a_calibrated_autoencoder_keeps_its_nf3_values_and_the_compo
     meta = json.loads((out / "autoencoder" / "config.json").read_text())
     assert meta["weights_dtype"] == "nf3" and meta["rounding"]["songs"] == json.loads((nf3 / "config.json").read_text())["rounding"]["songs"]
     ComposerPipeline.from_checkpoint(bundle.verify_bundle(out)).generate("funk", {}, ["bass"], **GEN)
-    other = tmp_path / "other"
+    from safetensors.torch import save_file
+
+    other = tmp_path / "other"  # another config
     shutil.copytree(nf3, other)
     meta_other = json.loads((other / "config.json").read_text())
     meta_other["config"]["latent_dim"] = meta_other["config"]["latent_dim"] + 1
     (other / "config.json").write_text(json.dumps(meta_other))
-    assert main(["bundle", "--repack", str(source), "--autoencoder", str(other), "--out", str(tmp_path / "b")]) == 2
-    err = capsys.readouterr().err.strip()
-    assert "is not the network of" in err and err.count("\n") == 0 and not (tmp_path / "b").exists()
+    retrained = tmp_path / "retrained"  # the same config, another training run: other latent statistics
+    shutil.copytree(nf3, retrained)
+    tensors = load_file(str(retrained / "model.safetensors"))
+    save_file({**tensors, "latent_mean": tensors["latent_mean"] + 0.1}, str(retrained / "model.safetensors"))
+    for folder in (other, retrained):
+        assert main(["bundle", "--repack", str(source), "--autoencoder", str(folder), "--out", str(tmp_path / "b")]) == 2
+        err = capsys.readouterr().err.strip()
+        assert "is not the network of" in err and err.count("\n") == 0 and not (tmp_path / "b").exists()
+
+
+def test_a_calibrated_autoencoder_is_stored_as_asked_whatever_the_composer_storage(  # type: ignore[no-untyped-def]
+        made_bundle, tiny_songs: Path, tmp_path: Path, one_thread) -> None:
+    """`bundle --retrain --autoencoder-dtype nf4` beside the default nf3 composer: write_bundle stores the GPTQ
+    export as nf4, value for value with its record, instead of rounding it again to the composer's nf3."""
+    from safetensors.torch import load_file
+
+    from jen_composer.workflows.calibrated_export import calibrated_export
+
+    source, ckpt = made_bundle
+    nf4 = calibrated_export(source / "autoencoder", tmp_path / "nf4", {}, "nf4", tiny_songs, songs=1, log=lambda _: None)
+    out = tmp_path / "out"
+    bundle.write_bundle(ckpt, nf4, out, {"command": "test"}, weights_dtype="nf3", autoencoder_dtype="nf4")
+    meta = json.loads((out / "autoencoder" / "config.json").read_text())
+    assert meta["weights_dtype"] == "nf4" and meta["rounding"]["method"] == "gptq"
+    written, exported = load_file(str(out / "autoencoder" / "model.safetensors")), load_file(str(nf4 / "model.safetensors"))
+    assert written.keys() == exported.keys() and all(torch.equal(written[k], exported[k]) for k in exported)
+    assert json.loads((out / bundle.MANIFEST).read_text())["weights_dtype"] == "nf3"
+    plain = tmp_path / "plain"  # without it: the composer's nf3 by nearest rounding, and no record of a calibration
+    bundle.write_bundle(ckpt, nf4, plain, {"command": "test"}, weights_dtype="nf3")
+    assert "rounding" not in json.loads((plain / "autoencoder" / "config.json").read_text())

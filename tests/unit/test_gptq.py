@@ -208,3 +208,32 @@ def test_bad_calibration_arguments_are_one_line(extra: list[str], message: str, 
     err = capsys.readouterr().err.strip()
     assert message in err and err.count("\n") == 0 and "Traceback" not in err, err
     assert not (tmp_path / "bad").exists()
+
+
+def test_calibration_data_that_does_not_fit_is_one_line(tiny_songs: Path, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """No such folder, another channel count: a DataError naming the folder or file, nothing
+    written; GPTQ failing inside (a weight beyond float16) is a CheckpointError naming the export."""
+    from jen_composer.cli.main import main
+    from jen_composer.core.config.autoencoder import AutoencoderConfig
+    from jen_composer.core.errors import CheckpointError, DataError
+    from jen_composer.workflows.calibrated_export import calibrated_export
+
+    source = export_autoencoder(_spectral_vae(), tmp_path / "f32")
+    assert main(["autoencoder", "export", "--autoencoder", str(source), "--out", str(tmp_path / "bad"),
+                 "--weights-dtype", "nf3", "--calibrate", str(tmp_path / "none")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "none: no such dataset folder to calibrate on" in err and err.count("\n") == 0
+    torch.manual_seed(0)
+    stereo = WaveformVAE(AutoencoderConfig(latent_dim=4, base_channels=8, strides=[2, 3], channel_mults=[1, 2],
+                                           dilations=[1], channels=2)).eval()
+    with pytest.raises(DataError, match="bass.wav: 1 channel\\(s\\) x 65536 samples; calibration needs 2 channel\\(s\\)"):
+        calibrated_export(export_autoencoder(stereo, tmp_path / "stereo"), tmp_path / "bad", {}, "nf3", tiny_songs,
+                          songs=1, log=lambda _: None)
+    huge = _spectral_vae()
+    with torch.no_grad():
+        next(p for n, p in huge.named_parameters() if n.endswith("original1")).mul_(1e6)
+    with pytest.raises(CheckpointError, match="calibrated rounding failed .*beyond nf3's float16 block scales"):
+        calibrated_export(export_autoencoder(huge, tmp_path / "huge"), tmp_path / "bad", {}, "nf3", tiny_songs, songs=1,
+                          log=lambda _: None)
+    assert not (tmp_path / "bad").exists()

@@ -45,6 +45,9 @@ def gptq_round(weight: torch.Tensor, gram: torch.Tensor, dtype: str, damp: float
     if weight.dim() != 2 or gram.shape != (weight.shape[1], weight.shape[1]):
         raise ValueError(f"gptq_round: a weight [rows, columns] and a Gram matrix [columns, columns], "
                          f"got {tuple(weight.shape)} and {tuple(gram.shape)}")
+    largest = float(weight.detach().abs().max()) if weight.numel() else 0.0
+    if not largest <= torch.finfo(torch.float16).max:  # inf / NaN too: the float16 block scales cannot hold it
+        raise ValueError(f"a weight holds {largest:g}, beyond {dtype}'s float16 block scales")
     levels = NF_LEVELS[dtype].double()
     w = weight.detach().double().clone()
     rows, columns = w.shape
@@ -64,7 +67,10 @@ def gptq_round(weight: torch.Tensor, gram: torch.Tensor, dtype: str, damp: float
     order = torch.argsort(torch.diagonal(h), descending=True) if act_order else torch.arange(columns)
     w, h = w[:, order], h[order][:, order]
     column_scale, sets_scale, extreme = column_scale[:, order], sets_scale[:, order], extreme[:, order]
-    upper = torch.linalg.cholesky(torch.cholesky_inverse(torch.linalg.cholesky(h)), upper=True)
+    try:
+        upper = torch.linalg.cholesky(torch.cholesky_inverse(torch.linalg.cholesky(h)), upper=True)
+    except torch.linalg.LinAlgError as exc:  # non-finite inputs; raise damp otherwise
+        raise ValueError(f"the inputs' Gram matrix is not positive definite even damped by {damp:g} ({exc})") from None
 
     rounded = torch.zeros_like(w)
     for start in range(0, columns, batch):

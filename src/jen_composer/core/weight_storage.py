@@ -21,8 +21,8 @@ exactly). A tensor whose slices hold one value each (weight norm's magnitudes, [
 nothing from a block scale and is stored as float16 under nf4 and nf3 (the same values: a block of one
 value is its own float16 scale).
 
-``STORAGE_DTYPES`` runs from the largest storage to the most compact: a weight stored in one is stored
-exactly by the ones before it, never by the ones after.
+``STORAGE_DTYPES`` runs from the largest storage to the most compact (bits per value); a bundle keeps an
+export's storage when it is more compact than the one asked for, since rounding it again would only add error.
 """
 
 from __future__ import annotations

@@ -145,12 +145,13 @@ def slim_checkpoint(src: Path, dst: Path, weights_dtype: str = BUNDLE_DTYPE) -> 
 
 
 def write_bundle(composer_ckpt: Path, autoencoder_dir: Path, out: Path, provenance: dict[str, Any],
-                 weights_dtype: str = BUNDLE_DTYPE) -> Path:
+                 weights_dtype: str = BUNDLE_DTYPE, autoencoder_dtype: str | None = None) -> Path:
     """Write the bundle into ``out`` (checksums computed from what was written) and return the manifest path.
 
-    The autoencoder is stored as ``weights_dtype``, unless its export is already stored more compactly
-    (e.g. nf3 after calibrated rounding): then it keeps that storage, which holds its values exactly, and
-    the record of how they were rounded."""
+    The autoencoder is stored as ``autoencoder_dtype`` when given (its export's own storage, after calibrated
+    rounding), else as ``weights_dtype`` unless its export is already stored more compactly (e.g. nf3 after
+    calibrated rounding): then it keeps that storage, which holds its values exactly. The record of how they
+    were rounded stays while the storage does."""
     from jen_composer.models.autoencoder import export_autoencoder, load_autoencoder
 
     out.mkdir(parents=True, exist_ok=True)
@@ -158,9 +159,9 @@ def write_bundle(composer_ckpt: Path, autoencoder_dir: Path, out: Path, provenan
     source = read_json_object(autoencoder_dir / "config.json", CheckpointError) if autoencoder_dir.is_dir() else {}
     source_dtype = str(source.get("weights_dtype", "float32"))
     keep = source_dtype in STORAGE_DTYPES and is_storage_more_compact(source_dtype, weights_dtype)
-    rounding = source.get("rounding") if keep or source_dtype == weights_dtype else None
-    export_autoencoder(load_autoencoder(autoencoder_dir), out / AUTOENCODER,
-                       weights_dtype=source_dtype if keep else weights_dtype, rounding=rounding)
+    stored_as = autoencoder_dtype or (source_dtype if keep else weights_dtype)
+    rounding = source.get("rounding") if stored_as == source_dtype else None
+    export_autoencoder(load_autoencoder(autoencoder_dir), out / AUTOENCODER, weights_dtype=stored_as, rounding=rounding)
     stored = read_json_object(out / AUTOENCODER / "config.json", CheckpointError).get("weights_dtype", "float32")
     how = (f", rounded by {rounding.get('method')} on {len(rounding.get('songs') or [])} training songs"
            if isinstance(rounding, dict) else "")

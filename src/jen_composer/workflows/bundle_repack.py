@@ -14,6 +14,8 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from jen_composer.core.config.runinfo import git_info
 from jen_composer.core.errors import CheckpointError, ConfigError
 from jen_composer.core.io import atomic_dir, read_json_object
@@ -25,6 +27,18 @@ from jen_composer.inference.bundle import (
     verify_bundle,
     write_bundle,
 )
+
+
+def _same_latent_statistics(mine: Path, given: Path) -> bool:
+    """Whether two exports hold the same latent mean and std (buffers, never rounded: the same trained network
+    keeps them bit for bit under any storage; another training run of the same config does not)."""
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        with safe_open(str(mine / "model.safetensors"), "pt") as a, safe_open(str(given / "model.safetensors"), "pt") as b:
+            return all(torch.equal(a.get_tensor(k), b.get_tensor(k)) for k in ("latent_mean", "latent_std"))
+    except (OSError, SafetensorError, KeyError) as exc:  # a missing or damaged file, or a key missing: one line
+        raise CheckpointError(f"--autoencoder: cannot read the latent statistics of {given} or {mine} ({exc})") from None
 
 
 def repack_bundle(command: str, source: Path, weights_dtype: str, out: Path = BUNDLE_DIR,
@@ -41,9 +55,10 @@ def repack_bundle(command: str, source: Path, weights_dtype: str, out: Path = BU
         mine = read_json_object(source / AUTOENCODER / "config.json", CheckpointError).get("config")
         given = read_json_object(autoencoder / "config.json", CheckpointError,
                                  missing="missing (not an exported autoencoder folder)").get("config")
-        if given != mine:
-            raise ConfigError(f"--autoencoder: {autoencoder} is not the network of {source / AUTOENCODER} (its config "
-                              "differs); a bundle with another autoencoder needs a composer trained over it (--retrain)")
+        if given != mine or not _same_latent_statistics(source / AUTOENCODER, autoencoder):
+            raise ConfigError(f"--autoencoder: {autoencoder} is not the network of {source / AUTOENCODER} (its config or "
+                              "latent statistics differ); a bundle with another autoencoder needs a composer trained over "
+                              "it (--retrain)")
     old = read_manifest(source)
     record: dict[str, Any] = {key: old.get(key) for key in ("command", "commit", "created_utc", "weights", "weights_dtype")}
     record["files"] = old["files"]

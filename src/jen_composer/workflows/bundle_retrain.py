@@ -92,7 +92,10 @@ def retrain_bundle(command: str, recipe: str, out: Path = BUNDLE_DIR, root: Path
         autoencoder_dir = trained.autoencoder
         if autoencoder_dtype is not None:
             log(f"rounding the autoencoder onto {autoencoder_dtype} by GPTQ on {DEFAULT_SONGS} training songs")
+            data = trained.composer_cfg.data
+            split = (int(data.split_seed), float(data.test_fraction), float(data.val_fraction))
             autoencoder_dir = calibrated_export(trained.autoencoder, Path(scratch) / "autoencoder", {}, autoencoder_dtype,
-                                                Path(trained.composer_cfg.data.root), DEFAULT_SONGS, log=lambda _: None)
-        write_bundle(trained.composer_checkpoint, autoencoder_dir, staging, provenance, weights_dtype)
+                                                Path(data.root), DEFAULT_SONGS, log=lambda _: None, split=split)
+        write_bundle(trained.composer_checkpoint, autoencoder_dir, staging, provenance, weights_dtype,
+                     autoencoder_dtype=autoencoder_dtype)
     return out / "manifest.json"

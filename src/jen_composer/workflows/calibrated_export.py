@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from jen_composer.core.errors import ConfigError, DataError
+from jen_composer.core.errors import CheckpointError, ConfigError, DataError
 from jen_composer.core.gptq import DEFAULT_DAMP
 from jen_composer.core.weight_storage import NF_BITS
 from jen_composer.data.index import list_song_dirs
@@ -29,9 +29,14 @@ TRACKS = ("bass", "drums", "instrument", "melody")
 DEFAULT_SONGS = 32  # the bundled autoencoder's calibration (docs/results/autoencoder_bench.md)
 
 
-def calibration_songs(data_root: Path, songs: int) -> list[str]:
-    """The first ``songs`` songs of the training split (the splits every command of the bench uses)."""
-    splits = resolve_splits(data_root, [d.name for d in list_song_dirs(data_root)], 0, 0.2, 0.1)
+SPLIT = (0, 0.2, 0.1)  # split seed, test and validation fractions: the data config's defaults, as the round trip uses
+
+
+def calibration_songs(data_root: Path, songs: int, split: tuple[int, float, float] = SPLIT) -> list[str]:
+    """The first ``songs`` songs of the training split (``split``: seed, test and validation fractions)."""
+    if not data_root.is_dir():
+        raise DataError(f"{data_root}: no such dataset folder to calibrate on")
+    splits = resolve_splits(data_root, [d.name for d in list_song_dirs(data_root)], *split)
     chosen = sorted(splits.get("train", []))[:songs]
     if not chosen:
         raise DataError(f"{data_root}: the train split holds no songs to calibrate on")
@@ -40,24 +45,36 @@ def calibration_songs(data_root: Path, songs: int) -> list[str]:
 
 def calibrated_export(source: str | Path, out: str | Path, decoding: dict[str, Any], weights_dtype: str,
                       data_root: Path, songs: int = DEFAULT_SONGS, seconds: float = 4.096,
-                      log: Callable[[str], None] = print) -> Path:
+                      log: Callable[[str], None] = print, split: tuple[int, float, float] = SPLIT) -> Path:
     """``source`` (an exported VAE) rounded onto ``weights_dtype``'s grid by GPTQ on ``songs`` training songs'
-    stems (``seconds`` each) and written to ``out`` as that storage, which then holds the rounded values exactly."""
+    stems (their first ``seconds``, or all of a shorter song) and written to ``out`` as that storage, which then holds the rounded values exactly."""
     if weights_dtype not in NF_BITS:
         raise ConfigError(f"--weights-dtype: calibrated rounding stores {' or '.join(NF_BITS)}, not {weights_dtype}")
     if songs < 1:
         raise ConfigError(f"--calibration-songs: {songs}; at least 1")
     model, _ = rebuild_exported(source, out, decoding)
-    names = calibration_songs(Path(data_root), songs)
+    names = calibration_songs(Path(data_root), songs, split)
     samples = round(seconds * model.sample_rate)
-    batches = [torch.from_numpy(np.stack(list(song_stems(Path(data_root), song, TRACKS, samples, model.sample_rate).values())))
-               for song in names]
+    batches = []
+    for song in names:
+        stems = song_stems(Path(data_root), song, TRACKS, samples, model.sample_rate)
+        length = min(w.shape[1] for w in stems.values())  # a song shorter than the clip: all of it
+        for track, wave in stems.items():
+            if wave.shape != (model.channels, length) or length < model.hop:
+                raise DataError(f"{Path(data_root) / song / (track + '.wav')}: {wave.shape[0]} channel(s) x {wave.shape[1]} "
+                                f"samples; calibration needs {model.channels} channel(s) and the song's other stems' length "
+                                f"(at least {model.hop} samples)")
+        batches.append(torch.from_numpy(np.stack(list(stems.values()))))
     log(f"calibrating on {len(names)} training songs x {len(TRACKS)} stems x {seconds:g} s")
 
     def forward(m: torch.nn.Module, wave: torch.Tensor) -> None:
         m.decode(m.encode(wave), length=wave.shape[-1])
 
-    rounded = calibrated_rounding(model, batches, forward, weights_dtype, log)
+    try:
+        rounded = calibrated_rounding(model, batches, forward, weights_dtype, log)
+    except ValueError as exc:
+        raise CheckpointError(f"{source}: calibrated rounding failed ({exc})") from None
     record = {"method": "gptq", "damp": DEFAULT_DAMP, "act_order": True, "data": str(data_root), "split": "train",
-              "songs": names, "tracks": list(TRACKS), "seconds": seconds, "source": str(source)}
+              "split_seed_test_val": list(split), "songs": names, "tracks": list(TRACKS), "seconds": seconds,
+              "source": str(source)}
     return export_autoencoder(rounded, out, weights_dtype, rounding=record)
