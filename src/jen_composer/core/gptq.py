@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import torch
 
-from jen_composer.core.weight_storage import NF_BLOCK, NF_LEVELS, block_scales, nearest_level
+from jen_composer.core.weight_storage import NF_BLOCK, NF_LEVELS, block_scales, blocks_of, nearest_level
 
 DEFAULT_DAMP = 0.01  # GPTQ's own default share of the mean diagonal
 
@@ -53,7 +53,7 @@ def gptq_round(weight: torch.Tensor, gram: torch.Tensor, dtype: str, damp: float
     rows, columns = w.shape
     scales = block_scales(weight.detach().float()).double()  # [rows, blocks]: fixed before any rounding
     column_scale = scales.repeat_interleave(NF_BLOCK, dim=1)[:, :columns]
-    padded = torch.nn.functional.pad(w.abs(), (0, (-columns) % NF_BLOCK)).reshape(rows, -1, NF_BLOCK)
+    padded = blocks_of(w.abs())
     first = padded.argmax(dim=2) + torch.arange(padded.shape[1]) * NF_BLOCK  # the value that sets each block's scale
     sets_scale = torch.zeros(rows, columns + (-columns) % NF_BLOCK, dtype=torch.bool)
     sets_scale.scatter_(1, first, True)

@@ -69,10 +69,11 @@ def is_storage_more_compact(dtype: str, than: str) -> bool:
 def block_scales(flat: torch.Tensor) -> torch.Tensor:
     """Each block's absolute maximum as float16 stores it (back in float32): [slices, blocks] for a
     [slices, length] tensor, the last block of a slice zero-padded."""
-    return _blocks(flat).abs().amax(dim=2).to(torch.float16).float()
+    return blocks_of(flat).abs().amax(dim=2).to(torch.float16).float()
 
 
-def _blocks(flat: torch.Tensor) -> torch.Tensor:
+def blocks_of(flat: torch.Tensor) -> torch.Tensor:
+    """[slices, length] -> [slices, blocks, NF_BLOCK] float32, the last block of a slice zero-padded."""
     pad = (-flat.shape[1]) % NF_BLOCK
     return torch.nn.functional.pad(flat.float(), (0, pad)).reshape(flat.shape[0], -1, NF_BLOCK)
 
@@ -105,7 +106,7 @@ def _pack_nf(tensor: torch.Tensor, dtype: str) -> tuple[torch.Tensor, torch.Tens
     """(codes uint8 [slices, blocks * NF_BLOCK * bits / 8], scales float16 [slices, blocks]); a slice whose
     length is not a multiple of the block is padded with zeros (stored, dropped on load)."""
     flat = tensor.detach().float().reshape(tensor.shape[0], -1)
-    blocks = _blocks(flat)
+    blocks = blocks_of(flat)
     stored = block_scales(flat)  # the scale as stored is the one applied (subnormal too)
     unit = blocks / torch.where(stored > 0, stored, torch.ones_like(stored))[..., None]  # an all-zero block: 0
     codes = nearest_level(unit, NF_LEVELS[dtype]).to(torch.uint8).reshape(flat.shape[0], -1)

@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from jen_composer import TRACKS
+from jen_composer.core.config.data import DataConfig
 from jen_composer.core.errors import CheckpointError, ConfigError, DataError
 from jen_composer.core.gptq import DEFAULT_DAMP
 from jen_composer.core.weight_storage import NF_BITS
@@ -25,11 +27,10 @@ from jen_composer.models.autoencoder import export_autoencoder, rebuild_exported
 from jen_composer.models.calibrated_rounding import calibrated_rounding
 from jen_composer.workflows.demo_samples import song_stems
 
-TRACKS = ("bass", "drums", "instrument", "melody")
 DEFAULT_SONGS = 32  # the bundled autoencoder's calibration (docs/results/autoencoder_bench.md)
 
 
-SPLIT = (0, 0.2, 0.1)  # split seed, test and validation fractions: the data config's defaults, as the round trip uses
+SPLIT = (DataConfig.split_seed, DataConfig.test_fraction, DataConfig.val_fraction)  # the data config's defaults
 
 
 def calibration_songs(data_root: Path, songs: int, split: tuple[int, float, float] = SPLIT) -> list[str]:
